@@ -1,0 +1,161 @@
+// The extern "C" surface: argument and handle checks, error codes, and the
+// thread's last error message. Everything else is in Region.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "handle_table.hpp"
+#include "header.hpp"
+#include "name.hpp"
+#include "posix.hpp"
+#include "region.hpp"
+#include "zinc.h"
+
+namespace {
+
+thread_local std::string last_error;
+
+int32_t fail(const zinc::Status& status) {
+  last_error = status.message;
+  return status.code;
+}
+
+int32_t fail(int32_t code, const char* message) { return fail(zinc::Status::error(code, message)); }
+
+// The name as a view, or an error for NULL. Non-ASCII bytes (so any non
+// UTF-8) are rejected by the name rule itself.
+zinc::Status c_name(const char* name, std::string_view* out) {
+  if (name == nullptr) return zinc::Status::error(ZINC_EINVAL, "name is NULL");
+  *out = name;
+  return zinc::Status::ok();
+}
+
+template <typename Make>
+int32_t make_handle(ZincHandle* out, const char* name, Make make) {
+  if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
+  *out = nullptr;
+  std::string_view view;
+  if (zinc::Status s = c_name(name, &view); !s.is_ok()) return fail(s);
+  std::unique_ptr<zinc::Region> region;
+  if (zinc::Status s = make(view, &region); !s.is_ok()) return fail(s);
+  ZincHandle handle = zinc::handles::insert(std::move(region));
+  if (handle == nullptr) return fail(-12, "too many open zinc handles in this process");
+  *out = handle;
+  return ZINC_OK;
+}
+
+constexpr const char* kBadHandle = "handle is NULL or already closed";
+
+}  // namespace
+
+extern "C" {
+
+int32_t zinc_create_ex(const char* aName, uintptr_t aCapacity, uint32_t aFlags, ZincHandle* aOut) {
+  return make_handle(aOut, aName, [&](std::string_view name, std::unique_ptr<zinc::Region>* r) {
+    return zinc::Region::create(name, aCapacity, aFlags, r);
+  });
+}
+
+int32_t zinc_create(const char* aName, uintptr_t aCapacity, ZincHandle* aOut) {
+  return zinc_create_ex(aName, aCapacity, ZINC_CREATE_DEFAULT, aOut);
+}
+
+int32_t zinc_open(const char* aName, ZincHandle* aOut) {
+  return make_handle(aOut, aName, [](std::string_view name, std::unique_ptr<zinc::Region>* r) {
+    return zinc::Region::open(name, r);
+  });
+}
+
+uint8_t* zinc_ptr(ZincHandle aH) {
+  zinc::Region* region = zinc::handles::find(aH);
+  return region == nullptr ? nullptr : region->data();
+}
+
+uintptr_t zinc_capacity(ZincHandle aH) {
+  zinc::Region* region = zinc::handles::find(aH);
+  return region == nullptr ? 0 : region->capacity();
+}
+
+const char* zinc_name(ZincHandle aH) {
+  zinc::Region* region = zinc::handles::find(aH);
+  return region == nullptr ? nullptr : region->name().c_str();
+}
+
+void zinc_close(ZincHandle aH) {
+  if (aH != nullptr && !zinc::handles::close(aH)) fail(ZINC_EINVAL, kBadHandle);
+}
+
+void zinc_notify(ZincHandle aH) {
+  if (zinc::Region* region = zinc::handles::find(aH)) region->notify();
+}
+
+int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs) {
+  zinc::handles::Pin pin(aH);
+  if (pin.region() == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  const int32_t code = pin.region()->wait(aTimeoutMs);
+  if (code == ZINC_ECANCELED) return fail(code, "the handle was closed while waiting");
+  if (code != ZINC_OK && code != ZINC_ETIMEDOUT) {
+    return fail(code, (std::string("futex wait failed: ") + std::strerror(-code)).c_str());
+  }
+  return code;
+}
+
+int32_t zinc_try_wait(ZincHandle aH) {
+  zinc::Region* region = zinc::handles::find(aH);
+  if (region == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  return region->try_wait();
+}
+
+uint32_t zinc_version(void) { return ZINC_ABI_VERSION; }
+
+uintptr_t zinc_page_size(void) { return zinc::posix::page_size(); }
+
+const char* zinc_last_error_message(void) { return last_error.c_str(); }
+
+const char* zinc_strerror(int32_t aCode) {
+  switch (aCode) {
+    case ZINC_OK: return "success";
+    case ZINC_EPERM: return "permission denied";
+    case ZINC_ENOENT: return "no such region";
+    case ZINC_EAGAIN: return "not ready: nothing pending, or the region is still being created";
+    case ZINC_EEXIST: return "region already exists";
+    case ZINC_EINVAL: return "invalid argument";
+    case ZINC_ENOSPC: return "no space left for the region in shared memory";
+    case ZINC_EBADMSG: return "not a valid zinc region (corrupted or truncated)";
+    case ZINC_ETIMEDOUT: return "timed out";
+    case ZINC_ECANCELED: return "wait cancelled: the handle was closed";
+    default: break;
+  }
+  if (aCode < 0) {
+    // Pass-through OS errors; strerror's text is static for known values.
+    return std::strerror(-aCode);
+  }
+  return "unknown zinc code";
+}
+
+int32_t zinc_check_header(const uint8_t* aBytes, uintptr_t aLen, uint64_t aObjectSize,
+                          uintptr_t aPageSize, ZincHeaderInfo* aOut) {
+  if (aBytes == nullptr) return fail(ZINC_EINVAL, "bytes is NULL");
+  if (aLen < ZINC_HEADER_SIZE) return fail(ZINC_EINVAL, "fewer than 64 header bytes given");
+  const size_t page = aPageSize == 0 ? zinc::posix::page_size() : aPageSize;
+  if (page < ZINC_HEADER_SIZE || (page & (page - 1)) != 0) {
+    return fail(ZINC_EINVAL, "page size must be a power of two of at least 64");
+  }
+  if (aOut != nullptr) *aOut = zinc::decode_header(aBytes);
+  const zinc::Status s = zinc::validate_header(aBytes, aObjectSize, page);
+  return s.is_ok() ? ZINC_OK : fail(s);
+}
+
+int32_t zinc_inspect(const char* aName, ZincHeaderInfo* aOut) {
+  std::string_view name;
+  if (zinc::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
+  const zinc::Status s = zinc::Region::inspect(name, aOut);
+  return s.is_ok() ? ZINC_OK : fail(s);
+}
+
+uint64_t zinc_name_hash(const char* aName) {
+  return aName == nullptr ? 0 : zinc::name_hash(aName);
+}
+
+}  // extern "C"

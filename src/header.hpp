@@ -1,0 +1,63 @@
+// The 64-byte region header (format version 2) and its validation.
+//
+// validate_header is a pure function over bytes so that fuzzers, test vectors
+// and tools reach the exact rules zinc_open applies without touching /dev/shm.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "status.hpp"
+#include "zinc.h"
+
+namespace zinc {
+
+// The header as it lives at offset 0 of every mapping. Atomic fields are the
+// ones other processes modify concurrently; the rest are written once by the
+// creator before `magic` is published with a release store.
+struct alignas(64) Header {
+  std::atomic<uint64_t> magic;
+  uint16_t version;
+  uint16_t flags;
+  std::atomic<uint32_t> notify_seq;
+  uint64_t capacity;
+  std::atomic<uint32_t> ref_count;
+  std::atomic<int32_t> owner_pid;
+  uint64_t created_at;
+  uint64_t name_hash;
+  std::atomic<uint64_t> ring_head;
+  std::atomic<uint64_t> ring_tail;
+};
+
+static_assert(sizeof(Header) == ZINC_HEADER_SIZE);
+static_assert(offsetof(Header, magic) == 0);
+static_assert(offsetof(Header, version) == 8);
+static_assert(offsetof(Header, flags) == 10);
+static_assert(offsetof(Header, notify_seq) == 12);
+static_assert(offsetof(Header, capacity) == 16);
+static_assert(offsetof(Header, ref_count) == 24);
+static_assert(offsetof(Header, owner_pid) == 28);
+static_assert(offsetof(Header, created_at) == 32);
+static_assert(offsetof(Header, name_hash) == 40);
+static_assert(offsetof(Header, ring_head) == 48);
+static_assert(offsetof(Header, ring_tail) == 56);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+
+// Header flag bits this library understands; any other bit is corruption.
+inline constexpr uint16_t kKnownFlags = 0;
+
+// Decodes the first ZINC_HEADER_SIZE bytes (native byte order).
+ZincHeaderInfo decode_header(const uint8_t* bytes);
+
+// Object-size rules checked before a region is mapped: empty means "creator
+// not done yet" (ZINC_EAGAIN); otherwise at least two pages, a whole number
+// of pages, and addressable (ZINC_EBADMSG).
+Status validate_object_size(uint64_t object_size, size_t page_size);
+
+// Every rule zinc_open applies to an unmapped header, in spec order.
+// `bytes` must hold at least ZINC_HEADER_SIZE bytes.
+Status validate_header(const uint8_t* bytes, uint64_t object_size, size_t page_size);
+
+}  // namespace zinc

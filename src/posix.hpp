@@ -1,0 +1,59 @@
+// The only file that talks to the OS about shared-memory objects and clocks.
+// Every function returns a Status whose code follows the zinc error table
+// (EEXIST, ENOENT, EACCES/EPERM and ENOSPC get their ZINC_ codes; anything
+// else is passed through as -errno) and whose message names the syscall.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "status.hpp"
+
+namespace zinc::posix {
+
+size_t page_size();
+int32_t process_id();
+uint64_t realtime_ns();  // ns since the Unix epoch
+
+// Identity of an OS object: stays unique while any mapping of it exists.
+struct ObjectId {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  bool operator==(const ObjectId&) const = default;
+};
+
+// RAII file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+  int get() const { return fd_; }
+  int release();
+
+ private:
+  int fd_ = -1;
+};
+
+// shm_open with O_CREAT|O_EXCL|O_RDWR, mode 0600.
+Status create_object(const std::string& object, Fd* out);
+// shm_open with O_RDWR (or O_RDONLY when read_only).
+Status open_object(const std::string& object, bool read_only, Fd* out);
+Status unlink_object(const std::string& object);
+
+// Sizes the object and reserves its pages (posix_fallocate), so a full
+// /dev/shm fails here with ZINC_ENOSPC instead of SIGBUS on first touch.
+Status reserve(int fd, uint64_t size);
+Status stat_object(int fd, uint64_t* size, ObjectId* id);
+// Reads up to `length` bytes from offset 0; *got is what was read.
+Status read_prefix(int fd, void* buffer, size_t length, size_t* got);
+
+Status map_shared(int fd, size_t length, bool populate, uint8_t** base);
+void unmap(uint8_t* base, size_t length);
+
+}  // namespace zinc::posix

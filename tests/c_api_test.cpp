@@ -1,0 +1,307 @@
+// Every C function, every return code, every NULL/closed-handle path.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+#include "zinc.h"
+
+namespace {
+
+using zinc::test::ObjectGuard;
+using zinc::test::unique_name;
+
+const uintptr_t kPage = zinc_page_size();
+ZincHandle const kJunk = reinterpret_cast<ZincHandle>(0x1234);
+
+TEST(CApi, VersionIsTheV2Abi) {
+  EXPECT_EQ(zinc_version(), 0x00020001u);
+  EXPECT_EQ(zinc_version(), static_cast<uint32_t>(ZINC_FORMAT_VERSION) << 16 | 1);
+}
+
+TEST(CApi, PageSizeIsTheSystemPage) { EXPECT_EQ(zinc_page_size(), uintptr_t(sysconf(_SC_PAGESIZE))); }
+
+TEST(CApi, CreateGivesOwnerHandleWithDataAfterFirstPage) {
+  ObjectGuard g(unique_name("create"));
+  ZincHandle h = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), 2 * kPage, &h), ZINC_OK);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(zinc_capacity(h), 2 * kPage);
+  ASSERT_NE(zinc_ptr(h), nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(zinc_ptr(h)) % kPage, 0u);
+  EXPECT_STREQ(zinc_name(h), g.c_str());
+  std::memset(zinc_ptr(h), 0xab, 2 * kPage);  // the whole capacity is writable
+  zinc_close(h);
+  EXPECT_FALSE(zinc::test::object_exists(g.name()));
+}
+
+TEST(CApi, CreateExistingNameIsEexist) {
+  ObjectGuard g(unique_name("exists"));
+  ZincHandle first = nullptr, second = kJunk;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &first), ZINC_OK);
+  EXPECT_EQ(zinc_create(g.c_str(), kPage, &second), ZINC_EEXIST);
+  EXPECT_EQ(second, nullptr);
+  EXPECT_NE(std::string(zinc_last_error_message()).find("already exists"), std::string::npos);
+  zinc_close(first);
+}
+
+TEST(CApi, OpenMissingIsEnoent) {
+  const std::string name = unique_name("missing");
+  ZincHandle h = kJunk;
+  EXPECT_EQ(zinc_open(name.c_str(), &h), ZINC_ENOENT);
+  EXPECT_EQ(h, nullptr);
+  EXPECT_EQ(std::string(zinc_last_error_message()), "region '" + name + "': no region named '" + name + "'");
+}
+
+TEST(CApi, OpenSharesTheSameBytes) {
+  ObjectGuard g(unique_name("share"));
+  ZincHandle owner = nullptr, reader = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  ASSERT_EQ(zinc_open(g.c_str(), &reader), ZINC_OK);
+  EXPECT_EQ(zinc_capacity(reader), kPage);
+  zinc_ptr(owner)[17] = 42;
+  EXPECT_EQ(zinc_ptr(reader)[17], 42);
+  EXPECT_NE(zinc_ptr(owner), zinc_ptr(reader));  // two mappings, one object
+  zinc_close(reader);
+  zinc_close(owner);
+}
+
+TEST(CApi, NullOutIsEinvalAndCreatesNothing) {
+  const std::string name = unique_name("nullout");
+  EXPECT_EQ(zinc_create(name.c_str(), kPage, nullptr), ZINC_EINVAL);
+  EXPECT_EQ(zinc_open(name.c_str(), nullptr), ZINC_EINVAL);
+  EXPECT_FALSE(zinc::test::object_exists(name));
+}
+
+TEST(CApi, NullNameIsEinvalAndClearsOut) {
+  ZincHandle h = kJunk;
+  EXPECT_EQ(zinc_create(nullptr, kPage, &h), ZINC_EINVAL);
+  EXPECT_EQ(h, nullptr);
+  h = kJunk;
+  EXPECT_EQ(zinc_open(nullptr, &h), ZINC_EINVAL);
+  EXPECT_EQ(h, nullptr);
+  EXPECT_STREQ(zinc_last_error_message(), "name is NULL");
+}
+
+struct BadCapacity {
+  const char* label;
+  uint64_t capacity;
+};
+
+TEST(CApi, BadCapacitiesAreEinvalAndCreateNothing) {
+  const uint64_t max = std::numeric_limits<uintptr_t>::max();
+  const BadCapacity cases[] = {
+      {"zero", 0},
+      {"one", 1},
+      {"page-1", kPage - 1},
+      {"page+1", kPage + 1},
+      {"overflowing", max - kPage + 1},
+      {"max", max},
+      {"past ptrdiff", (uint64_t{1} << 63)},
+  };
+  for (const auto& c : cases) {
+    ObjectGuard g(unique_name("cap"));
+    ZincHandle h = kJunk;
+    EXPECT_EQ(zinc_create(g.c_str(), c.capacity, &h), ZINC_EINVAL) << c.label;
+    EXPECT_EQ(h, nullptr) << c.label;
+    EXPECT_FALSE(zinc::test::object_exists(g.name())) << c.label;
+  }
+  ZincHandle h = nullptr;
+  EXPECT_EQ(zinc_create("x", 5000, &h), ZINC_EINVAL);
+  EXPECT_STREQ(zinc_last_error_message(), "region 'x': capacity 5000 is not a multiple of the page size 4096");
+}
+
+TEST(CApi, HugeCapacityFailsCleanlyWithoutLeavingAnObject) {
+  // Page-aligned and addressable, but far beyond what /dev/shm holds.
+  ObjectGuard g(unique_name("huge"));
+  ZincHandle h = kJunk;
+  const int32_t rc = zinc_create(g.c_str(), uint64_t{1} << 50, &h);
+  EXPECT_LT(rc, 0);
+  EXPECT_TRUE(rc == ZINC_ENOSPC || rc == -EFBIG || rc == -ENOMEM) << rc;
+  EXPECT_EQ(h, nullptr);
+  EXPECT_FALSE(zinc::test::object_exists(g.name()));
+}
+
+TEST(CApi, UnknownCreateFlagsAreEinval) {
+  ObjectGuard g(unique_name("flags"));
+  ZincHandle h = kJunk;
+  EXPECT_EQ(zinc_create_ex(g.c_str(), kPage, 0x80, &h), ZINC_EINVAL);
+  EXPECT_EQ(h, nullptr);
+  EXPECT_FALSE(zinc::test::object_exists(g.name()));
+}
+
+TEST(CApi, PrefaultCreateWorks) {
+  ObjectGuard g(unique_name("prefault"));
+  ZincHandle h = nullptr;
+  ASSERT_EQ(zinc_create_ex(g.c_str(), 16 * kPage, ZINC_CREATE_PREFAULT, &h), ZINC_OK);
+  unsigned char residency[17] = {};
+  ASSERT_EQ(mincore(zinc_ptr(h) - kPage, 17 * kPage, residency), 0);
+  for (unsigned char r : residency) EXPECT_EQ(r & 1, 1);
+  zinc_close(h);
+}
+
+TEST(CApi, NullHandleIsHarmlessEverywhere) {
+  EXPECT_EQ(zinc_ptr(nullptr), nullptr);
+  EXPECT_EQ(zinc_capacity(nullptr), 0u);
+  EXPECT_EQ(zinc_name(nullptr), nullptr);
+  zinc_notify(nullptr);
+  zinc_close(nullptr);
+  EXPECT_EQ(zinc_wait(nullptr, 0), ZINC_EINVAL);
+  EXPECT_EQ(zinc_try_wait(nullptr), ZINC_EINVAL);
+}
+
+TEST(CApi, ForeignHandleValuesAreRejected) {
+  int local = 0;
+  for (ZincHandle bogus : {kJunk, static_cast<ZincHandle>(&local),
+                           reinterpret_cast<ZincHandle>(~uintptr_t{0})}) {
+    EXPECT_EQ(zinc_ptr(bogus), nullptr);
+    EXPECT_EQ(zinc_capacity(bogus), 0u);
+    EXPECT_EQ(zinc_try_wait(bogus), ZINC_EINVAL);
+    EXPECT_EQ(zinc_wait(bogus, 0), ZINC_EINVAL);
+    zinc_notify(bogus);
+    zinc_close(bogus);
+  }
+}
+
+TEST(CApi, UseAfterCloseAndDoubleCloseAreDetected) {
+  ObjectGuard g(unique_name("afterclose"));
+  ZincHandle h = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &h), ZINC_OK);
+  zinc_close(h);
+  EXPECT_EQ(zinc_ptr(h), nullptr);
+  EXPECT_EQ(zinc_capacity(h), 0u);
+  EXPECT_EQ(zinc_name(h), nullptr);
+  EXPECT_EQ(zinc_try_wait(h), ZINC_EINVAL);
+  EXPECT_EQ(zinc_wait(h, 0), ZINC_EINVAL);
+  zinc_notify(h);
+  zinc_close(h);  // double close: detected, no effect
+  EXPECT_STREQ(zinc_last_error_message(), "handle is NULL or already closed");
+}
+
+TEST(CApi, StaleHandleDoesNotReachTheSlotsNextOccupant) {
+  ObjectGuard a(unique_name("stale-a")), b(unique_name("stale-b"));
+  ZincHandle first = nullptr, second = nullptr;
+  ASSERT_EQ(zinc_create(a.c_str(), kPage, &first), ZINC_OK);
+  zinc_close(first);
+  ASSERT_EQ(zinc_create(b.c_str(), kPage, &second), ZINC_OK);  // likely reuses the slot
+  EXPECT_NE(first, second);
+  EXPECT_EQ(zinc_ptr(first), nullptr);
+  zinc_close(first);  // must not close `second`
+  EXPECT_NE(zinc_ptr(second), nullptr);
+  EXPECT_TRUE(zinc::test::object_exists(b.name()));
+  zinc_close(second);
+}
+
+TEST(CApi, StrerrorCoversEveryCode) {
+  for (int32_t code : {ZINC_OK, ZINC_EPERM, ZINC_ENOENT, ZINC_EAGAIN, ZINC_EEXIST, ZINC_EINVAL,
+                       ZINC_ENOSPC, ZINC_EBADMSG, ZINC_ETIMEDOUT, ZINC_ECANCELED}) {
+    ASSERT_NE(zinc_strerror(code), nullptr);
+    EXPECT_GT(std::strlen(zinc_strerror(code)), 3u) << code;
+  }
+  EXPECT_STREQ(zinc_strerror(ZINC_ENOENT), "no such region");
+  EXPECT_STREQ(zinc_strerror(-EMFILE), std::strerror(EMFILE));  // pass-through errno
+  EXPECT_STREQ(zinc_strerror(5), "unknown zinc code");
+}
+
+TEST(CApi, CodesAreTheLinuxErrnoValues) {
+  EXPECT_EQ(ZINC_EPERM, -EPERM);
+  EXPECT_EQ(ZINC_ENOENT, -ENOENT);
+  EXPECT_EQ(ZINC_EAGAIN, -EAGAIN);
+  EXPECT_EQ(ZINC_EEXIST, -EEXIST);
+  EXPECT_EQ(ZINC_EINVAL, -EINVAL);
+  EXPECT_EQ(ZINC_ENOSPC, -ENOSPC);
+  EXPECT_EQ(ZINC_EBADMSG, -EBADMSG);
+  EXPECT_EQ(ZINC_ETIMEDOUT, -ETIMEDOUT);
+  EXPECT_EQ(ZINC_ECANCELED, -ECANCELED);
+}
+
+TEST(CApi, RefCountFollowsOpensAndCloses) {
+  ObjectGuard g(unique_name("refs"));
+  ZincHandle owner = nullptr, r1 = nullptr, r2 = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  ZincHeaderInfo info{};
+  ASSERT_EQ(zinc_inspect(g.c_str(), &info), ZINC_OK);
+  EXPECT_EQ(info.ref_count, 1u);
+  ASSERT_EQ(zinc_open(g.c_str(), &r1), ZINC_OK);
+  ASSERT_EQ(zinc_open(g.c_str(), &r2), ZINC_OK);
+  ASSERT_EQ(zinc_inspect(g.c_str(), &info), ZINC_OK);
+  EXPECT_EQ(info.ref_count, 3u);
+  zinc_close(r1);
+  ASSERT_EQ(zinc_inspect(g.c_str(), &info), ZINC_OK);
+  EXPECT_EQ(info.ref_count, 2u);
+  zinc_close(r2);
+  zinc_close(owner);
+}
+
+TEST(CApi, InspectReportsMissingAndBadNames) {
+  EXPECT_EQ(zinc_inspect(unique_name("nothing").c_str(), nullptr), ZINC_ENOENT);
+  EXPECT_EQ(zinc_inspect("bad name", nullptr), ZINC_EINVAL);
+  EXPECT_EQ(zinc_inspect(nullptr, nullptr), ZINC_EINVAL);
+}
+
+TEST(CApi, OwnerCloseUnlinksAndReaderKeepsItsMapping) {
+  ObjectGuard g(unique_name("ownerclose"));
+  ZincHandle owner = nullptr, reader = nullptr, again = kJunk;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  ASSERT_EQ(zinc_open(g.c_str(), &reader), ZINC_OK);
+  zinc_ptr(owner)[0] = 7;
+  zinc_close(owner);
+  EXPECT_EQ(zinc_open(g.c_str(), &again), ZINC_ENOENT);
+  EXPECT_EQ(zinc_ptr(reader)[0], 7);
+  // The name is free for an independent region; the old reader is unaffected.
+  ZincHandle fresh = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &fresh), ZINC_OK);
+  EXPECT_EQ(zinc_ptr(fresh)[0], 0);
+  zinc_ptr(fresh)[0] = 9;
+  EXPECT_EQ(zinc_ptr(reader)[0], 7);
+  zinc_close(reader);
+  zinc_close(fresh);
+}
+
+TEST(CApi, OwnerCloseLeavesANewerRegionWithTheSameNameAlone) {
+  ObjectGuard g(unique_name("identity"));
+  ZincHandle owner = nullptr, newer = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  // Someone removes the name behind the owner's back and creates anew.
+  ASSERT_EQ(shm_unlink(("/zinc_" + g.name()).c_str()), 0);
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &newer), ZINC_OK);
+  zinc_close(owner);
+  EXPECT_TRUE(zinc::test::object_exists(g.name()));
+  ZincHandle reader = nullptr;
+  EXPECT_EQ(zinc_open(g.c_str(), &reader), ZINC_OK);
+  zinc_close(reader);
+  zinc_close(newer);
+  EXPECT_FALSE(zinc::test::object_exists(g.name()));
+}
+
+TEST(CApi, ReaderCloseDoesNotUnlink) {
+  ObjectGuard g(unique_name("readerclose"));
+  ZincHandle owner = nullptr, reader = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  ASSERT_EQ(zinc_open(g.c_str(), &reader), ZINC_OK);
+  zinc_close(reader);
+  EXPECT_TRUE(zinc::test::object_exists(g.name()));
+  zinc_close(owner);
+}
+
+TEST(CApi, ManyHandlesInOneProcess) {
+  ObjectGuard g(unique_name("many"));
+  ZincHandle owner = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  std::vector<ZincHandle> readers(300);
+  for (auto& r : readers) ASSERT_EQ(zinc_open(g.c_str(), &r), ZINC_OK);
+  ZincHeaderInfo info{};
+  ASSERT_EQ(zinc_inspect(g.c_str(), &info), ZINC_OK);
+  EXPECT_EQ(info.ref_count, 301u);
+  for (auto r : readers) zinc_close(r);
+  zinc_close(owner);
+}
+
+}  // namespace

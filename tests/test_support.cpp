@@ -1,0 +1,161 @@
+#include "test_support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+#include "name.hpp"
+#include "zinc.h"
+
+namespace zinc::test {
+
+std::string unique_name(std::string_view scenario) {
+  static std::atomic<unsigned> counter{0};
+  static const unsigned salt = std::random_device{}();
+  return "t-" + std::string(scenario) + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(counter++) + "-" + std::to_string(salt % 100000);
+}
+
+ObjectGuard::~ObjectGuard() { shm_unlink(("/zinc_" + name_).c_str()); }
+
+bool object_exists(const std::string& name) {
+  struct stat st{};
+  return stat(("/dev/shm/zinc_" + name).c_str(), &st) == 0;
+}
+
+void write_raw_object(const std::string& name, const std::vector<uint8_t>& bytes, uint64_t size) {
+  const int fd = shm_open(("/zinc_" + name).c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+  if (fd < 0) throw std::runtime_error("shm_open: " + std::string(std::strerror(errno)));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) {
+      close(fd);
+      throw std::runtime_error("write raw object failed");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    close(fd);
+    throw std::runtime_error("ftruncate raw object failed");
+  }
+  close(fd);
+}
+
+std::vector<uint8_t> read_raw_object(const std::string& name) {
+  const int fd = open(("/dev/shm/zinc_" + name).c_str(), O_RDONLY);
+  if (fd < 0) throw std::runtime_error("open raw object: " + std::string(std::strerror(errno)));
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[65536];
+  for (;;) {
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n <= 0) break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  close(fd);
+  return bytes;
+}
+
+namespace {
+
+template <typename T>
+void put(std::vector<uint8_t>& page, size_t offset, T value) {
+  std::memcpy(page.data() + offset, &value, sizeof value);
+}
+
+}  // namespace
+
+std::vector<uint8_t> valid_header_page(const std::string& name, uint64_t capacity) {
+  std::vector<uint8_t> page(zinc_page_size(), 0);
+  put<uint64_t>(page, 0, ZINC_MAGIC);
+  put<uint16_t>(page, 8, ZINC_FORMAT_VERSION);
+  put<uint64_t>(page, 16, capacity);
+  put<uint32_t>(page, 24, 1);
+  put<int32_t>(page, 28, getpid());
+  put<uint64_t>(page, 32, 1700000000000000000ULL);
+  put<uint64_t>(page, 40, zinc::name_hash(name));
+  return page;
+}
+
+Peer::Peer() {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) {
+    dup2(in[0], STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    execl(ZINC_TEST_PEER, ZINC_TEST_PEER, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  to_peer_ = in[1];
+  from_peer_ = out[0];
+}
+
+Peer::~Peer() {
+  if (!reaped_) {
+    send("exit");
+    for (int i = 0; i < 100 && !reaped_; ++i) {
+      if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+      else usleep(20000);
+    }
+    if (!reaped_) kill_hard();
+  }
+  close(to_peer_);
+  close(from_peer_);
+}
+
+void Peer::send(const std::string& command) {
+  const std::string line = command + "\n";
+  const ssize_t n = write(to_peer_, line.data(), line.size());
+  (void)n;  // a dead peer shows up as EOF on the next read_line
+}
+
+std::string Peer::read_line() {
+  for (;;) {
+    if (const size_t nl = buffered_.find('\n'); nl != std::string::npos) {
+      std::string line = buffered_.substr(0, nl);
+      buffered_.erase(0, nl + 1);
+      return line;
+    }
+    pollfd pfd{from_peer_, POLLIN, 0};
+    if (poll(&pfd, 1, 20000) <= 0) return "<peer timeout>";
+    char chunk[512];
+    const ssize_t n = read(from_peer_, chunk, sizeof chunk);
+    if (n <= 0) return "<peer eof>";
+    buffered_.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+std::string Peer::call(const std::string& command) {
+  send(command);
+  return read_line();
+}
+
+void Peer::kill_hard() {
+  if (reaped_) return;
+  kill(pid_, SIGKILL);
+  wait_exit();
+}
+
+int Peer::wait_exit() {
+  if (!reaped_) {
+    waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+}
+
+}  // namespace zinc::test

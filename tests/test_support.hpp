@@ -1,0 +1,66 @@
+// Shared helpers for the unit tests: unique region names, cleanup guards,
+// raw access to objects in /dev/shm, and a scripted peer process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zinc::test {
+
+// A name no other test or test run uses: scenario, pid, counter, random.
+std::string unique_name(std::string_view scenario);
+
+// Unlinks "/zinc_<name>" when it goes out of scope, whatever the test did.
+class ObjectGuard {
+ public:
+  explicit ObjectGuard(std::string name) : name_(std::move(name)) {}
+  ObjectGuard(const ObjectGuard&) = delete;
+  ObjectGuard& operator=(const ObjectGuard&) = delete;
+  ~ObjectGuard();
+  const std::string& name() const { return name_; }
+  const char* c_str() const { return name_.c_str(); }
+
+ private:
+  std::string name_;
+};
+
+bool object_exists(const std::string& name);
+// Writes `bytes` as the whole content of "/zinc_<name>", then sizes the
+// object to `size` (which may be shorter or longer than bytes).
+void write_raw_object(const std::string& name, const std::vector<uint8_t>& bytes, uint64_t size);
+std::vector<uint8_t> read_raw_object(const std::string& name);
+
+// The header page of a valid region with `capacity` bytes named `name`.
+std::vector<uint8_t> valid_header_page(const std::string& name, uint64_t capacity);
+
+// Another process running tests/peer.cpp; commands are lines on its stdin,
+// each answered by one line on its stdout.
+class Peer {
+ public:
+  Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+  ~Peer();  // sends "exit" and reaps; kills after a generous grace period
+  // Sends one command and returns its one-line answer (without newline).
+  std::string call(const std::string& command);
+  // Sends a command without reading the answer (for a blocking wait).
+  void send(const std::string& command);
+  std::string read_line();
+  void kill_hard();  // SIGKILL, as a crash would
+  int wait_exit();   // exit status, or 128+signal
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int to_peer_ = -1;
+  int from_peer_ = -1;
+  std::string buffered_;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+}  // namespace zinc::test
