@@ -16,19 +16,19 @@ namespace {
 
 thread_local std::string last_error;
 
-int32_t fail(const zinc::Status& status) {
+int32_t fail(const zinc::core::Status& status) {
   last_error = status.message;
   return status.code;
 }
 
-int32_t fail(int32_t code, const char* message) { return fail(zinc::Status::error(code, message)); }
+int32_t fail(int32_t code, const char* message) { return fail(zinc::core::Status::error(code, message)); }
 
 // The name as a view, or an error for NULL. Non-ASCII bytes (so any non
 // UTF-8) are rejected by the name rule itself.
-zinc::Status c_name(const char* name, std::string_view* out) {
-  if (name == nullptr) return zinc::Status::error(ZINC_EINVAL, "name is NULL");
+zinc::core::Status c_name(const char* name, std::string_view* out) {
+  if (name == nullptr) return zinc::core::Status::error(ZINC_EINVAL, "name is NULL");
   *out = name;
-  return zinc::Status::ok();
+  return zinc::core::Status::ok();
 }
 
 template <typename Make>
@@ -36,10 +36,10 @@ int32_t make_handle(ZincHandle* out, const char* name, Make make) {
   if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
   *out = nullptr;
   std::string_view view;
-  if (zinc::Status s = c_name(name, &view); !s.is_ok()) return fail(s);
-  std::unique_ptr<zinc::Region> region;
-  if (zinc::Status s = make(view, &region); !s.is_ok()) return fail(s);
-  ZincHandle handle = zinc::handles::insert(std::move(region));
+  if (zinc::core::Status s = c_name(name, &view); !s.is_ok()) return fail(s);
+  std::unique_ptr<zinc::core::Region> region;
+  if (zinc::core::Status s = make(view, &region); !s.is_ok()) return fail(s);
+  ZincHandle handle = zinc::core::handles::insert(std::move(region));
   if (handle == nullptr) return fail(-12, "too many open zinc handles in this process");
   *out = handle;
   return ZINC_OK;
@@ -52,8 +52,8 @@ constexpr const char* kBadHandle = "handle is NULL or already closed";
 extern "C" {
 
 int32_t zinc_create_ex(const char* aName, uintptr_t aCapacity, uint32_t aFlags, ZincHandle* aOut) {
-  return make_handle(aOut, aName, [&](std::string_view name, std::unique_ptr<zinc::Region>* r) {
-    return zinc::Region::create(name, aCapacity, aFlags, r);
+  return make_handle(aOut, aName, [&](std::string_view name, std::unique_ptr<zinc::core::Region>* r) {
+    return zinc::core::Region::create(name, aCapacity, aFlags, r);
   });
 }
 
@@ -62,36 +62,36 @@ int32_t zinc_create(const char* aName, uintptr_t aCapacity, ZincHandle* aOut) {
 }
 
 int32_t zinc_open(const char* aName, ZincHandle* aOut) {
-  return make_handle(aOut, aName, [](std::string_view name, std::unique_ptr<zinc::Region>* r) {
-    return zinc::Region::open(name, r);
+  return make_handle(aOut, aName, [](std::string_view name, std::unique_ptr<zinc::core::Region>* r) {
+    return zinc::core::Region::open(name, r);
   });
 }
 
 uint8_t* zinc_ptr(ZincHandle aH) {
-  zinc::Region* region = zinc::handles::find(aH);
+  zinc::core::Region* region = zinc::core::handles::find(aH);
   return region == nullptr ? nullptr : region->data();
 }
 
 uintptr_t zinc_capacity(ZincHandle aH) {
-  zinc::Region* region = zinc::handles::find(aH);
+  zinc::core::Region* region = zinc::core::handles::find(aH);
   return region == nullptr ? 0 : region->capacity();
 }
 
 const char* zinc_name(ZincHandle aH) {
-  zinc::Region* region = zinc::handles::find(aH);
+  zinc::core::Region* region = zinc::core::handles::find(aH);
   return region == nullptr ? nullptr : region->name().c_str();
 }
 
 void zinc_close(ZincHandle aH) {
-  if (aH != nullptr && !zinc::handles::close(aH)) fail(ZINC_EINVAL, kBadHandle);
+  if (aH != nullptr && !zinc::core::handles::close(aH)) fail(ZINC_EINVAL, kBadHandle);
 }
 
 void zinc_notify(ZincHandle aH) {
-  if (zinc::Region* region = zinc::handles::find(aH)) region->notify();
+  if (zinc::core::Region* region = zinc::core::handles::find(aH)) region->notify();
 }
 
 int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs) {
-  zinc::handles::Pin pin(aH);
+  zinc::core::handles::Pin pin(aH);
   if (pin.region() == nullptr) return fail(ZINC_EINVAL, kBadHandle);
   const int32_t code = pin.region()->wait(aTimeoutMs);
   if (code == ZINC_ECANCELED) return fail(code, "the handle was closed while waiting");
@@ -102,14 +102,14 @@ int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs) {
 }
 
 int32_t zinc_try_wait(ZincHandle aH) {
-  zinc::Region* region = zinc::handles::find(aH);
+  zinc::core::Region* region = zinc::core::handles::find(aH);
   if (region == nullptr) return fail(ZINC_EINVAL, kBadHandle);
   return region->try_wait();
 }
 
 uint32_t zinc_version(void) { return ZINC_ABI_VERSION; }
 
-uintptr_t zinc_page_size(void) { return zinc::posix::page_size(); }
+uintptr_t zinc_page_size(void) { return zinc::core::posix::page_size(); }
 
 const char* zinc_last_error_message(void) { return last_error.c_str(); }
 
@@ -138,24 +138,24 @@ int32_t zinc_check_header(const uint8_t* aBytes, uintptr_t aLen, uint64_t aObjec
                           uintptr_t aPageSize, ZincHeaderInfo* aOut) {
   if (aBytes == nullptr) return fail(ZINC_EINVAL, "bytes is NULL");
   if (aLen < ZINC_HEADER_SIZE) return fail(ZINC_EINVAL, "fewer than 64 header bytes given");
-  const size_t page = aPageSize == 0 ? zinc::posix::page_size() : aPageSize;
+  const size_t page = aPageSize == 0 ? zinc::core::posix::page_size() : aPageSize;
   if (page < ZINC_HEADER_SIZE || (page & (page - 1)) != 0) {
     return fail(ZINC_EINVAL, "page size must be a power of two of at least 64");
   }
-  if (aOut != nullptr) *aOut = zinc::decode_header(aBytes);
-  const zinc::Status s = zinc::validate_header(aBytes, aObjectSize, page);
+  if (aOut != nullptr) *aOut = zinc::core::decode_header(aBytes);
+  const zinc::core::Status s = zinc::core::validate_header(aBytes, aObjectSize, page);
   return s.is_ok() ? ZINC_OK : fail(s);
 }
 
 int32_t zinc_inspect(const char* aName, ZincHeaderInfo* aOut) {
   std::string_view name;
-  if (zinc::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
-  const zinc::Status s = zinc::Region::inspect(name, aOut);
+  if (zinc::core::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
+  const zinc::core::Status s = zinc::core::Region::inspect(name, aOut);
   return s.is_ok() ? ZINC_OK : fail(s);
 }
 
 uint64_t zinc_name_hash(const char* aName) {
-  return aName == nullptr ? 0 : zinc::name_hash(aName);
+  return aName == nullptr ? 0 : zinc::core::name_hash(aName);
 }
 
 }  // extern "C"

@@ -8,7 +8,7 @@
 #include <climits>
 #include <ctime>
 
-namespace zinc::futex {
+namespace zinc::core::futex {
 namespace {
 
 long futex_call(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout,
@@ -40,4 +40,4 @@ int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_
   return -err;
 }
 
-}  // namespace zinc::futex
+}  // namespace zinc::core::futex

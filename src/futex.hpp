@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace zinc::futex {
+namespace zinc::core::futex {
 
 // Monotonic clock in nanoseconds; the time base of every deadline.
 int64_t monotonic_ns();
@@ -22,4 +22,4 @@ void wake_all(std::atomic<uint32_t>* word);
 // unexpected failure.
 int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns);
 
-}  // namespace zinc::futex
+}  // namespace zinc::core::futex

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <vector>
 
-namespace zinc::handles {
+namespace zinc::core::handles {
 
 // One handle slot. `generation` is odd while the slot holds a live region.
 struct Slot {
@@ -144,4 +144,4 @@ bool close(ZincHandle handle) {
   return true;
 }
 
-}  // namespace zinc::handles
+}  // namespace zinc::core::handles

@@ -12,7 +12,7 @@
 #include "region.hpp"
 #include "zinc.h"
 
-namespace zinc::handles {
+namespace zinc::core::handles {
 
 // Stores the region; nullptr if every slot is taken.
 ZincHandle insert(std::unique_ptr<Region> region);
@@ -40,4 +40,4 @@ class Pin {
 // destroys the region. False if the handle was not live (double close).
 bool close(ZincHandle handle);
 
-}  // namespace zinc::handles
+}  // namespace zinc::core::handles

@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-namespace zinc {
+namespace zinc::core {
 namespace {
 
 template <typename T>
@@ -95,4 +95,4 @@ Status validate_header(const uint8_t* bytes, uint64_t object_size, size_t page_s
   return Status::ok();
 }
 
-}  // namespace zinc
+}  // namespace zinc::core

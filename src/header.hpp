@@ -11,7 +11,7 @@
 #include "status.hpp"
 #include "zinc.h"
 
-namespace zinc {
+namespace zinc::core {
 
 // The header as it lives at offset 0 of every mapping. Atomic fields are the
 // ones other processes modify concurrently; the rest are written once by the
@@ -60,4 +60,4 @@ Status validate_object_size(uint64_t object_size, size_t page_size);
 // `bytes` must hold at least ZINC_HEADER_SIZE bytes.
 Status validate_header(const uint8_t* bytes, uint64_t object_size, size_t page_size);
 
-}  // namespace zinc
+}  // namespace zinc::core

@@ -4,7 +4,7 @@
 
 #include "zinc.h"
 
-namespace zinc {
+namespace zinc::core {
 namespace {
 
 bool is_name_byte(unsigned char c) {
@@ -57,4 +57,4 @@ uint64_t name_hash(std::string_view name) {
   return hash;
 }
 
-}  // namespace zinc
+}  // namespace zinc::core

@@ -7,7 +7,7 @@
 
 #include "status.hpp"
 
-namespace zinc {
+namespace zinc::core {
 
 // Every POSIX object zinc touches is named kObjectPrefix + user name.
 inline constexpr std::string_view kObjectPrefix = "/zinc_";
@@ -22,4 +22,4 @@ std::string object_name(std::string_view name);
 // FNV-1a 64 of the name bytes (without the prefix): the header's name_hash.
 uint64_t name_hash(std::string_view name);
 
-}  // namespace zinc
+}  // namespace zinc::core

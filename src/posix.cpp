@@ -11,7 +11,7 @@
 
 #include "zinc.h"
 
-namespace zinc::posix {
+namespace zinc::core::posix {
 namespace {
 
 int32_t code_for_errno(int err) {
@@ -127,4 +127,4 @@ Status map_shared(int fd, size_t length, bool populate, uint8_t** base) {
 
 void unmap(uint8_t* base, size_t length) { munmap(base, length); }
 
-}  // namespace zinc::posix
+}  // namespace zinc::core::posix

@@ -10,7 +10,7 @@
 
 #include "status.hpp"
 
-namespace zinc::posix {
+namespace zinc::core::posix {
 
 size_t page_size();
 int32_t process_id();
@@ -56,4 +56,4 @@ Status read_prefix(int fd, void* buffer, size_t length, size_t* got);
 Status map_shared(int fd, size_t length, bool populate, uint8_t** base);
 void unmap(uint8_t* base, size_t length);
 
-}  // namespace zinc::posix
+}  // namespace zinc::core::posix

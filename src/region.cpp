@@ -7,7 +7,7 @@
 #include "name.hpp"
 #include "zinc.h"
 
-namespace zinc {
+namespace zinc::core {
 namespace {
 
 Status validate_capacity(uint64_t capacity, size_t page) {
@@ -222,4 +222,4 @@ void Region::cancel_waits() {
   futex::wake_all(&header()->notify_seq);
 }
 
-}  // namespace zinc
+}  // namespace zinc::core

@@ -12,7 +12,7 @@
 #include "posix.hpp"
 #include "status.hpp"
 
-namespace zinc {
+namespace zinc::core {
 
 class Region {
  public:
@@ -62,4 +62,4 @@ class Region {
   std::atomic<bool> cancelled_{false};
 };
 
-}  // namespace zinc
+}  // namespace zinc::core

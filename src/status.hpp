@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-namespace zinc {
+namespace zinc::core {
 
 struct Status {
   int32_t code = 0;  // 0 or a negative ZINC_E* / -errno code
@@ -16,4 +16,4 @@ struct Status {
   bool is_ok() const { return code == 0; }
 };
 
-}  // namespace zinc
+}  // namespace zinc::core

@@ -19,7 +19,7 @@ int32_t create_code(const std::string& name) {
 }
 
 TEST(Name, EmptyIsRejected) {
-  EXPECT_EQ(zinc::validate_name("").code, ZINC_EINVAL);
+  EXPECT_EQ(zinc::core::validate_name("").code, ZINC_EINVAL);
   EXPECT_EQ(create_code(""), ZINC_EINVAL);
   EXPECT_STREQ(zinc_last_error_message(), "name is empty");
 }
@@ -39,14 +39,14 @@ TEST(Name, TwoHundredFiftyOneBytesIsRejected) {
 }
 
 TEST(Name, EveryAllowedByteIsAccepted) {
-  EXPECT_TRUE(zinc::validate_name("AZaz09_-").is_ok());
+  EXPECT_TRUE(zinc::core::validate_name("AZaz09_-").is_ok());
 }
 
 TEST(Name, EveryOtherByteIsRejected) {
   for (int c = 1; c < 256; ++c) {
     const bool allowed = std::isalnum(c) && c < 128 ? true : (c == '_' || c == '-');
     const std::string name = std::string("ok") + static_cast<char>(c);
-    EXPECT_EQ(zinc::validate_name(name).is_ok(), allowed) << "byte " << c;
+    EXPECT_EQ(zinc::core::validate_name(name).is_ok(), allowed) << "byte " << c;
   }
 }
 
@@ -67,7 +67,7 @@ TEST(Name, NonUtf8IsRejected) {
 }
 
 TEST(Name, ObjectNameHasTheZincPrefix) {
-  EXPECT_EQ(zinc::object_name("my-data"), "/zinc_my-data");
+  EXPECT_EQ(zinc::core::object_name("my-data"), "/zinc_my-data");
 }
 
 TEST(Name, HashMatchesTheSpecVectors) {

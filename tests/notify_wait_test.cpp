@@ -31,7 +31,7 @@ class NotifyWait : public ::testing::Test {
   }
   std::atomic<uint32_t>& seq() {
     // The header sits one page before the data.
-    return reinterpret_cast<zinc::Header*>(zinc_ptr(owner_) - zinc_page_size())->notify_seq;
+    return reinterpret_cast<zinc::core::Header*>(zinc_ptr(owner_) - zinc_page_size())->notify_seq;
   }
 
   zinc::test::ObjectGuard guard_{zinc::test::unique_name("nw")};

@@ -83,7 +83,7 @@ std::vector<uint8_t> valid_header_page(const std::string& name, uint64_t capacit
   put<uint32_t>(page, 24, 1);
   put<int32_t>(page, 28, getpid());
   put<uint64_t>(page, 32, 1700000000000000000ULL);
-  put<uint64_t>(page, 40, zinc::name_hash(name));
+  put<uint64_t>(page, 40, zinc::core::name_hash(name));
   return page;
 }
 

@@ -1,0 +1,122 @@
+# Shared by the scripts in this folder: set-up of what zinc needs on Debian,
+# builds by preset, and the pass/fail tally that scripts/test prints last.
+# Source it; do not run it.
+
+ZINC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ZINC_VENV="$ZINC_ROOT/.venv"
+
+# Debian packages the build and the tests use.
+ZINC_APT_PACKAGES=(g++ cmake ninja-build pkg-config binutils clang libclang-rt-14-dev
+  libgtest-dev librapidcheck-dev libbenchmark-dev python3 python3-venv python3-dev)
+
+zinc_log() { printf '\n=== %s\n' "$*"; }
+
+# Installs whatever Debian packages are missing (once; quick when none are).
+zinc_ensure_apt() {
+  local missing=()
+  for pkg in "${ZINC_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  zinc_log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq || return 1
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+}
+
+# A virtualenv in .venv with the Python test tools; reinstalls only when
+# python/requirements-dev.txt changes.
+zinc_ensure_venv() {
+  local req="$ZINC_ROOT/python/requirements-dev.txt"
+  [ -f "$req" ] || return 0
+  if [ ! -x "$ZINC_VENV/bin/python" ]; then
+    zinc_log "creating $ZINC_VENV"
+    python3 -m venv "$ZINC_VENV" || return 1
+  fi
+  local stamp="$ZINC_VENV/.requirements.sha256"
+  local want
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    zinc_log "installing Python packages from python/requirements-dev.txt"
+    "$ZINC_VENV/bin/python" -m pip install -q --upgrade pip || return 1
+    "$ZINC_VENV/bin/python" -m pip install -q -r "$req" || return 1
+    echo "$want" > "$stamp"
+  fi
+}
+
+zinc_setup() {
+  zinc_ensure_apt || { echo "set-up failed: could not install Debian packages" >&2; return 1; }
+  zinc_ensure_venv || { echo "set-up failed: could not prepare $ZINC_VENV" >&2; return 1; }
+}
+
+# Configures (first time) and builds one CMake preset.
+zinc_build() {
+  local preset="$1"
+  if [ ! -f "$ZINC_ROOT/build/$preset/build.ninja" ]; then
+    cmake --preset "$preset" -S "$ZINC_ROOT" > "$ZINC_ROOT/build/configure-$preset.log" 2>&1 \
+      || { cat "$ZINC_ROOT/build/configure-$preset.log"; return 1; }
+  fi
+  cmake --build --preset "$preset" -- -k 0 2>&1 | tail -n 20 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+  # Re-run quietly: the exit status of the build is what counts.
+  cmake --build --preset "$preset" > /dev/null 2>&1
+}
+
+# --- the tally ---------------------------------------------------------------
+ZINC_PASSED=0
+ZINC_FAILED=0
+ZINC_FAILED_STAGES=()
+
+zinc_count() {  # stage passed failed
+  ZINC_PASSED=$((ZINC_PASSED + $2))
+  ZINC_FAILED=$((ZINC_FAILED + $3))
+  if [ "$3" -ne 0 ]; then ZINC_FAILED_STAGES+=("$1"); fi
+  printf -- '--- %s: %d passed, %d failed\n' "$1" "$2" "$3"
+}
+
+# Runs ctest for a preset (extra args go to ctest) and counts its tests.
+zinc_ctest() {
+  local stage="$1" preset="$2"
+  shift 2
+  zinc_log "$stage"
+  if ! mkdir -p "$ZINC_ROOT/build" || ! zinc_build "$preset"; then
+    echo "build of preset $preset failed"
+    zinc_count "$stage (build)" 0 1
+    return
+  fi
+  local log="$ZINC_ROOT/build/ctest-$preset.log"
+  (cd "$ZINC_ROOT" && ctest --preset "$preset" "$@") > "$log" 2>&1
+  local rc=$?
+  grep -E "tests passed|\*\*\*|Timeout|^\s+[0-9]+ - " "$log" | tail -n 40
+  local summary total failed
+  summary="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"
+  if [ -z "$summary" ]; then
+    tail -n 30 "$log"
+    zinc_count "$stage" 0 1
+    return
+  fi
+  failed="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<< "$summary")"
+  total="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<< "$summary")"
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  zinc_count "$stage" $((total - failed)) "$failed"
+}
+
+# Runs a command whose output ends in a pytest summary line and counts it.
+zinc_pytest() {
+  local stage="$1"
+  shift
+  zinc_log "$stage"
+  local log="$ZINC_ROOT/build/pytest-${stage// /_}.log"
+  mkdir -p "$ZINC_ROOT/build"
+  "$@" 2>&1 | tee "$log" | tail -n 40
+  local rc=${PIPESTATUS[0]}
+  local line passed failed errors
+  line="$(grep -E '^=+ .*(passed|failed|error|no tests ran).* in [0-9.]+s' "$log" | tail -n 1)"
+  passed="$(grep -oE '[0-9]+ passed' <<< "$line" | cut -d' ' -f1)"
+  failed="$(grep -oE '[0-9]+ failed' <<< "$line" | cut -d' ' -f1)"
+  errors="$(grep -oE '[0-9]+ errors?' <<< "$line" | cut -d' ' -f1)"
+  passed=${passed:-0}
+  failed=$(( ${failed:-0} + ${errors:-0} ))
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  zinc_count "$stage" "$passed" "$failed"
+}

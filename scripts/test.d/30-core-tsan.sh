@@ -1,0 +1,2 @@
+# The same suite under ThreadSanitizer.
+zinc_ctest "core (tsan)" tsan -E install_and_consume
