@@ -62,6 +62,18 @@ zinc_build() {
   cmake --build --preset "$preset" > /dev/null 2>&1
 }
 
+# Removes test regions ("/dev/shm/zinc_t<pid>-...") whose test process is
+# gone: a test killed by a sanitizer or a signal never ran its cleanup.
+zinc_sweep_test_objects() {
+  local f pid
+  for f in /dev/shm/zinc_t[0-9]*; do
+    [ -e "$f" ] || continue
+    pid="${f#/dev/shm/zinc_t}"
+    pid="${pid%%-*}"
+    kill -0 "$pid" 2>/dev/null || rm -f "$f"
+  done
+}
+
 # --- the tally ---------------------------------------------------------------
 ZINC_PASSED=0
 ZINC_FAILED=0
@@ -87,6 +99,7 @@ zinc_ctest() {
   local log="$ZINC_ROOT/build/ctest-$preset.log"
   (cd "$ZINC_ROOT" && ctest --preset "$preset" "$@") > "$log" 2>&1
   local rc=$?
+  zinc_sweep_test_objects
   grep -E "tests passed|\*\*\*|Timeout|^\s+[0-9]+ - " "$log" | tail -n 40
   local summary total failed
   summary="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"

@@ -22,7 +22,9 @@ namespace zinc::test {
 std::string unique_name(std::string_view scenario) {
   static std::atomic<unsigned> counter{0};
   static const unsigned salt = std::random_device{}();
-  return "t-" + std::string(scenario) + "-" + std::to_string(getpid()) + "-" +
+  // The pid comes first so scripts/lib.sh can sweep objects left by a test
+  // process that crashed before its guards ran.
+  return "t" + std::to_string(getpid()) + "-" + std::string(scenario) + "-" +
          std::to_string(counter++) + "-" + std::to_string(salt % 100000);
 }
 

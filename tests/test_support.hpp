@@ -11,7 +11,7 @@
 
 namespace zinc::test {
 
-// A name no other test or test run uses: scenario, pid, counter, random.
+// A name no other test or test run uses: "t<pid>-<scenario>-<counter>-<random>".
 std::string unique_name(std::string_view scenario);
 
 // Unlinks "/zinc_<name>" when it goes out of scope, whatever the test did.
