@@ -159,6 +159,23 @@ int32_t zinc_inspect(const char *aName, ZincHeaderInfo *aOut);
 /* FNV-1a 64 of a name's bytes (the header's name_hash field). */
 uint64_t zinc_name_hash(const char *aName);
 
+/* Spin policy. zinc_wait first polls the region for a while, so a peer that
+ * answers quickly is seen within a fraction of a microsecond, and only then
+ * sleeps in the kernel (which costs tens of microseconds to wake). The poll
+ * is bounded by the handle's spin limit and adapts below it: a wait whose
+ * notification came within the limit keeps twice that delay as its budget,
+ * a wait that timed out or waited longer than the limit halves it (down to
+ * 1 us), so an idle waiter stops polling after a few waits.
+ * New handles take their limit from the environment variable ZINC_SPIN_US
+ * (decimal microseconds, 0..1000000, read once per process; 0 never polls),
+ * else ZINC_DEFAULT_SPIN_US. An invalid ZINC_SPIN_US value is ignored. */
+#define ZINC_DEFAULT_SPIN_US 50
+#define ZINC_MAX_SPIN_US 1000000
+
+/* Sets this handle's spin limit in microseconds (0: sleep at once).
+ * 0, or ZINC_EINVAL for a NULL/closed handle or aSpinUs > ZINC_MAX_SPIN_US. */
+int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
+
 #ifdef __cplusplus
 }
 #endif

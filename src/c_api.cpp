@@ -154,6 +154,18 @@ int32_t zinc_inspect(const char* aName, ZincHeaderInfo* aOut) {
   return s.is_ok() ? ZINC_OK : fail(s);
 }
 
+int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs) {
+  zinc::core::Region* region = zinc::core::handles::find(aH);
+  if (region == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  if (aSpinUs > ZINC_MAX_SPIN_US) {
+    return fail(ZINC_EINVAL, ("spin limit " + std::to_string(aSpinUs) +
+                              " us is above the maximum " + std::to_string(ZINC_MAX_SPIN_US))
+                                 .c_str());
+  }
+  region->set_spin_limit_us(aSpinUs);
+  return ZINC_OK;
+}
+
 uint64_t zinc_name_hash(const char* aName) {
   return aName == nullptr ? 0 : zinc::core::name_hash(aName);
 }

@@ -1,5 +1,6 @@
 #include "region.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -34,13 +35,16 @@ Status with_name(Status status, std::string_view name) {
 
 }  // namespace
 
-Region::Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id)
+Region::Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
+               WaiterCount* waiters)
     : name_(std::move(name)),
       base_(base),
       length_(length),
       page_size_(posix::page_size()),
       owner_(owner),
-      id_(id) {}
+      id_(id),
+      waiters_(waiters),
+      waiters_tag_(waiter_count_tag(header()->created_at)) {}
 
 Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
                       std::unique_ptr<Region>* out) {
@@ -79,9 +83,15 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   h->name_hash = name_hash(name);
   h->ref_count.store(1, std::memory_order_relaxed);
   h->owner_pid.store(posix::process_id(), std::memory_order_relaxed);
+  // The waiter-count extension, published by the same release store: the
+  // owner is its first counted handle.
+  auto* waiters = reinterpret_cast<WaiterCount*>(base + kWaiterCountOffset);
+  waiters->counted_handles.store(1, std::memory_order_relaxed);
+  waiters->sleepers.store(0, std::memory_order_relaxed);
+  waiters->tag.store(waiter_count_tag(h->created_at), std::memory_order_relaxed);
   h->magic.store(ZINC_MAGIC, std::memory_order_release);
 
-  out->reset(new Region(std::string(name), base, total, true, id));
+  out->reset(new Region(std::string(name), base, total, true, id, waiters));
   return Status::ok();
 }
 
@@ -128,8 +138,27 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
     posix::unmap(base, size);
     return with_name(s, name);
   }
-  out->reset(new Region(std::string(name), base, size, false, id));
+  // Counted in only after ref_count: while an open is half done, ref_count
+  // exceeds the counted handles and notifiers wake, which is always safe.
+  WaiterCount* waiters = join_waiter_count(base, decode_header(snapshot).created_at);
+  out->reset(new Region(std::string(name), base, size, false, id, waiters));
   return Status::ok();
+}
+
+WaiterCount* Region::join_waiter_count(uint8_t* base, uint64_t created_at) {
+  auto* waiters = reinterpret_cast<WaiterCount*>(base + kWaiterCountOffset);
+  if (waiters->tag.load(std::memory_order_acquire) != waiter_count_tag(created_at)) {
+    return nullptr;  // a plain v2 creator's region, or a damaged block: always wake
+  }
+  const uint32_t refs = reinterpret_cast<Header*>(base)->ref_count.load(std::memory_order_seq_cst);
+  uint64_t word = waiters->counted_handles.load(std::memory_order_seq_cst);
+  do {
+    // ref_count already includes this handle, so an honest count is below
+    // it. Anything else is garbage (or a racing close): stay uncounted.
+    if (static_cast<uint32_t>(word) >= refs) return nullptr;
+  } while (!waiters->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange + 1,
+                                                           std::memory_order_seq_cst));
+  return waiters;
 }
 
 Status Region::inspect(std::string_view name, ZincHeaderInfo* info) {
@@ -158,6 +187,20 @@ Status Region::inspect(std::string_view name, ZincHeaderInfo* info) {
 }
 
 Region::~Region() {
+  // Counted handles leave before ref_count drops, so at every instant
+  // ref_count - counted handles >= the plain handles attached.
+  if (waiters_ != nullptr) {
+    uint64_t word = waiters_->counted_handles.load(std::memory_order_seq_cst);
+    do {
+      if (static_cast<uint32_t>(word) == 0) {
+        // We were counted, so the block is damaged: turn the extension off
+        // for every handle (they all re-check the tag on notify).
+        waiters_->tag.store(0, std::memory_order_seq_cst);
+        break;
+      }
+    } while (!waiters_->counted_handles.compare_exchange_weak(
+        word, word + kCountedHandleChange - 1, std::memory_order_seq_cst));
+  }
   // Never below zero, even if another process corrupted the count.
   std::atomic<uint32_t>& count = header()->ref_count;
   uint32_t current = count.load(std::memory_order_relaxed);
@@ -180,39 +223,111 @@ Region::~Region() {
   posix::unmap(base_, length_);
 }
 
+// Why skipping the wake is safe (the argument docs/spec.md gives in full):
+//
+// 1. Counted sleepers. A counted waiter increments `sleepers`, then re-reads
+//    notify_seq, and only sleeps if it is unchanged; notify increments
+//    notify_seq, then reads `sleepers`. All four are seq_cst, so they fall
+//    in one total order: if the waiter's re-read missed the increment, the
+//    notifier's read comes later and sees sleepers != 0, and wakes. If the
+//    re-read saw it, the waiter does not sleep. (The futex itself re-checks
+//    the word in the kernel, closing the gap between re-read and sleep.)
+// 2. Plain v2 waiters never register, but each opened its handle, which
+//    incremented ref_count, before its futex wait read notify_seq (the
+//    locked increment and the kernel's barrier in futex_wait order the two).
+//    So a plain waiter that read the old notify_seq is visible in ref_count
+//    to a notifier that reads ref_count after its increment. Counted handles
+//    join counted_handles after ref_count and leave it before, so at every
+//    instant ref_count - counted >= plain handles attached; crashes only
+//    leave either count too high. Equal counts, read within one window in
+//    which counted_handles (count and change counter) did not move, prove no
+//    plain handle was attached when ref_count was read.
+// 3. A crashed sleeper leaves `sleepers` too high, and a count that wraps
+//    below zero is huge: both only cost wakes. Unknown tags mean "always wake".
+bool Region::wake_needed() const {
+  if (waiters_ == nullptr) return true;
+  const uint64_t before = waiters_->counted_handles.load(std::memory_order_seq_cst);
+  if (waiters_->sleepers.load(std::memory_order_seq_cst) != 0) return true;
+  if (waiters_->tag.load(std::memory_order_seq_cst) != waiters_tag_) return true;
+  const uint32_t refs = header()->ref_count.load(std::memory_order_seq_cst);
+  const uint64_t after = waiters_->counted_handles.load(std::memory_order_seq_cst);
+  return before != after || static_cast<uint32_t>(before) != refs;
+}
+
 void Region::notify() {
-  header()->notify_seq.fetch_add(1, std::memory_order_release);
-  futex::wake_all(&header()->notify_seq);
+  header()->notify_seq.fetch_add(1, std::memory_order_seq_cst);
+  if (wake_needed()) futex::wake_all(&header()->notify_seq);
 }
 
 bool Region::consume(uint32_t& seen, uint32_t current) {
   return cursor_.compare_exchange_strong(seen, current, std::memory_order_acq_rel);
 }
 
-int32_t Region::try_wait() {
-  uint32_t seen = cursor_.load(std::memory_order_acquire);
+bool Region::poll(uint32_t& seen) {
   for (;;) {
     const uint32_t current = header()->notify_seq.load(std::memory_order_acquire);
-    if (current == seen) return ZINC_EAGAIN;
+    if (current == seen) return false;
     // On failure another thread on this handle consumed it; `seen` is
     // reloaded and we look again, so each change is reported once.
-    if (consume(seen, current)) return ZINC_OK;
+    if (consume(seen, current)) return true;
   }
 }
 
-int32_t Region::wait(uint32_t timeout_ms) {
-  const int64_t deadline = futex::monotonic_ns() + int64_t{timeout_ms} * 1000000;
-  std::atomic<uint32_t>* word = &header()->notify_seq;
+int32_t Region::try_wait() {
   uint32_t seen = cursor_.load(std::memory_order_acquire);
+  return poll(seen) ? ZINC_OK : ZINC_EAGAIN;
+}
+
+int Region::sleep_until(uint32_t seen, int64_t deadline_ns) {
+  std::atomic<uint32_t>* word = &header()->notify_seq;
+  if (waiters_ != nullptr) {
+    waiters_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (word->load(std::memory_order_seq_cst) != seen) {
+      waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+      return 0;
+    }
+  }
+  const int err = futex::wait_until(word, seen, deadline_ns);
+  if (waiters_ != nullptr) waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  return err;
+}
+
+int32_t Region::wait(uint32_t timeout_ms) {
+  uint32_t seen = cursor_.load(std::memory_order_acquire);
+  if (poll(seen)) return ZINC_OK;
+  if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
+  if (timeout_ms == 0) return ZINC_ETIMEDOUT;
+
+  const int64_t start = futex::monotonic_ns();
+  const int64_t deadline = start + int64_t{timeout_ms} * 1000000;
+  // Poll phase: a peer that answers within the budget is seen a cache-line
+  // transfer after it notifies, with no system call on either side. The
+  // clock and the cancel flag are checked every few polls only.
+  constexpr uint32_t kPollsPerCheck = 8;
+  const int64_t spin_until = std::min(deadline, start + spin_.budget_ns());
+  for (uint32_t i = 1; spin_until > start; ++i) {
+    cpu_relax();
+    if (poll(seen)) {
+      spin_.record(futex::monotonic_ns() - start);
+      return ZINC_OK;
+    }
+    if (i % kPollsPerCheck == 0) {
+      if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
+      if (futex::monotonic_ns() >= spin_until) break;
+    }
+  }
+  // Sleep phase.
   for (;;) {
-    const uint32_t current = word->load(std::memory_order_acquire);
-    if (current != seen) {
-      if (consume(seen, current)) return ZINC_OK;
-      continue;
+    if (poll(seen)) {
+      spin_.record(futex::monotonic_ns() - start);
+      return ZINC_OK;
     }
     if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
-    if (futex::monotonic_ns() >= deadline) return ZINC_ETIMEDOUT;
-    if (const int err = futex::wait_until(word, seen, deadline); err != 0) return err;
+    if (futex::monotonic_ns() >= deadline) {
+      spin_.record(std::numeric_limits<int64_t>::max());  // nothing came: spin less
+      return ZINC_ETIMEDOUT;
+    }
+    if (const int err = sleep_until(seen, deadline); err != 0) return err;
   }
 }
 
