@@ -176,6 +176,9 @@ uint64_t zinc_name_hash(const char *aName);
  * 0, or ZINC_EINVAL for a NULL/closed handle or aSpinUs > ZINC_MAX_SPIN_US. */
 int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
 
+/* This handle's spin limit in microseconds; 0 for a NULL/closed handle. */
+uint32_t zinc_get_spin(ZincHandle aH);
+
 #ifdef __cplusplus
 }
 #endif

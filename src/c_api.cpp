@@ -166,6 +166,11 @@ int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs) {
   return ZINC_OK;
 }
 
+uint32_t zinc_get_spin(ZincHandle aH) {
+  zinc::core::Region* region = zinc::core::handles::find(aH);
+  return region == nullptr ? 0 : region->spin_policy().limit_us();
+}
+
 uint64_t zinc_name_hash(const char* aName) {
   return aName == nullptr ? 0 : zinc::core::name_hash(aName);
 }
