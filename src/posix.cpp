@@ -81,6 +81,18 @@ Status unlink_object(const std::string& object) {
   return Status::ok();
 }
 
+Status identify_object(const std::string& object, ObjectId* id) {
+  struct stat st{};
+  if (stat(("/dev/shm" + object).c_str(), &st) == 0) {
+    *id = ObjectId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+    return Status::ok();
+  }
+  Fd fd;
+  if (Status s = open_object(object, true, &fd); !s.is_ok()) return s;
+  uint64_t size = 0;
+  return stat_object(fd.get(), &size, id);
+}
+
 Status reserve(int fd, uint64_t size) {
   // posix_fallocate returns the error instead of setting errno.
   const int err = posix_fallocate(fd, 0, static_cast<off_t>(size));

@@ -45,6 +45,10 @@ Status create_object(const std::string& object, Fd* out);
 // shm_open with O_RDWR (or O_RDONLY when read_only).
 Status open_object(const std::string& object, bool read_only, Fd* out);
 Status unlink_object(const std::string& object);
+// Identity of the object the name refers to now. One stat of the file
+// under /dev/shm where shm_open keeps it there (glibc, musl), else
+// shm_open + fstat.
+Status identify_object(const std::string& object, ObjectId* id);
 
 // Sizes the object and reserves its pages (posix_fallocate), so a full
 // /dev/shm fails here with ZINC_ENOSPC instead of SIGBUS on first touch.

@@ -212,11 +212,8 @@ Region::~Region() {
     // else, it is not ours to remove. Our mapping keeps our inode alive, so
     // a match cannot be a recycled inode number.
     const std::string object = object_name(name_);
-    posix::Fd fd;
-    uint64_t size = 0;
     posix::ObjectId current_id;
-    if (posix::open_object(object, true, &fd).is_ok() &&
-        posix::stat_object(fd.get(), &size, &current_id).is_ok() && current_id == id_) {
+    if (posix::identify_object(object, &current_id).is_ok() && current_id == id_) {
       posix::unlink_object(object);
     }
   }
