@@ -100,7 +100,7 @@ zinc_ctest() {
   (cd "$ZINC_ROOT" && ctest --preset "$preset" "$@") > "$log" 2>&1
   local rc=$?
   zinc_sweep_test_objects
-  grep -E "tests passed|\*\*\*|Timeout|^\s+[0-9]+ - " "$log" | tail -n 40
+  grep -E '\*\*\*|tests passed|^[[:space:]]+[0-9]+ - ' "$log" | tail -n 40
   local summary total failed
   summary="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"
   if [ -z "$summary" ]; then
