@@ -57,7 +57,7 @@ zinc_build() {
     cmake --preset "$preset" -S "$ZINC_ROOT" > "$ZINC_ROOT/build/configure-$preset.log" 2>&1 \
       || { cat "$ZINC_ROOT/build/configure-$preset.log"; return 1; }
   fi
-  cmake --build --preset "$preset" -- -k 0 2>&1 | tail -n 20 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+  cmake --build --preset "$preset" -- -k 0 2>&1 | tail -n 20 | grep -vE '^\[[0-9]+/[0-9]+\]|no work to do' || true
   # Re-run quietly: the exit status of the build is what counts.
   cmake --build --preset "$preset" > /dev/null 2>&1
 }
