@@ -214,6 +214,7 @@ TEST(CApi, StrerrorCoversEveryCode) {
   EXPECT_STREQ(zinc_strerror(ZINC_ENOENT), "no such region");
   EXPECT_STREQ(zinc_strerror(-EMFILE), std::strerror(EMFILE));  // pass-through errno
   EXPECT_STREQ(zinc_strerror(5), "unknown zinc code");
+  EXPECT_STREQ(zinc_strerror(INT32_MIN), "unknown zinc code");  // no -INT32_MIN overflow
 }
 
 TEST(CApi, CodesAreTheLinuxErrnoValues) {
