@@ -57,7 +57,7 @@ zinc_build() {
     cmake --preset "$preset" -S "$ZINC_ROOT" > "$ZINC_ROOT/build/configure-$preset.log" 2>&1 \
       || { cat "$ZINC_ROOT/build/configure-$preset.log"; return 1; }
   fi
-  cmake --build --preset "$preset" -- -k 0 2>&1 | tail -n 20 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+  cmake --build --preset "$preset" -- -k 0 2>&1 | tail -n 20 | grep -vE '^\[[0-9]+/[0-9]+\]|no work to do' || true
   # Re-run quietly: the exit status of the build is what counts.
   cmake --build --preset "$preset" > /dev/null 2>&1
 }
@@ -100,7 +100,7 @@ zinc_ctest() {
   (cd "$ZINC_ROOT" && ctest --preset "$preset" "$@") > "$log" 2>&1
   local rc=$?
   zinc_sweep_test_objects
-  grep -E "tests passed|\*\*\*|Timeout|^\s+[0-9]+ - " "$log" | tail -n 40
+  grep -E '\*\*\*|tests passed|^[[:space:]]+[0-9]+ - ' "$log" | tail -n 40
   local summary total failed
   summary="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"
   if [ -z "$summary" ]; then

@@ -127,8 +127,9 @@ const char* zinc_strerror(int32_t aCode) {
     case ZINC_ECANCELED: return "wait cancelled: the handle was closed";
     default: break;
   }
-  if (aCode < 0) {
-    // Pass-through OS errors; strerror's text is static for known values.
+  if (aCode < 0 && aCode > -4096) {
+    // Pass-through OS errors (Linux errnos are below 4096); glibc's text for
+    // a known errno is static.
     return std::strerror(-aCode);
   }
   return "unknown zinc code";

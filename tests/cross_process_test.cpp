@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_support.hpp"
@@ -114,6 +115,27 @@ TEST(CrossProcess, ManyReaderProcessesAllWake) {
   usleep(100000);
   zinc_notify(owner);
   for (auto& r : readers) EXPECT_EQ(r->read_line(), "rc 0");
+  zinc_close(owner);
+}
+
+TEST(CrossProcess, OpenWithoutPermissionIsEperm) {
+  // Regions are created 0600: another user cannot open them. The child
+  // drops to "nobody" (needs root to do so; skipped otherwise).
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  ObjectGuard g(zinc::test::unique_name("xp-eperm"));
+  ZincHandle owner = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), zinc_page_size(), &owner), ZINC_OK);
+  const pid_t child = fork();
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    ZincHandle h = reinterpret_cast<ZincHandle>(0x1);
+    const int32_t rc = zinc_open(g.c_str(), &h);
+    _exit(rc == ZINC_EPERM && h == nullptr ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "100 = could not switch user, 1 = wrong code";
   zinc_close(owner);
 }
 
