@@ -103,8 +103,10 @@ class Flags {
         std::exit(2);
       }
       const size_t eq = arg.find('=');
-      if (eq == std::string::npos) values_[arg.substr(2)] = "1";
-      else values_[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+      if (eq == std::string::npos)
+        values_[arg.substr(2)] = "1";
+      else
+        values_[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
     }
   }
   std::string str(const std::string& name, const std::string& fallback) {
@@ -234,9 +236,12 @@ class JsonLine {
 
 inline std::string format_ns(double ns) {
   char text[32];
-  if (ns < 1000) std::snprintf(text, sizeof text, "%.0f ns", ns);
-  else if (ns < 1e6) std::snprintf(text, sizeof text, "%.2f us", ns / 1e3);
-  else std::snprintf(text, sizeof text, "%.2f ms", ns / 1e6);
+  if (ns < 1000)
+    std::snprintf(text, sizeof text, "%.0f ns", ns);
+  else if (ns < 1e6)
+    std::snprintf(text, sizeof text, "%.2f us", ns / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.2f ms", ns / 1e6);
   return text;
 }
 

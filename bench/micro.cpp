@@ -162,7 +162,9 @@ void zinc_create_close(benchmark::State& state, uint32_t flags) {
   }
 }
 
-void BM_ZincCreateClose(benchmark::State& state) { zinc_create_close(state, ZINC_CREATE_DEFAULT); }
+void BM_ZincCreateClose(benchmark::State& state) {
+  zinc_create_close(state, ZINC_CREATE_DEFAULT);
+}
 void BM_ZincCreatePrefaultClose(benchmark::State& state) {
   zinc_create_close(state, ZINC_CREATE_PREFAULT);
 }
@@ -173,10 +175,10 @@ void BM_BareOpenClose(benchmark::State& state) {
   for (auto _ : state) {
     const int fd = shm_open(object.c_str(), O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) return fail(state, "shm_open");
-    struct stat st{};
+    struct stat st {};
     if (fstat(fd, &st) != 0) return fail(state, "fstat");
-    void* base = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE,
-                      MAP_SHARED, fd, 0);
+    void* base =
+        mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) return fail(state, "mmap");
     benchmark::DoNotOptimize(*static_cast<volatile uint64_t*>(base));  // read the header
     munmap(base, static_cast<size_t>(st.st_size));
@@ -198,10 +200,7 @@ void BM_ZincOpenClose(benchmark::State& state) {
 constexpr int64_t kKiB = 1024;
 BENCHMARK(BM_BareCreateClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_BareCreateTouchClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
-BENCHMARK(BM_BareCreateFallocateTouchClose)
-    ->Arg(4 * kKiB)
-    ->Arg(1024 * kKiB)
-    ->Arg(64 * 1024 * kKiB);
+BENCHMARK(BM_BareCreateFallocateTouchClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_ZincCreateClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_ZincCreatePrefaultClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_BareOpenClose);
@@ -271,7 +270,9 @@ void first_frame(benchmark::State& state, uint32_t flags) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(frame));
 }
 
-void BM_FirstFrameWrite(benchmark::State& state) { first_frame(state, ZINC_CREATE_DEFAULT); }
+void BM_FirstFrameWrite(benchmark::State& state) {
+  first_frame(state, ZINC_CREATE_DEFAULT);
+}
 void BM_FirstFrameWritePrefaulted(benchmark::State& state) {
   first_frame(state, ZINC_CREATE_PREFAULT);
 }

@@ -59,7 +59,8 @@ struct Shared {
 };
 
 Shared* make_shared_page() {
-  void* p = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* p =
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) die("mmap of the shared page failed");
   return new (p) Shared;
 }
@@ -261,8 +262,7 @@ class StreamTransport : public Transport {
 
 class ZincTransport : public Transport {
  public:
-  ZincTransport(Shared* shared, size_t payload, int64_t spin_us)
-      : s_(shared), payload_(payload) {
+  ZincTransport(Shared* shared, size_t payload, int64_t spin_us) : s_(shared), payload_(payload) {
     const size_t page = zinc_page_size();
     const size_t capacity = std::max(page, (payload + page - 1) / page * page);
     const std::string base = "bench-pp-" + std::to_string(getpid());
@@ -332,8 +332,8 @@ class ZincTransport : public Transport {
   ZincHandle ping_ = nullptr, pong_ = nullptr;
 };
 
-std::unique_ptr<Transport> make_transport(const std::string& name, Shared* shared,
-                                          size_t payload, int64_t spin_us) {
+std::unique_ptr<Transport> make_transport(const std::string& name, Shared* shared, size_t payload,
+                                          int64_t spin_us) {
   if (name == "zinc") return std::make_unique<ZincTransport>(shared, payload, spin_us);
   if (name == "zinc-sleep") return std::make_unique<ZincTransport>(shared, payload, 0);
   if (name == "spin") return std::make_unique<SpinTransport>(shared, true);
@@ -360,8 +360,8 @@ int main(int argc, char** argv) {
   const size_t keep_samples = flags.bytes("samples", 20000);
   const size_t max_rounds = flags.bytes("max-rounds", 5000000);
   flags.check_all_used();
-  const bool carries_payload = transport_name.rfind("spin", 0) != 0 &&
-                               transport_name != "futex" && transport_name != "eventfd";
+  const bool carries_payload = transport_name.rfind("spin", 0) != 0 && transport_name != "futex" &&
+                               transport_name != "eventfd";
   if (payload > 0 && !carries_payload) die("--payload needs zinc, zinc-sleep, pipe or unix");
 
   Shared* shared = make_shared_page();

@@ -263,13 +263,17 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<Stream> stream;
-  if (transport == "zinc") stream = std::make_unique<ZincStream>(frame, slots);
-  else if (transport == "pipe") stream = std::make_unique<CopyStream>(false, frame);
-  else if (transport == "unix") stream = std::make_unique<CopyStream>(true, frame);
-  else die("unknown --transport=" + transport + " (zinc, pipe, unix, memcpy)");
+  if (transport == "zinc")
+    stream = std::make_unique<ZincStream>(frame, slots);
+  else if (transport == "pipe")
+    stream = std::make_unique<CopyStream>(false, frame);
+  else if (transport == "unix")
+    stream = std::make_unique<CopyStream>(true, frame);
+  else
+    die("unknown --transport=" + transport + " (zinc, pipe, unix, memcpy)");
 
-  void* page = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                    -1, 0);
+  void* page =
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) die("mmap failed");
   Shared* shared = new (page) Shared;
 
@@ -316,7 +320,7 @@ int main(int argc, char** argv) {
       .add("gb_per_s", gbps)
       .add("frames_per_s", static_cast<double>(consumed) * 1e9 / static_cast<double>(elapsed))
       .write(json);
-  std::printf("stream %-6s frame %zu KiB: %.2f GB/s (%llu frames checksummed)\n",
-              transport.c_str(), frame >> 10, gbps, static_cast<unsigned long long>(consumed));
+  std::printf("stream %-6s frame %zu KiB: %.2f GB/s (%llu frames checksummed)\n", transport.c_str(),
+              frame >> 10, gbps, static_cast<unsigned long long>(consumed));
   return 0;
 }

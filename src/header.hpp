@@ -74,7 +74,9 @@ static_assert(offsetof(WaiterCount, counted_handles) == 8);
 static_assert(offsetof(WaiterCount, sleepers) == 16);
 
 // The tag a region created at `created_at` carries while the extension holds.
-inline uint64_t waiter_count_tag(uint64_t created_at) { return kWaiterCountMagic ^ created_at; }
+inline uint64_t waiter_count_tag(uint64_t created_at) {
+  return kWaiterCountMagic ^ created_at;
+}
 
 // Header flag bits this library understands; any other bit is corruption.
 inline constexpr uint16_t kKnownFlags = 0;

@@ -198,8 +198,8 @@ Region::~Region() {
         waiters_->tag.store(0, std::memory_order_seq_cst);
         break;
       }
-    } while (!waiters_->counted_handles.compare_exchange_weak(
-        word, word + kCountedHandleChange - 1, std::memory_order_seq_cst));
+    } while (!waiters_->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange - 1,
+                                                              std::memory_order_seq_cst));
   }
   // Never below zero, even if another process corrupted the count.
   std::atomic<uint32_t>& count = header()->ref_count;

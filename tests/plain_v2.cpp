@@ -28,14 +28,14 @@ int64_t monotonic_ns() {
 std::unique_ptr<PlainV2Handle> PlainV2Handle::open(const std::string& name) {
   const int fd = shm_open(("/zinc_" + name).c_str(), O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) return nullptr;
-  struct stat st{};
+  struct stat st {};
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (fstat(fd, &st) != 0 || st.st_size < static_cast<off_t>(2 * page)) {
     close(fd);
     return nullptr;
   }
-  void* base = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED,
-                    fd, 0);
+  void* base =
+      mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close(fd);
   if (base == MAP_FAILED) return nullptr;
   std::unique_ptr<PlainV2Handle> handle(

@@ -1,5 +1,7 @@
 // The spin policy: ZINC_SPIN_US parsing, zinc_set_spin / zinc_get_spin, the
 // adaptive budget, and that spinning never costs an idle waiter a core.
+#include "spin_policy.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -8,7 +10,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include "spin_policy.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
 
@@ -171,8 +172,8 @@ TEST_F(SpinApi, NotificationDuringTheSpinIsSeen) {
 int64_t thread_cpu_us() {
   rusage usage{};
   getrusage(RUSAGE_THREAD, &usage);
-  return int64_t{usage.ru_utime.tv_sec + usage.ru_stime.tv_sec} * 1000000 +
-         usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+  return int64_t{usage.ru_utime.tv_sec + usage.ru_stime.tv_sec} * 1000000 + usage.ru_utime.tv_usec +
+         usage.ru_stime.tv_usec;
 }
 
 TEST_F(SpinApi, IdleWaitersUseLessThanTwoPercentOfACpu) {

@@ -24,7 +24,9 @@ using zinc::test::PlainV2Handle;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-zinc::core::Region& region_of(ZincHandle h) { return *zinc::core::handles::find(h); }
+zinc::core::Region& region_of(ZincHandle h) {
+  return *zinc::core::handles::find(h);
+}
 
 zinc::core::Header& header_of(ZincHandle h) {
   return *reinterpret_cast<zinc::core::Header*>(zinc_ptr(h) - zinc_page_size());
@@ -32,7 +34,7 @@ zinc::core::Header& header_of(ZincHandle h) {
 
 zinc::core::WaiterCount& block_of(ZincHandle h) {
   return *reinterpret_cast<zinc::core::WaiterCount*>(zinc_ptr(h) - zinc_page_size() +
-                                                      zinc::core::kWaiterCountOffset);
+                                                     zinc::core::kWaiterCountOffset);
 }
 
 uint32_t counted(ZincHandle h) {

@@ -158,8 +158,8 @@ class Region {
   // once. Throws std::system_error for a closed handle or more than 1 s.
   void set_spin(std::chrono::microseconds limit) {
     const auto us = limit.count() <= 0 ? 0 : limit.count();
-    const int32_t code = us > ZINC_MAX_SPIN_US ? ZINC_EINVAL
-                                               : zinc_set_spin(handle_, static_cast<uint32_t>(us));
+    const int32_t code =
+        us > ZINC_MAX_SPIN_US ? ZINC_EINVAL : zinc_set_spin(handle_, static_cast<uint32_t>(us));
     throw_if(make_error_code(code), "zinc_set_spin");
   }
   std::chrono::microseconds spin() const noexcept {
