@@ -161,11 +161,13 @@ uint64_t zinc_name_hash(const char *aName);
 
 /* Spin policy. zinc_wait first polls the region for a while, so a peer that
  * answers quickly is seen within a fraction of a microsecond, and only then
- * sleeps in the kernel (which costs tens of microseconds to wake). The poll
- * is bounded by the handle's spin limit and adapts below it: a wait whose
- * notification came within the limit keeps twice that delay as its budget,
- * a wait that timed out or waited longer than the limit halves it (down to
- * 1 us), so an idle waiter stops polling after a few waits.
+ * sleeps in the kernel (which costs tens of microseconds to wake). After the
+ * first microsecond the poll also yields the CPU between polls, so a peer
+ * that shares the waiter's CPU still gets to run. The poll is bounded by the
+ * handle's spin limit and adapts below it: a wait whose notification came
+ * within the limit keeps twice that delay as its budget, a wait that timed
+ * out or waited longer than the limit halves it (down to 1 us), so an idle
+ * waiter stops polling after a few waits.
  * New handles take their limit from the environment variable ZINC_SPIN_US
  * (decimal microseconds, 0..1000000, read once per process; 0 never polls),
  * else ZINC_DEFAULT_SPIN_US. An invalid ZINC_SPIN_US value is ignored. */

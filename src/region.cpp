@@ -299,7 +299,9 @@ int32_t Region::wait(uint32_t timeout_ms) {
   const int64_t deadline = start + int64_t{timeout_ms} * 1000000;
   // Poll phase: a peer that answers within the budget is seen a cache-line
   // transfer after it notifies, with no system call on either side. The
-  // clock and the cancel flag are checked every few polls only.
+  // clock and the cancel flag are checked every few polls only; past the
+  // first kPollAloneNs the loop also yields the CPU at each check, so a
+  // notifier waiting for this very CPU gets it.
   constexpr uint32_t kPollsPerCheck = 8;
   const int64_t spin_until = std::min(deadline, start + spin_.budget_ns());
   for (uint32_t i = 1; spin_until > start; ++i) {
@@ -310,7 +312,9 @@ int32_t Region::wait(uint32_t timeout_ms) {
     }
     if (i % kPollsPerCheck == 0) {
       if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
-      if (futex::monotonic_ns() >= spin_until) break;
+      const int64_t now = futex::monotonic_ns();
+      if (now >= spin_until) break;
+      if (now - start >= kPollAloneNs) yield_cpu();
     }
   }
   // Sleep phase.

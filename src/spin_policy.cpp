@@ -1,5 +1,7 @@
 #include "spin_policy.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -20,6 +22,8 @@ uint32_t default_spin_us() {
   static const uint32_t value = parse_spin_us(std::getenv("ZINC_SPIN_US"), kDefaultSpinUs);
   return value;
 }
+
+void yield_cpu() { sched_yield(); }
 
 void SpinPolicy::set_limit_us(uint32_t limit_us) {
   const int64_t limit = int64_t{std::min(limit_us, kMaxSpinUs)} * 1000;

@@ -32,6 +32,16 @@ uint32_t parse_spin_us(const char* text, uint32_t fallback);
 // kDefaultSpinUs when it is unset or invalid.
 uint32_t default_spin_us();
 
+// After this long, a polling wait offers its CPU between polls (see
+// yield_cpu): enough for a peer on another CPU that answers at once.
+inline constexpr int64_t kPollAloneNs = 1000;
+
+// Gives the CPU to another runnable thread, if this CPU has one; returns at
+// once otherwise. A notifier that shares the waiter's CPU (two processes
+// pinned together, or placed together by the scheduler) cannot run while the
+// waiter polls, so after kPollAloneNs the poll loop yields between polls.
+void yield_cpu();
+
 // One iteration's pause of a polling loop (PAUSE on x86, YIELD on ARM):
 // lets a sibling hyperthread run and saves power while polling.
 inline void cpu_relax() {
