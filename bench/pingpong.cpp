@@ -16,8 +16,12 @@
 // --spin-us sets both zinc handles' spin limit (default: ZINC_SPIN_US or
 // the library default); zinc-sleep forces 0.
 //
+// --placement: two-cpus (default) pins parent and child to different CPUs;
+// one-cpu pins both to the same CPU; scheduler pins neither.
+//
 // Usage: zinc_bench_pingpong --transport=zinc [--seconds=2] [--payload=0]
-//        [--spin-us=N] [--warmup=0.2] [--no-pin] [--json=FILE] [--samples=20000]
+//        [--spin-us=N] [--warmup=0.2] [--placement=two-cpus] [--json=FILE]
+//        [--samples=20000]
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -109,6 +113,8 @@ class Transport {
   virtual bool echo(uint64_t i) = 0;
   // Parent: makes the child's pending echo return false.
   virtual void stop() = 0;
+  // The zinc handles' spin limit; -1 for the other transports.
+  virtual int64_t spin_us() const { return -1; }
 };
 
 class SpinTransport : public Transport {
@@ -320,6 +326,7 @@ class ZincTransport : public Transport {
     s_->stop.value.store(1, std::memory_order_release);
     zinc_notify(ping_);
   }
+  int64_t spin_us() const override { return spin_us_; }
   void check_child() const {
     if (waitpid(-1, nullptr, WNOHANG) > 0) die("the echo process died");
   }
@@ -355,7 +362,7 @@ int main(int argc, char** argv) {
   const double warmup = flags.num("warmup", 0.2);
   const size_t payload = flags.bytes("payload", 0);
   const int64_t spin_us = static_cast<int64_t>(flags.num("spin-us", -1));
-  const bool pin = flags.str("no-pin", "") != "1";
+  const std::string placement = flags.str("placement", "two-cpus");
   const std::string json = flags.str("json", "");
   const size_t keep_samples = flags.bytes("samples", 20000);
   const size_t max_rounds = flags.bytes("max-rounds", 5000000);
@@ -363,6 +370,11 @@ int main(int argc, char** argv) {
   const bool carries_payload = transport_name.rfind("spin", 0) != 0 && transport_name != "futex" &&
                                transport_name != "eventfd";
   if (payload > 0 && !carries_payload) die("--payload needs zinc, zinc-sleep, pipe or unix");
+  if (placement != "two-cpus" && placement != "one-cpu" && placement != "scheduler") {
+    die("unknown --placement=" + placement + " (two-cpus, one-cpu, scheduler)");
+  }
+  const int parent_core = placement == "scheduler" ? -1 : 0;
+  const int child_core = placement == "scheduler" ? -1 : placement == "one-cpu" ? 0 : 1;
 
   Shared* shared = make_shared_page();
   std::unique_ptr<Transport> transport = make_transport(transport_name, shared, payload, spin_us);
@@ -371,13 +383,13 @@ int main(int argc, char** argv) {
   if (child < 0) die("fork failed");
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (pin) zinc::bench::pin_to_cpu(1);
+    if (child_core >= 0) zinc::bench::pin_to_cpu(child_core);
     transport->start_child();
     for (uint64_t i = 1; transport->echo(i); ++i) {
     }
     _exit(0);
   }
-  if (pin) zinc::bench::pin_to_cpu(0);
+  if (parent_core >= 0) zinc::bench::pin_to_cpu(parent_core);
   transport->start_parent();
 
   uint64_t round = 0;
@@ -416,6 +428,7 @@ int main(int argc, char** argv) {
   // The child's CPU includes its warm-up; close enough for a "% of a CPU".
   const int64_t child_cpu = zinc::bench::cpu_time_ns(RUSAGE_CHILDREN);
   const uint64_t errors = shared->payload_errors.value.load();
+  const int64_t effective_spin_us = transport->spin_us();
   transport.reset();
   if (errors != 0) die(std::to_string(errors) + " frames had the wrong payload");
 
@@ -425,8 +438,8 @@ int main(int argc, char** argv) {
   line.add("bench", "pingpong")
       .add("transport", transport_name)
       .add("payload_bytes", static_cast<int64_t>(payload))
-      .add("spin_us", transport_name == "zinc-sleep" ? int64_t{0} : spin_us)
-      .add("pinned", pin ? "yes" : "no")
+      .add("spin_us", effective_spin_us)
+      .add("placement", placement)
       .add("seconds", static_cast<double>(elapsed) / 1e9)
       .add("rtt", rtt)
       .add("round_trips_per_s", static_cast<double>(rounds) * 1e9 / static_cast<double>(elapsed))

@@ -14,7 +14,7 @@
 // "work"), and the consumer sums it as 64-bit words and checks the sum.
 //
 // Usage: zinc_bench_stream --transport=zinc [--frame=1M] [--slots=8]
-//        [--seconds=2] [--buffer=1G] [--no-pin] [--json=FILE]
+//        [--seconds=2] [--buffer=1G] [--placement=two-cpus|scheduler] [--json=FILE]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   const size_t slots = flags.bytes("slots", 8);
   const double seconds = flags.num("seconds", 2.0);
   const size_t buffer = flags.bytes("buffer", size_t{1} << 30);
-  const bool pin = flags.str("no-pin", "") != "1";
+  const bool pin = flags.str("placement", "two-cpus") == "two-cpus";
   const std::string json = flags.str("json", "");
   flags.check_all_used();
   if (frame == 0 || frame % 4096 != 0) die("--frame must be a positive multiple of 4096");

@@ -242,7 +242,7 @@ def main() -> int:
     if pinned:
         CHILD_CPU = cpus[1]
         os.sched_setaffinity(0, {cpus[0]})
-    placement = "pinned" if pinned else "unpinned"
+    placement = "two-cpus" if pinned else "scheduler"
     ctx = mp.get_context("spawn")
     lines: List[Dict[str, Any]] = []
 
@@ -269,7 +269,7 @@ def main() -> int:
             **summarize(samples),
         }
         lines.append(line)
-        print(f"python {key:13s} {placement}: p50 {line['p50_ns'] / 1000:8.2f} us  p99 {line['p99_ns'] / 1000:8.2f} us")
+        print(f"python {key:13s} {placement:9s}: p50 {line['p50_ns'] / 1000:8.2f} us  p99 {line['p99_ns'] / 1000:8.2f} us")
 
     for capacity in () if args.no_pin else (4096, 1 << 30):
         median = bench_as_numpy(capacity)
