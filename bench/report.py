@@ -497,6 +497,51 @@ def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[
         lines += [f"Note: {r['text']}", ""]
 
 
+def headline(runs: list[dict], micro: dict[str, float], python_runs: list[dict]) -> list[str]:
+    """The short table README.md quotes (docs/bench/readme-performance.md)."""
+    rows = []
+    plain = {
+        r["transport"]: r
+        for r in runs
+        if r["bench"] == "pingpong" and r["payload_bytes"] == 0 and r.get("placement", "two-cpus") == "two-cpus"
+    }
+    for key, label in (
+        ("zinc", "zinc notify → wait → notify → wait"),
+        ("spin", "raw spin on a shared cache line"),
+        ("futex", "futex, wake every time (zinc before)"),
+        ("pipe", "pipe"),
+        ("unix", "Unix socket"),
+    ):
+        if key in plain:
+            rows.append([f"round trip between two processes: {label}", fmt_ns(plain[key]["rtt_p50_ns"]), fmt_ns(plain[key]["rtt_p99_ns"])])
+    if "BM_ZincNotifyNobodyAsleep" in micro:
+        rows.append(["zinc_notify with nobody asleep (no system call)", fmt_ns(micro["BM_ZincNotifyNobodyAsleep"]), ""])
+    if "BM_FutexWakeNobody" in micro:
+        rows.append(["FUTEX_WAKE with nobody asleep (what notify did before)", fmt_ns(micro["BM_FutexWakeNobody"]), ""])
+    stream = {r["transport"]: r for r in runs if r["bench"] == "stream"}
+    for key, label in (("zinc", "zinc"), ("unix", "Unix socket"), ("memcpy", "single-thread memcpy")):
+        if key in stream:
+            rows.append([f"1 MiB frames to a checksumming reader: {label}", f"{stream[key]['gb_per_s']:.1f} GB/s", ""])
+    py = {r["key"]: r for r in python_runs if r["bench"] == "python-pingpong" and r.get("placement") == "two-cpus"}
+    for key, label in (("zinc", "zinc"), ("mp-pipe", "multiprocessing.Pipe"), ("mp-shm-event", "shared_memory + Event")):
+        if key in py:
+            rows.append([f"Python round trip: {label}", fmt_ns(py[key]["p50_ns"]), fmt_ns(py[key]["p99_ns"])])
+    return [
+        "## Performance",
+        "",
+        "Measured side by side by `scripts/bench` on a 2-CPU VM (details, plots and every",
+        "alternative in [docs/benchmarks.md](docs/benchmarks.md)):",
+        "",
+        table(["", "p50 / rate", "p99"], rows),
+        "",
+        "A waiter polls briefly (adaptively, 50 us at most by default; `ZINC_SPIN_US` or",
+        "`zinc_set_spin` tune it) before it sleeps, and a notify skips the wake-up system call",
+        "when nobody sleeps, so a busy receiver gets spin-level latency while an idle one",
+        "costs no CPU.",
+        "",
+    ]
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -512,7 +557,9 @@ def main() -> int:
     payload_section(runs, docs, body, checks)
     stream_section(runs, body, checks)
     idle_section(runs, body, checks)
-    python_section(read_jsonl(results / "python.jsonl"), docs, body, checks)
+    python_runs = read_jsonl(results / "python.jsonl")
+    python_section(python_runs, docs, body, checks)
+    (docs / "bench" / "readme-performance.md").write_text("\n".join(headline(runs, micro, python_runs)))
 
     page = [
         "# zinc benchmarks",

@@ -3,6 +3,8 @@
 #include "spin_policy.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -167,6 +169,58 @@ TEST_F(SpinApi, NotificationDuringTheSpinIsSeen) {
   waiter.join();
   EXPECT_EQ(result.load(), ZINC_OK);
   zinc_close(reader);
+}
+
+// Pins the calling thread to one CPU (the first it may use).
+void pin_to_first_cpu() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+    return;
+  }
+}
+
+TEST(SpinSharedCpu, PingPongOnOneCpuWithTheLongestSpinCompletes) {
+  // Both sides poll for up to a second but share one CPU: only the yield in
+  // the poll loop lets the notifier run before the spin ends. Each round
+  // has a 10 s limit; a wait that never yielded would still finish, so this
+  // checks progress and correctness, not speed.
+  ObjectGuard ping(zinc::test::unique_name("spin-ping"));
+  ObjectGuard pong(zinc::test::unique_name("spin-pong"));
+  ZincHandle ping_owner = nullptr, pong_owner = nullptr, ping_reader = nullptr;
+  ASSERT_EQ(zinc_create(ping.c_str(), zinc_page_size(), &ping_owner), ZINC_OK);
+  ASSERT_EQ(zinc_create(pong.c_str(), zinc_page_size(), &pong_owner), ZINC_OK);
+  ASSERT_EQ(zinc_open(ping.c_str(), &ping_reader), ZINC_OK);
+  ASSERT_EQ(zinc_set_spin(ping_reader, ZINC_MAX_SPIN_US), ZINC_OK);
+  ASSERT_EQ(zinc_set_spin(pong_owner, ZINC_MAX_SPIN_US), ZINC_OK);
+  constexpr int kRounds = 500;
+  std::atomic<int> failures{0};
+  std::thread echo([&] {
+    pin_to_first_cpu();
+    for (int i = 0; i < kRounds; ++i) {
+      if (zinc_wait(ping_reader, 10000) != ZINC_OK) ++failures;
+      zinc_notify(pong_owner);
+    }
+  });
+  std::thread sender([&] {
+    pin_to_first_cpu();
+    for (int i = 0; i < kRounds; ++i) {
+      zinc_notify(ping_owner);
+      if (zinc_wait(pong_owner, 10000) != ZINC_OK) ++failures;
+    }
+  });
+  sender.join();
+  echo.join();
+  EXPECT_EQ(failures.load(), 0);
+  zinc_close(ping_reader);
+  zinc_close(pong_owner);
+  zinc_close(ping_owner);
 }
 
 int64_t thread_cpu_us() {
