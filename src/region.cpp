@@ -154,7 +154,8 @@ WaiterCount* Region::join_waiter_count(uint8_t* base, uint64_t created_at) {
   uint64_t word = waiters->counted_handles.load(std::memory_order_seq_cst);
   do {
     // ref_count already includes this handle, so an honest count is below
-    // it. Anything else is garbage (or a racing close): stay uncounted.
+    // it. Anything else is garbage (or an open racing this one): stay
+    // uncounted, which only makes notifiers wake.
     if (static_cast<uint32_t>(word) >= refs) return nullptr;
   } while (!waiters->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange + 1,
                                                            std::memory_order_seq_cst));
