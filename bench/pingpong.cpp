@@ -16,6 +16,9 @@
 // --spin-us sets both zinc handles' spin limit (default: ZINC_SPIN_US or
 // the library default); zinc-sleep forces 0.
 //
+// --busy-us=N makes the sender compute (a busy loop that touches no memory)
+// for N us before each round, outside the timed part: a control for large
+// payloads, whose receivers wait as long while the sender writes.
 // --placement: two-cpus (default) pins parent and child to different CPUs;
 // one-cpu pins both to the same CPU; scheduler pins neither.
 //
@@ -362,6 +365,7 @@ int main(int argc, char** argv) {
   const double warmup = flags.num("warmup", 0.2);
   const size_t payload = flags.bytes("payload", 0);
   const int64_t spin_us = static_cast<int64_t>(flags.num("spin-us", -1));
+  const int64_t busy_ns = static_cast<int64_t>(flags.num("busy-us", 0) * 1000);
   const std::string placement = flags.str("placement", "two-cpus");
   const std::string json = flags.str("json", "");
   const size_t keep_samples = flags.bytes("samples", 20000);
@@ -408,6 +412,11 @@ int main(int argc, char** argv) {
   int64_t t_end = start;
   while (t_end < until && overhead.size() < max_rounds) {
     ++round;
+    if (busy_ns > 0) {
+      const int64_t busy_until = now_ns() + busy_ns;
+      while (now_ns() < busy_until) {
+      }
+    }
     const int64_t t0 = now_ns();
     transport->write_payload(round);
     // Let the payload's stores drain before the clock starts: the round
@@ -440,6 +449,7 @@ int main(int argc, char** argv) {
       .add("payload_bytes", static_cast<int64_t>(payload))
       .add("spin_us", effective_spin_us)
       .add("placement", placement)
+      .add("busy_us", static_cast<double>(busy_ns) / 1000)
       .add("seconds", static_cast<double>(elapsed) / 1e9)
       .add("rtt", rtt)
       .add("round_trips_per_s", static_cast<double>(rounds) * 1e9 / static_cast<double>(elapsed))
