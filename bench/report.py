@@ -66,11 +66,15 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def machine_description(results: Path) -> list[str]:
     info = dict(
-        line.split(": ", 1) for line in (results / "machine.txt").read_text().splitlines() if ": " in line
+        line.split(": ", 1)
+        for line in (results / "machine.txt").read_text().splitlines()
+        if ": " in line
     )
     lscpu = {}
     try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
+        for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True, check=True
+        ).stdout.splitlines():
             key, _, value = line.partition(":")
             lscpu[key.strip()] = value.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -82,19 +86,34 @@ def machine_description(results: Path) -> list[str]:
     except (OSError, ValueError, IndexError):
         pass
     try:
-        clock = Path("/sys/devices/system/clocksource/clocksource0/current_clocksource").read_text().strip()
+        clock = (
+            Path("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            .read_text()
+            .strip()
+        )
     except OSError:
         clock = "?"
     rows = [
         ["CPU", f"{lscpu.get('Model name', '?')} ({lscpu.get('Vendor ID', '?')})"],
-        ["CPUs", f"{lscpu.get('CPU(s)', '?')} ({lscpu.get('Thread(s) per core', '?')} thread(s) per core)"],
+        [
+            "CPUs",
+            f"{lscpu.get('CPU(s)', '?')} "
+            f"({lscpu.get('Thread(s) per core', '?')} thread(s) per core)",
+        ],
         ["Caches", f"L2 {lscpu.get('L2 cache', '?')}, L3 {lscpu.get('L3 cache', '?')}"],
         ["Virtualisation", lscpu.get("Hypervisor vendor", "none reported")],
         ["Memory", memory],
         ["Kernel", platform.release()],
         ["Clock source", clock],
-        ["Run", f"{info.get('date', '?')}, commit {info.get('commit', '?')}, {info.get('mode', '?')} mode"],
-        ["Load average (1/5/15 min)", f"before {info.get('load_before', '?')}, after {info.get('load_after', '?')}"],
+        [
+            "Run",
+            f"{info.get('date', '?')}, commit {info.get('commit', '?')}, "
+            f"{info.get('mode', '?')} mode",
+        ],
+        [
+            "Load average (1/5/15 min)",
+            f"before {info.get('load_before', '?')}, after {info.get('load_after', '?')}",
+        ],
     ]
     return [table(["", ""], rows)]
 
@@ -114,12 +133,16 @@ def micro_results(results: Path) -> dict[str, float]:
     return out
 
 
-def pingpong_section(runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]) -> dict:
+def pingpong_section(
+    runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]
+) -> dict:
     def placed(where: str) -> dict:
         return {
             r["transport"]: r
             for r in runs
-            if r["bench"] == "pingpong" and r["payload_bytes"] == 0 and r.get("placement", "two-cpus") == where
+            if r["bench"] == "pingpong"
+            and r["payload_bytes"] == 0
+            and r.get("placement", "two-cpus") == where
         }
 
     plain = placed("two-cpus")
@@ -143,8 +166,9 @@ def pingpong_section(runs: list[dict], docs: Path, lines: list[str], checks: lis
         "## Round trip between two processes",
         "",
         "A ping-pong between a parent and a forked child, each pinned to its own CPU: the parent",
-        "sends, the child answers, the parent times each round trip (`bench/pingpong.cpp`). The zinc",
-        "rows use two regions (one per direction) and the public C ABI.",
+        "sends, the child answers, the parent times each round trip",
+        "(`bench/pingpong.cpp`). The zinc rows use two regions (one per direction) and the",
+        "public C ABI.",
         "",
         table(["transport", "p50", "p99", "p99.9", "round trips/s", "CPU parent / child"], rows),
         "",
@@ -153,7 +177,12 @@ def pingpong_section(runs: list[dict], docs: Path, lines: list[str], checks: lis
     ]
     if shared_cpu:
         rows = [
-            [TRANSPORTS[key], fmt_ns(r["rtt_p50_ns"]), fmt_ns(r["rtt_p99_ns"]), fmt_ns(r["rtt_p999_ns"])]
+            [
+                TRANSPORTS[key],
+                fmt_ns(r["rtt_p50_ns"]),
+                fmt_ns(r["rtt_p99_ns"]),
+                fmt_ns(r["rtt_p999_ns"]),
+            ]
             for key, r in ((k, shared_cpu.get(k)) for k in TRANSPORTS)
             if r is not None
         ]
@@ -208,9 +237,13 @@ def pingpong_section(runs: list[dict], docs: Path, lines: list[str], checks: lis
     return plain
 
 
-def payload_section(runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]) -> None:
+def payload_section(
+    runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]
+) -> None:
     sized = [
-        r for r in runs if r["bench"] == "pingpong" and r["payload_bytes"] > 0 and r.get("busy_us", 0) == 0
+        r
+        for r in runs
+        if r["bench"] == "pingpong" and r["payload_bytes"] > 0 and r.get("busy_us", 0) == 0
     ]
     controls = [r for r in runs if r["bench"] == "pingpong" and r.get("busy_us", 0) > 0]
     if not sized:
@@ -229,18 +262,25 @@ def payload_section(runs: list[dict], docs: Path, lines: list[str], checks: list
     sizes = sorted({r["payload_bytes"] for r in sized})
     rows = []
     for name, points in by_series.items():
-        rows.append([name] + [fmt_ns(points[s]["rtt_p50_ns"]) if s in points else "" for s in sizes])
-    writes = {r["payload_bytes"]: r["payload_write_p50_ns"] for r in sized if r["transport"] == "zinc"}
-    rows.append(["(writing the payload itself, p50)"] + [fmt_ns(writes[s]) if s in writes else "" for s in sizes])
+        rows.append(
+            [name] + [fmt_ns(points[s]["rtt_p50_ns"]) if s in points else "" for s in sizes]
+        )
+    writes = {
+        r["payload_bytes"]: r["payload_write_p50_ns"] for r in sized if r["transport"] == "zinc"
+    }
+    rows.append(
+        ["(writing the payload itself, p50)"]
+        + [fmt_ns(writes[s]) if s in writes else "" for s in sizes]
+    )
     lines += [
         "## Payload size: zero copy",
         "",
-        "Before each ping the sender writes the payload: into the region for zinc (then the frame's",
-        "first byte last, as a producer stamping a finished frame would), into the message for",
-        "pipe and socket, which then carry it. The clock starts after the write (and a fence), so",
-        "the table shows what the hand-over costs on top of producing the data. The zinc receiver",
-        "gets the frame in place and reads its first byte; the pipe and socket receivers must read",
-        "every byte. p50 of the round trip:",
+        "Before each ping the sender writes the payload: into the region for zinc (then the",
+        "frame's first byte last, as a producer stamping a finished frame would), into the",
+        "message for pipe and socket, which then carry it. The clock starts after the write (and",
+        "a fence), so the table shows what the hand-over costs on top of producing the data. The",
+        "zinc receiver gets the frame in place and reads its first byte; the pipe and socket",
+        "receivers must read every byte. p50 of the round trip:",
         "",
         table(["transport"] + [fmt_bytes(s) for s in sizes], rows),
         "",
@@ -248,7 +288,7 @@ def payload_section(runs: list[dict], docs: Path, lines: list[str], checks: list
         "",
         "A sender that spends hundreds of microseconds writing a large frame outlasts the",
         "receiver's default 50 us spin, so by default the receiver is asleep when the frame is",
-        "ready; the \"receiver spins\" row raises its spin limit to 10 ms to show the hot case.",
+        'ready; the "receiver spins" row raises its spin limit to 10 ms to show the hot case.',
         "",
     ]
     if controls:
@@ -289,14 +329,18 @@ def payload_section(runs: list[dict], docs: Path, lines: list[str], checks: list
 
     hot_name = next((n for n in by_series if n.startswith("zinc, receiver spins")), "")
     control_by_series = {series(r): r for r in controls}
-    for label, name in (("receiver spinning", hot_name), ("receiver asleep", "zinc, receiver sleeps (spin 0)")):
+    for label, name in (
+        ("receiver spinning", hot_name),
+        ("receiver asleep", "zinc, receiver sleeps (spin 0)"),
+    ):
         points = by_series.get(name, {})
         if 64 in points and (4 << 20) in points:
             small, big = points[64]["rtt_p50_ns"], points[4 << 20]["rtt_p50_ns"]
             control = control_by_series.get(name)
             versus = ""
             if control:
-                versus = f"; vs 64 B after equal sender time {fmt_ns(control['rtt_p50_ns'])}: {big / control['rtt_p50_ns']:.2f}x"
+                c = control["rtt_p50_ns"]
+                versus = f"; vs 64 B after equal sender time {fmt_ns(c)}: {big / c:.2f}x"
             checks.append(
                 [
                     f"4 MiB payload costs the same notify/wait as 64 B ({label})",
@@ -322,7 +366,11 @@ def stream_section(runs: list[dict], lines: list[str], checks: list[list[str]]) 
         if r is None:
             continue
         share = f"{100 * r['gb_per_s'] / memcpy:.0f}%" if memcpy and key != "memcpy" else ""
-        detail = fmt_bytes(r["buffer_bytes"]) + " buffers" if key == "memcpy" else f"{r['frames']:,} frames"
+        detail = (
+            fmt_bytes(r["buffer_bytes"]) + " buffers"
+            if key == "memcpy"
+            else f"{r['frames']:,} frames"
+        )
         rows.append([label, f"{r['gb_per_s']:.2f}", share, detail])
     lines += [
         "## Streaming 1 MiB frames to a checksumming reader",
@@ -352,8 +400,14 @@ def idle_section(runs: list[dict], lines: list[str], checks: list[list[str]]) ->
         return
     rows = []
     for r in idle:
-        pattern = {"long": "one long wait", "10ms": "wait(10 ms) in a loop", "1ms": "wait(1 ms) in a loop"}
-        rows.append([pattern.get(r["pattern"], r["pattern"]), f"{r['spin_us']} us", f"{r['cpu_pct']:.3f}%"])
+        pattern = {
+            "long": "one long wait",
+            "10ms": "wait(10 ms) in a loop",
+            "1ms": "wait(1 ms) in a loop",
+        }
+        rows.append(
+            [pattern.get(r["pattern"], r["pattern"]), f"{r['spin_us']} us", f"{r['cpu_pct']:.3f}%"]
+        )
     lines += [
         "## An idle waiter",
         "",
@@ -367,7 +421,9 @@ def idle_section(runs: list[dict], lines: list[str], checks: list[list[str]]) ->
     default_long = [r for r in idle if r["pattern"] == "long" and r["spin_us"] != 0]
     if default_long:
         pct = default_long[0]["cpu_pct"]
-        checks.append(["an idle waiter uses under 2% of a CPU", f"{pct:.3f}% of a CPU", verdict(pct < 2)])
+        checks.append(
+            ["an idle waiter uses under 2% of a CPU", f"{pct:.3f}% of a CPU", verdict(pct < 2)]
+        )
 
 
 def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[str]]) -> None:
@@ -397,7 +453,13 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
         t = micro["BM_ZincNotifyNobodyAsleep"]
         wake = micro.get("BM_FutexWakeNobody")
         extra = f" (FUTEX_WAKE alone: {fmt_ns(wake)})" if wake else ""
-        checks.append(["notify with no sleeping waiter under 10 ns, no system call", fmt_ns(t) + extra, verdict(t < 10)])
+        checks.append(
+            [
+                "notify with no sleeping waiter under 10 ns, no system call",
+                fmt_ns(t) + extra,
+                verdict(t < 10),
+            ]
+        )
 
     sizes = [4096, 1 << 20, 64 << 20]
     setup_rows = [
@@ -422,10 +484,16 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
         ["zinc_create (posix_fallocate)", "BM_ZincCreateFillClose"],
         ["zinc_create_ex(ZINC_CREATE_PREFAULT)", "BM_ZincCreatePrefaultFillClose"],
     ):
-        fill_rows.append([label] + [fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in fill_sizes])
+        fill_rows.append(
+            [label]
+            + [fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in fill_sizes]
+        )
     first_rows = [
         ["first 4 MiB write into a new region", "BM_FirstFrameWrite/manual_time"],
-        ["first 4 MiB write, region created with ZINC_CREATE_PREFAULT", "BM_FirstFrameWritePrefaulted/manual_time"],
+        [
+            "first 4 MiB write, region created with ZINC_CREATE_PREFAULT",
+            "BM_FirstFrameWritePrefaulted/manual_time",
+        ],
         ["any later 4 MiB write", "BM_LaterFrameWrite"],
     ]
     lines += [
@@ -444,9 +512,15 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
         "",
         table(["create + fill + close"] + [fmt_bytes(s) for s in fill_sizes], fill_rows),
         "",
-        table(["open + close", "time"], [[label, fmt_ns(micro[key])] for label, key in open_rows if key in micro]),
+        table(
+            ["open + close", "time"],
+            [[label, fmt_ns(micro[key])] for label, key in open_rows if key in micro],
+        ),
         "",
-        table(["first frame", "time"], [[label, fmt_ns(micro[key])] for label, key in first_rows if key in micro]),
+        table(
+            ["first frame", "time"],
+            [[label, fmt_ns(micro[key])] for label, key in first_rows if key in micro],
+        ),
         "",
     ]
     for size in sizes:
@@ -461,22 +535,41 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
                 f"create+close {fmt_bytes(size)} within bare + 20%",
                 f"{fmt_ns(z)}: {z / bare:.2f}x bare, {z / touch:.2f}x bare+header, "
                 f"{z / falloc:.2f}x bare+fallocate+header",
-                f"{verdict(z <= 1.2 * bare)} vs bare; {verdict(z <= 1.2 * falloc)} vs bare+fallocate+header",
+                f"{verdict(z <= 1.2 * bare)} vs bare; "
+                f"{verdict(z <= 1.2 * falloc)} vs bare+fallocate+header",
             ]
         )
     if "BM_ZincOpenClose" in micro and "BM_BareOpenClose" in micro:
         z, bare = micro["BM_ZincOpenClose"], micro["BM_BareOpenClose"]
-        checks.append(["open+close within bare + 20%", f"{fmt_ns(z)} vs {fmt_ns(bare)}: {z / bare:.2f}x", verdict(z <= 1.2 * bare)])
+        checks.append(
+            [
+                "open+close within bare + 20%",
+                f"{fmt_ns(z)} vs {fmt_ns(bare)}: {z / bare:.2f}x",
+                verdict(z <= 1.2 * bare),
+            ]
+        )
 
 
 def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]) -> None:
     if not runs:
-        lines += ["## Python", "", "The Python benchmarks did not run (no Python adapter in this checkout).", ""]
+        lines += [
+            "## Python",
+            "",
+            "The Python benchmarks did not run (no Python adapter in this checkout).",
+            "",
+        ]
         return
     pp = [r for r in runs if r["bench"] == "python-pingpong"]
     where = {"two-cpus": "two CPUs", "scheduler": "left to the scheduler"}
     rows = [
-        [r["label"], where.get(r["placement"], r["placement"]), fmt_ns(r["p50_ns"]), fmt_ns(r["p99_ns"]), fmt_ns(r["p999_ns"]), f"{r['rounds']:,}"]
+        [
+            r["label"],
+            where.get(r["placement"], r["placement"]),
+            fmt_ns(r["p50_ns"]),
+            fmt_ns(r["p99_ns"]),
+            fmt_ns(r["p999_ns"]),
+            f"{r['rounds']:,}",
+        ]
         for r in pp
     ]
     lines += [
@@ -492,7 +585,10 @@ def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[
     ]
     by_key = {r["key"]: r for r in pp if r["placement"] == "two-cpus"}
     z = by_key.get("zinc")
-    for key, what in (("mp-pipe", "multiprocessing.Pipe"), ("mp-shm-event", "shared_memory + Event")):
+    for key, what in (
+        ("mp-pipe", "multiprocessing.Pipe"),
+        ("mp-shm-event", "shared_memory + Event"),
+    ):
         if z and key in by_key:
             other = by_key[key]["p50_ns"]
             checks.append(
@@ -505,7 +601,12 @@ def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[
     numpy_runs = [r for r in runs if r["bench"] == "python-as-numpy"]
     if numpy_runs:
         rows = [[fmt_bytes(r["capacity"]), fmt_ns(r["median_ns"])] for r in numpy_runs]
-        lines += ["`Region.as_numpy()` (a view, no copy), median per call:", "", table(["capacity", "time"], rows), ""]
+        lines += [
+            "`Region.as_numpy()` (a view, no copy), median per call:",
+            "",
+            table(["capacity", "time"], rows),
+            "",
+        ]
         small = min(numpy_runs, key=lambda r: r["capacity"])
         big = max(numpy_runs, key=lambda r: r["capacity"])
         ratio = big["median_ns"] / small["median_ns"]
@@ -527,7 +628,9 @@ def headline(runs: list[dict], micro: dict[str, float], python_runs: list[dict])
     plain = {
         r["transport"]: r
         for r in runs
-        if r["bench"] == "pingpong" and r["payload_bytes"] == 0 and r.get("placement", "two-cpus") == "two-cpus"
+        if r["bench"] == "pingpong"
+        and r["payload_bytes"] == 0
+        and r.get("placement", "two-cpus") == "two-cpus"
     }
     for key, label in (
         ("zinc", "zinc notify → wait → notify → wait"),
@@ -537,19 +640,61 @@ def headline(runs: list[dict], micro: dict[str, float], python_runs: list[dict])
         ("unix", "Unix socket"),
     ):
         if key in plain:
-            rows.append([f"round trip between two processes: {label}", fmt_ns(plain[key]["rtt_p50_ns"]), fmt_ns(plain[key]["rtt_p99_ns"])])
+            rows.append(
+                [
+                    f"round trip between two processes: {label}",
+                    fmt_ns(plain[key]["rtt_p50_ns"]),
+                    fmt_ns(plain[key]["rtt_p99_ns"]),
+                ]
+            )
     if "BM_ZincNotifyNobodyAsleep" in micro:
-        rows.append(["zinc_notify with nobody asleep (no system call)", fmt_ns(micro["BM_ZincNotifyNobodyAsleep"]), ""])
+        rows.append(
+            [
+                "zinc_notify with nobody asleep (no system call)",
+                fmt_ns(micro["BM_ZincNotifyNobodyAsleep"]),
+                "",
+            ]
+        )
     if "BM_FutexWakeNobody" in micro:
-        rows.append(["FUTEX_WAKE with nobody asleep (what notify did before)", fmt_ns(micro["BM_FutexWakeNobody"]), ""])
+        rows.append(
+            [
+                "FUTEX_WAKE with nobody asleep (what notify did before)",
+                fmt_ns(micro["BM_FutexWakeNobody"]),
+                "",
+            ]
+        )
     stream = {r["transport"]: r for r in runs if r["bench"] == "stream"}
-    for key, label in (("zinc", "zinc"), ("unix", "Unix socket"), ("memcpy", "single-thread memcpy")):
+    for key, label in (
+        ("zinc", "zinc"),
+        ("unix", "Unix socket"),
+        ("memcpy", "single-thread memcpy"),
+    ):
         if key in stream:
-            rows.append([f"1 MiB frames to a checksumming reader: {label}", f"{stream[key]['gb_per_s']:.1f} GB/s", ""])
-    py = {r["key"]: r for r in python_runs if r["bench"] == "python-pingpong" and r.get("placement") == "two-cpus"}
-    for key, label in (("zinc", "zinc"), ("mp-pipe", "multiprocessing.Pipe"), ("mp-shm-event", "shared_memory + Event")):
+            rows.append(
+                [
+                    f"1 MiB frames to a checksumming reader: {label}",
+                    f"{stream[key]['gb_per_s']:.1f} GB/s",
+                    "",
+                ]
+            )
+    py = {
+        r["key"]: r
+        for r in python_runs
+        if r["bench"] == "python-pingpong" and r.get("placement") == "two-cpus"
+    }
+    for key, label in (
+        ("zinc", "zinc"),
+        ("mp-pipe", "multiprocessing.Pipe"),
+        ("mp-shm-event", "shared_memory + Event"),
+    ):
         if key in py:
-            rows.append([f"Python round trip: {label}", fmt_ns(py[key]["p50_ns"]), fmt_ns(py[key]["p99_ns"])])
+            rows.append(
+                [
+                    f"Python round trip: {label}",
+                    fmt_ns(py[key]["p50_ns"]),
+                    fmt_ns(py[key]["p99_ns"]),
+                ]
+            )
     return [
         "## Performance",
         "",
@@ -583,12 +728,15 @@ def main() -> int:
     idle_section(runs, body, checks)
     python_runs = read_jsonl(results / "python.jsonl")
     python_section(python_runs, docs, body, checks)
-    (docs / "bench" / "readme-performance.md").write_text("\n".join(headline(runs, micro, python_runs)))
+    (docs / "bench" / "readme-performance.md").write_text(
+        "\n".join(headline(runs, micro, python_runs))
+    )
 
     page = [
         "# zinc benchmarks",
         "",
-        "Generated by `scripts/bench` (raw results in `build/bench-results/`); do not edit by hand.",
+        "Generated by `scripts/bench` (raw results in `build/bench-results/`); do not edit by",
+        "hand.",
         "Every comparison below was measured in one run on the machine described here, so the",
         "ratios matter more than the absolute numbers.",
         "",

@@ -43,7 +43,12 @@ def summarize(samples: List[int]) -> Dict[str, float]:
     def at(q: float) -> int:
         return ordered[min(n - 1, max(0, int(q * n + 0.999999) - 1))]
 
-    return {"p50_ns": at(0.5), "p99_ns": at(0.99), "p999_ns": at(0.999), "mean_ns": statistics.fmean(ordered)}
+    return {
+        "p50_ns": at(0.5),
+        "p99_ns": at(0.99),
+        "p999_ns": at(0.999),
+        "mean_ns": statistics.fmean(ordered),
+    }
 
 
 # ---- the echo side of each transport (runs in the child) ----------------------
@@ -254,9 +259,16 @@ def main() -> int:
     try:
         import iceoryx2  # noqa: F401
 
-        transports.append(("iceoryx2", "iceoryx2 event (Notifier / Listener.blocking_wait)", bench_iceoryx2))
+        transports.append(
+            ("iceoryx2", "iceoryx2 event (Notifier / Listener.blocking_wait)", bench_iceoryx2)
+        )
     except ImportError as error:
-        lines.append({"bench": "python-note", "text": f"iceoryx2 is not installed ({error}); its row is missing."})
+        lines.append(
+            {
+                "bench": "python-note",
+                "text": f"iceoryx2 is not installed ({error}); its row is missing.",
+            }
+        )
 
     for key, label, run in transports:
         samples = run(ctx, args.rounds)
@@ -269,7 +281,10 @@ def main() -> int:
             **summarize(samples),
         }
         lines.append(line)
-        print(f"python {key:13s} {placement:9s}: p50 {line['p50_ns'] / 1000:8.2f} us  p99 {line['p99_ns'] / 1000:8.2f} us")
+        print(
+            f"python {key:13s} {placement:9s}: "
+            f"p50 {line['p50_ns'] / 1000:8.2f} us  p99 {line['p99_ns'] / 1000:8.2f} us"
+        )
 
     for capacity in () if args.no_pin else (4096, 1 << 30):
         median = bench_as_numpy(capacity)
