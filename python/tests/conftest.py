@@ -25,7 +25,7 @@ _COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-settings.register_profile("ci", derandomize=True, database=None, max_examples=40, **_COMMON)
+settings.register_profile("ci", derandomize=True, database=None, max_examples=100, **_COMMON)
 settings.register_profile("dev", max_examples=200, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -102,10 +102,14 @@ class Peer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             out, err = self.process.communicate()
-            raise AssertionError(f"peer {self.args} did not finish in {timeout} s:\n{out}\n{err}")
+            raise AssertionError(
+                f"peer {self.args} did not finish in {timeout} s:\n{out}\n{err}"
+            ) from None
         return subprocess.CompletedProcess(self.args, self.process.returncode, out, err)
 
-    def finish_with_input(self, text: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    def finish_with_input(
+        self, text: str, timeout: float = 60.0
+    ) -> subprocess.CompletedProcess[str]:
         assert self.process.stdin is not None
         self.process.stdin.write(text)
         self.process.stdin.flush()

@@ -122,7 +122,7 @@ def main() -> int:
     parser.add_argument("--spec", required=True)
     parser.add_argument("--record", required=True)
     parser.add_argument("--via", choices=["buffer", "numpy"], default="buffer")
-    parser.add_argument("--timeout-ms", type=int, default=20000)
+    parser.add_argument("--timeout-ms", type=int, default=10000)
     args = parser.parse_args()
     with np.load(args.spec, allow_pickle=False) as spec:
         try:

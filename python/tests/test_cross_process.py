@@ -9,53 +9,24 @@ reading from shared memory with what the other side wrote.
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 import pytest
 from conftest import PEER, NameFactory, Peer, run_python
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+from strategies import byte_payloads, numpy_payloads
 
 import zinc
 
 PAGE = zinc.PAGE_SIZE
+# Each example starts processes (~0.3 s): shrinking a failure would take
+# minutes, so these tests report the first failing example as it was drawn.
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 CONTROL = 64  # bytes at the start of each region kept for the round counter
-
-Rounds = List[Tuple[np.ndarray[Any, Any], List[np.ndarray[Any, Any]]]]
-
-
-def scalar_dtypes() -> st.SearchStrategy[np.dtype[Any]]:
-    return st.one_of(
-        hnp.boolean_dtypes(),
-        hnp.integer_dtypes(endianness="?"),
-        hnp.unsigned_integer_dtypes(endianness="?"),
-        hnp.floating_dtypes(endianness="?"),
-        hnp.complex_number_dtypes(endianness="?"),
-        hnp.datetime64_dtypes(endianness="?"),
-        hnp.byte_string_dtypes(min_len=1, max_len=8),
-        hnp.unicode_string_dtypes(min_len=1, max_len=4),
-    )
-
-
-# Structured dtypes included (nested, with sub-arrays); packed, so every byte
-# of an item belongs to a field.
-DTYPES = hnp.nested_dtypes(subtype_strategy=scalar_dtypes(), max_leaves=4, max_itemsize=64)
-
-
-@st.composite
-def numpy_payloads(draw: st.DrawFn) -> np.ndarray[Any, Any]:
-    dtype = draw(DTYPES)
-    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6))
-    return draw(hnp.arrays(dtype, shape))
-
-
-@st.composite
-def byte_payloads(draw: st.DrawFn) -> np.ndarray[Any, Any]:
-    data = draw(st.binary(min_size=0, max_size=3 * PAGE))
-    return np.frombuffer(data, dtype=np.uint8).copy()
 
 
 def placed(
@@ -149,9 +120,7 @@ def run_plan(
             )
             for k in range(readers)
         ]
-        for peer in [writer, *reader_peers]:
-            result = peer.finish()
-            assert result.returncode == 0, f"{peer.args}\n{result.stdout}\n{result.stderr}"
+        finish_all([writer, *reader_peers])
     finally:
         for region in owned:
             region.close()
@@ -167,14 +136,35 @@ def run_plan(
                 assert_same_bytes(got[f"down_{r}"], plan[f"down_{r}"], f"reader {k} round {r}")
 
 
+def finish_all(group: List[Peer], timeout: float = 60.0) -> None:
+    """Waits for every peer; the first one to fail stops the others at once."""
+    deadline = time.monotonic() + timeout
+    running = list(group)
+    while running and time.monotonic() < deadline:
+        for peer in list(running):
+            code = peer.process.poll()
+            if code is None:
+                continue
+            running.remove(peer)
+            if code != 0:
+                result = peer.finish()
+                for other in group:
+                    other.kill()
+                raise AssertionError(f"{peer.args} exited {code}:\n{result.stdout}{result.stderr}")
+        time.sleep(0.01)
+    for peer in group:
+        result = peer.finish(timeout=max(0.0, deadline - time.monotonic()) + 1)
+        assert result.returncode == 0, f"{peer.args}\n{result.stdout}\n{result.stderr}"
+
+
 def assert_same_bytes(got: np.ndarray[Any, Any], want: np.ndarray[Any, Any], what: str) -> None:
     assert got.dtype == want.dtype, what
     assert got.shape == want.shape, what
     assert got.tobytes() == want.tobytes(), what
 
 
-@settings(max_examples=8)
-@given(data=st.data(), readers=st.integers(1, 3), rounds=st.integers(1, 4))
+@settings(max_examples=25, phases=NO_SHRINK)
+@given(data=st.data(), readers=st.integers(1, 4), rounds=st.integers(1, 6))
 def test_bytes_flow_from_writer_to_readers_and_back(
     tmp_path: Path,
     region_name: NameFactory,
@@ -188,8 +178,8 @@ def test_bytes_flow_from_writer_to_readers_and_back(
     )
 
 
-@settings(max_examples=8)
-@given(data=st.data(), readers=st.integers(1, 3), rounds=st.integers(1, 3))
+@settings(max_examples=25, phases=NO_SHRINK)
+@given(data=st.data(), readers=st.integers(1, 4), rounds=st.integers(1, 4))
 def test_numpy_arrays_of_generated_dtypes_and_shapes_cross_processes(
     tmp_path: Path,
     region_name: NameFactory,
@@ -203,7 +193,7 @@ def test_numpy_arrays_of_generated_dtypes_and_shapes_cross_processes(
     )
 
 
-@settings(max_examples=3)
+@settings(max_examples=6, phases=NO_SHRINK)
 @given(data=st.data())
 def test_writer_process_creates_region_that_reader_processes_open(
     tmp_path: Path, region_name: NameFactory, peers: Callable[..., Peer], data: st.DataObject
@@ -225,7 +215,7 @@ def test_many_rounds_both_directions_with_two_readers(
     tmp_path: Path, region_name: NameFactory, peers: Callable[..., Peer]
 ) -> None:
     rng = random.Random("many_rounds_both_directions")
-    rounds, readers = 300, 2
+    rounds, readers = 1000, 2
     plan: Dict[str, Any] = {"rounds": np.array(rounds)}
 
     def payload() -> Tuple[np.ndarray[Any, Any], int]:

@@ -77,7 +77,9 @@ def test_newer_revision_of_the_same_format_is_accepted(tmp_path: Path) -> None:
     # An original-ABI library has none of the additions: the package still
     # imports and falls back for the page size.
     library = fake_core(tmp_path, 0x00020007)
-    result = import_zinc({"ZINC_LIBRARY": str(library)}, code="print(f.library_path, zinc.PAGE_SIZE)")
+    result = import_zinc(
+        {"ZINC_LIBRARY": str(library)}, code="print(f.library_path, zinc.PAGE_SIZE)"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{library} {zinc.PAGE_SIZE}\n"
 
@@ -116,7 +118,9 @@ def test_library_not_found_says_where_it_looked_and_what_to_do(tmp_path: Path) -
     assert result.returncode != 0
     message = result.stderr
     assert "cannot find libzinc_core.so" in message
-    assert f"installed in the package: {site / 'zinc' / 'libzinc_core.so'} (no such file)" in message
+    assert (
+        f"installed in the package: {site / 'zinc' / 'libzinc_core.so'} (no such file)" in message
+    )
     assert "source checkout, release build" in message
     assert "system search path (LD_LIBRARY_PATH" in message
     assert "pip install ./python" in message

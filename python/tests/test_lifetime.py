@@ -132,7 +132,16 @@ CLOSED_OPERATIONS: List[Callable[[zinc.SharedRegion], object]] = [
 @pytest.mark.parametrize(
     "operation",
     CLOSED_OPERATIONS,
-    ids=["as_buffer", "as_numpy", "as_numpy_dtype", "notify", "wait", "wait_0", "try_wait", "enter"],
+    ids=[
+        "as_buffer",
+        "as_numpy",
+        "as_numpy_dtype",
+        "notify",
+        "wait",
+        "wait_0",
+        "try_wait",
+        "enter",
+    ],
 )
 def test_operations_on_a_closed_region_raise_value_error(
     region_name: NameFactory, operation: Callable[[zinc.SharedRegion], object]

@@ -12,7 +12,7 @@ from conftest import NameFactory, run_python
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from test_cross_process import DTYPES
+from strategies import DTYPES
 
 import zinc
 

@@ -22,8 +22,8 @@ def fenced_blocks(markdown: str) -> List[Tuple[str, str]]:
 def quickstart_blocks(markdown: str) -> List[Tuple[str, str]]:
     """The python and text blocks of the writer/reader quick start."""
     blocks = [b for b in fenced_blocks(markdown) if b[0] in ("python", "text")]
-    for i, (language, body) in enumerate(blocks):
-        if language == "python" and "quickstart_writer" in blocks[i + 1][1]:
+    for i in range(len(blocks) - 3):
+        if blocks[i][0] == "python" and "quickstart_writer" in blocks[i + 1][1]:
             return blocks[i : i + 4]
     raise AssertionError("no quick start with quickstart_writer.py found")
 
@@ -35,9 +35,7 @@ def section(markdown: str, heading: str) -> str:
 
 
 READMES = {
-    "top_level": lambda: section(
-        (REPO_ROOT / "README.md").read_text(), "## Quick start in Python"
-    ),
+    "top_level": lambda: section((REPO_ROOT / "README.md").read_text(), "## Quick start in Python"),
     "python": lambda: (PYTHON_DIR / "README.md").read_text(),
 }
 

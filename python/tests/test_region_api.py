@@ -79,7 +79,10 @@ def test_longest_name_is_accepted_and_one_more_byte_is_not(region_name: NameFact
 @given(name=st.text(min_size=0, max_size=260))
 def test_invalid_names_raise_oserror_einval_saying_why(region_name: NameFactory, name: str) -> None:
     assume("\0" not in name and not NAME_RULE.fullmatch(name))
-    for attempt in (lambda: zinc.SharedRegion.create(name, PAGE), lambda: zinc.SharedRegion.open(name)):
+    for attempt in (
+        lambda: zinc.SharedRegion.create(name, PAGE),
+        lambda: zinc.SharedRegion.open(name),
+    ):
         with pytest.raises(OSError) as info:
             attempt()
         assert type(info.value) is OSError

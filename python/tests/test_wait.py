@@ -120,7 +120,9 @@ def test_many_threads_waiting_on_one_region_all_wake(region_name: NameFactory) -
     results: List[bool] = []
     with zinc.SharedRegion.create(name, PAGE) as owner:
         readers = [zinc.SharedRegion.open(name) for _ in range(4)]
-        threads = [threading.Thread(target=lambda r=r: results.append(r.wait(30000))) for r in readers]
+        threads = [
+            threading.Thread(target=lambda r=r: results.append(r.wait(30000))) for r in readers
+        ]
         for thread in threads:
             thread.start()
         owner.notify()

@@ -266,6 +266,7 @@ class SharedRegion:
         The view keeps the mapping alive: it stays valid after close().
         """
         handle = self._handle()
+
         # The buffer keeps `pointer` alive, and `pointer`'s destructor keeps
         # the handle (and so the mapping) alive until the buffer goes.
         def keep_handle(_pointer: Any, _handle: Any = handle) -> None:
@@ -328,7 +329,9 @@ class SharedRegion:
         np = _numpy()
         item = np.dtype(np.uint8 if dtype is None else dtype)
         if item.hasobject:
-            raise TypeError(f"dtype {item} holds Python objects, which cannot live in shared memory")
+            raise TypeError(
+                f"dtype {item} holds Python objects, which cannot live in shared memory"
+            )
         if item.itemsize == 0:
             raise ValueError(f"dtype {item} has no size")
         start = operator.index(offset)

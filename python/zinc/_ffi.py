@@ -36,6 +36,7 @@ def _package_dirs() -> List[Path]:
     paths = [Path(p).resolve() for p in getattr(package, "__path__", [])]
     return [_PACKAGE_DIR] + [p for p in paths if p != _PACKAGE_DIR]
 
+
 _LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
 LIBRARY_NAME = "libzinc_core" + _LIBRARY_SUFFIX
 
