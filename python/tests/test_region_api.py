@@ -90,6 +90,13 @@ def test_invalid_names_raise_oserror_einval_saying_why(region_name: NameFactory,
         assert re.search(r"name (is empty|is \d+ bytes|has byte)", str(info.value)), info.value
 
 
+@pytest.mark.parametrize("name", ["\udc80", "ok\ud800name"], ids=["lone_low", "lone_high"])
+def test_name_with_a_lone_surrogate_raises_einval_like_other_bad_names(name: str) -> None:
+    with pytest.raises(OSError, match="name has byte 0xed at offset") as info:
+        zinc.SharedRegion.create(name, PAGE)
+    assert info.value.errno == errno.EINVAL
+
+
 @given(prefix=st.text(max_size=5), suffix=st.text(max_size=5))
 def test_nul_in_name_raises_value_error(prefix: str, suffix: str) -> None:
     name = prefix + "\0" + suffix
