@@ -59,7 +59,9 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
 
   posix::Fd fd;
   if (Status s = posix::create_object(object, &fd); !s.is_ok()) {
-    if (s.code == ZINC_EEXIST) s.message = "region '" + std::string(name) + "' already exists";
+    if (s.code == ZINC_EEXIST) {
+      return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
+    }
     return with_name(s, name);
   }
   uint64_t size = 0;
@@ -100,7 +102,9 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
   const size_t page = posix::page_size();
   posix::Fd fd;
   if (Status s = posix::open_object(object_name(name), false, &fd); !s.is_ok()) {
-    if (s.code == ZINC_ENOENT) s.message = "no region named '" + std::string(name) + "'";
+    if (s.code == ZINC_ENOENT) {
+      return Status::error(ZINC_ENOENT, "no region named '" + std::string(name) + "'");
+    }
     return with_name(s, name);
   }
   uint64_t size = 0;
@@ -166,7 +170,9 @@ Status Region::inspect(std::string_view name, ZincHeaderInfo* info) {
   if (Status s = validate_name(name); !s.is_ok()) return s;
   posix::Fd fd;
   if (Status s = posix::open_object(object_name(name), true, &fd); !s.is_ok()) {
-    if (s.code == ZINC_ENOENT) s.message = "no region named '" + std::string(name) + "'";
+    if (s.code == ZINC_ENOENT) {
+      return Status::error(ZINC_ENOENT, "no region named '" + std::string(name) + "'");
+    }
     return with_name(s, name);
   }
   uint64_t size = 0;
