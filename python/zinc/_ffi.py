@@ -99,6 +99,9 @@ int32_t zinc_check_header(const uint8_t *aBytes, uintptr_t aLen,
                           ZincHeaderInfo *aOut);
 int32_t zinc_inspect(const char *aName, ZincHeaderInfo *aOut);
 uint64_t zinc_name_hash(const char *aName);
+
+int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
+uint32_t zinc_get_spin(ZincHandle aH);
 """
 
 _CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")
