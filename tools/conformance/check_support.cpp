@@ -33,19 +33,19 @@ Handle open_region(CheckContext& ctx, const std::string& name) {
 }
 
 BackgroundWait::BackgroundWait(const Api& api, Handle& handle, uint32_t timeout_ms)
-    : handle_(handle) {
-  const ZincHandle h = handle.get();
-  thread_ = std::thread([this, &api, h, timeout_ms] {
-    tid_.store(current_tid());
+    : handle_(handle), state_(std::make_shared<State>()) {
+  // The thread owns a share of the state: it may outlive this object.
+  thread_ = std::thread([state = state_, &api, h = handle.get(), timeout_ms] {
+    state->tid.store(current_tid());
     const int64_t start = monotonic_ms();
-    rc_.store(api.wait(h, timeout_ms));
-    elapsed_ms_.store(monotonic_ms() - start);
-    done_.store(true);
+    state->rc.store(api.wait(h, timeout_ms));
+    state->elapsed_ms.store(monotonic_ms() - start);
+    state->done.store(true);
   });
 }
 
 BackgroundWait::~BackgroundWait() {
-  if (done_.load()) {
+  if (state_->done.load()) {
     thread_.join();
   } else {
     // Still inside zinc_wait: closing its handle under it would be
@@ -58,18 +58,18 @@ BackgroundWait::~BackgroundWait() {
 
 bool BackgroundWait::asleep_within(int timeout_ms) {
   const int64_t deadline = monotonic_ms() + timeout_ms;
-  while (tid_.load() == 0) {
+  while (state_->tid.load() == 0) {
     if (monotonic_ms() >= deadline) return false;
     usleep(200);
   }
   const int64_t left = deadline - monotonic_ms();
-  return wait_until_asleep(getpid(), tid_.load(), static_cast<int>(left > 0 ? left : 0)) &&
-         !done_.load();
+  return wait_until_asleep(getpid(), state_->tid.load(), static_cast<int>(left > 0 ? left : 0)) &&
+         !state_->done.load();
 }
 
 bool BackgroundWait::returned_within(int limit_ms) {
   const int64_t deadline = monotonic_ms() + limit_ms;
-  while (!done_.load()) {
+  while (!state_->done.load()) {
     if (monotonic_ms() >= deadline) return false;
     usleep(500);
   }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,15 +57,18 @@ class BackgroundWait {
   bool asleep_within(int timeout_ms);
   // True if the wait returned within limit_ms; then rc() and elapsed_ms().
   bool returned_within(int limit_ms);
-  int32_t rc() const { return rc_.load(); }
-  int64_t elapsed_ms() const { return elapsed_ms_.load(); }
+  int32_t rc() const { return state_->rc.load(); }
+  int64_t elapsed_ms() const { return state_->elapsed_ms.load(); }
 
  private:
+  struct State {
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> done{false};
+    std::atomic<int32_t> rc{0};
+    std::atomic<int64_t> elapsed_ms{0};
+  };
   Handle& handle_;
-  std::atomic<pid_t> tid_{0};
-  std::atomic<bool> done_{false};
-  std::atomic<int32_t> rc_{0};
-  std::atomic<int64_t> elapsed_ms_{0};
+  std::shared_ptr<State> state_;
   std::thread thread_;
 };
 

@@ -27,7 +27,8 @@ constexpr const char* kUsage = R"(usage: zinc-conformance --lib PATH [options]
 
 Runs the zinc conformance suite against PATH, a shared library exporting the
 zinc C ABI (docs/spec.md), and prints one line per check. Exit status: 0 if
-every counted check passed, 1 if one failed, 2 on a usage error.
+every counted check passed, 1 if one failed, 2 on a usage error or a library
+that does not load, 128+N if signal N interrupted the run.
 
   --lib PATH        the implementation under test
   --reference PATH  the reference libzinc_core.so for the interop checks
@@ -147,7 +148,7 @@ bool selected(const std::string& name, const std::vector<std::string>& filters) 
 }
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "zinc-conformance: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "zinc-conformance: %s (see zinc-conformance --help)\n", message.c_str());
   return 2;
 }
 
@@ -280,12 +281,14 @@ int run(int argc, char** argv) {
   }
   print_header(cl, probe);
 
+  stop_on_signals();
   const int64_t start = monotonic_ms();
   std::vector<CheckResult> results;
   for (const Check* check : checks) {
     const int index = static_cast<int>(check - all_checks().data());
     results.push_back(run_check(*check, index, cl.run));
     print_result(stdout, results.back(), cl.run.strict, cl.verbose);
+    if (stop_requested() != 0) break;
   }
   const double seconds = static_cast<double>(monotonic_ms() - start) / 1000.0;
 
@@ -298,6 +301,11 @@ int run(int argc, char** argv) {
   }
   const Totals totals = tally(results, cl.run.strict);
   print_summary(stdout, totals, cl.run.strict, seconds);
+  if (stop_requested() != 0) {
+    std::printf("interrupted by signal %d after %zu of %zu checks\n", stop_requested(),
+                results.size(), checks.size());
+    return 128 + stop_requested();
+  }
   if (!cl.junit.empty() && !write_junit(cl.junit, results, cl.run, seconds)) {
     std::fprintf(stderr, "zinc-conformance: could not write %s\n", cl.junit.c_str());
     return 2;

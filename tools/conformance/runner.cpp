@@ -131,12 +131,21 @@ std::string describe_status(int status) {
   return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
-// Reads lines until EOF or the deadline; false on timeout.
-bool read_lines(int fd, int64_t deadline_ms, std::vector<std::string>* lines) {
+volatile sig_atomic_t stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal_number) {
+  stop_signal = signal_number;
+}
+
+enum class ReadEnd { kEof, kTimeout, kStopped };
+
+// Reads lines until EOF, the deadline, or a stop signal.
+ReadEnd read_lines(int fd, int64_t deadline_ms, std::vector<std::string>* lines) {
   std::string buffer;
   for (;;) {
+    if (stop_signal != 0) return ReadEnd::kStopped;
     const int64_t left = deadline_ms - monotonic_ms();
-    if (left <= 0) return false;
+    if (left <= 0) return ReadEnd::kTimeout;
     pollfd p{fd, POLLIN, 0};
     const int ready = poll(&p, 1, static_cast<int>(left));
     if (ready < 0 && errno == EINTR) continue;
@@ -152,7 +161,7 @@ bool read_lines(int fd, int64_t deadline_ms, std::vector<std::string>* lines) {
       buffer.erase(0, newline + 1);
     }
   }
-  return true;
+  return ReadEnd::kEof;
 }
 
 }  // namespace
@@ -170,15 +179,18 @@ CheckResult run_check(const Check& check, int index, const RunOptions& options) 
   if (child == 0) {
     close(fds[0]);
     setpgid(0, 0);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     dup2(STDERR_FILENO, STDOUT_FILENO);  // the candidate's chatter stays off the report
     check_process(check, index, options, fds[1]);
   }
   setpgid(child, child);
   close(fds[1]);
   std::vector<std::string> lines;
-  const bool in_time = read_lines(fds[0], start + options.check_timeout_s * 1000LL, &lines);
+  const ReadEnd end = read_lines(fds[0], start + options.check_timeout_s * 1000LL, &lines);
   close(fds[0]);
-  if (!in_time) kill(-child, SIGKILL);
+  if (end != ReadEnd::kEof) kill(-child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
   // Peers the check started and could not stop (it crashed) go too.
@@ -197,7 +209,9 @@ CheckResult run_check(const Check& check, int index, const RunOptions& options) 
       finished = true;
     }
   }
-  if (!in_time) {
+  if (end == ReadEnd::kStopped) {
+    result.failures.push_back({"the check", "finishes", "the run was interrupted"});
+  } else if (end == ReadEnd::kTimeout) {
     result.failures.push_back({"the check",
                                "finishes within " + std::to_string(options.check_timeout_s) + " s",
                                "still running (a hang); killed"});
@@ -242,7 +256,7 @@ Probe probe_library(const std::string& path) {
   }
   close(fds[1]);
   std::vector<std::string> lines;
-  const bool in_time = read_lines(fds[0], monotonic_ms() + 30000, &lines);
+  const bool in_time = read_lines(fds[0], monotonic_ms() + 30000, &lines) == ReadEnd::kEof;
   close(fds[0]);
   if (!in_time) kill(child, SIGKILL);
   int status = 0;
@@ -259,6 +273,19 @@ Probe probe_library(const std::string& path) {
     probe.error = "loading it " + (in_time ? describe_status(status) : "hung");
   }
   return probe;
+}
+
+void stop_on_signals() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;  // no SA_RESTART: poll returns EINTR
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
+}
+
+int stop_requested() {
+  return stop_signal;
 }
 
 std::vector<std::string> sweep_regions(pid_t run_id) {

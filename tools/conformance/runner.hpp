@@ -44,6 +44,12 @@ struct Probe {
 };
 Probe probe_library(const std::string& path);
 
+// SIGINT, SIGTERM and SIGHUP end the check in progress (its process group
+// is killed) instead of the kit, so the run can still sweep and report.
+void stop_on_signals();
+// The signal that asked the run to stop, or 0.
+int stop_requested();
+
 // Unlinks every region whose name starts with run_prefix(run_id); returns
 // the names it removed.
 std::vector<std::string> sweep_regions(pid_t run_id);
