@@ -1,3 +1,3 @@
 # Unit tests, ABI compatibility, exported symbols and install/consume, release build.
-# (The benchmark smoke shares the release build; stage 80 runs it.)
-zinc_ctest "core (release)" release -LE bench-smoke
+# (The benchmark smoke and the conformance kit share the release build; stages 80 and 70 run them.)
+zinc_ctest "core (release)" release -LE 'bench-smoke|conformance'

@@ -1,0 +1,82 @@
+// Direct access to "/dev/shm/zinc_<name>" objects, bypassing the candidate:
+// the kit reads the bytes a candidate wrote, plants objects for it to open,
+// and speaks the futex protocol on its own mapping of the notify_seq word.
+//
+// Every failure here is the kit's own environment failing (not the
+// candidate), reported by throwing KitError.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace zinc::conformance {
+
+class KitError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string object_path(const std::string& name);  // "/dev/shm/zinc_<name>"
+bool object_exists(const std::string& name);
+std::vector<uint8_t> read_object(const std::string& name);
+uint64_t object_size(const std::string& name);
+unsigned object_mode(const std::string& name);  // permission bits
+// Creates "/zinc_<name>" (it must not exist) with `bytes`, then sizes it to
+// `size` (shorter truncates, longer zero-fills).
+void plant_object(const std::string& name, const std::vector<uint8_t>& bytes, uint64_t size,
+                  unsigned mode = 0600);
+// Overwrites `bytes` at `offset` of an existing object.
+void patch_object(const std::string& name, uint64_t offset, const std::vector<uint8_t>& bytes);
+void unlink_object(const std::string& name);  // ignores a missing name
+
+// Unlinks the name when it goes out of scope, whatever the check did.
+class ObjectGuard {
+ public:
+  explicit ObjectGuard(std::string name) : name_(std::move(name)) {}
+  ObjectGuard(const ObjectGuard&) = delete;
+  ObjectGuard& operator=(const ObjectGuard&) = delete;
+  ~ObjectGuard() { unlink_object(name_); }
+  const std::string& name() const { return name_; }
+  const char* c_str() const { return name_.c_str(); }
+
+ private:
+  std::string name_;
+};
+
+// The kit's own shared mapping of an object's header page.
+class HeaderMapping {
+ public:
+  explicit HeaderMapping(const std::string& name);
+  HeaderMapping(const HeaderMapping&) = delete;
+  HeaderMapping& operator=(const HeaderMapping&) = delete;
+  ~HeaderMapping();
+  uint32_t* notify_seq() const;
+  uint8_t* bytes() const { return base_; }
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t length_ = 0;
+};
+
+// A shared-futex FUTEX_WAKE of every waiter on `word`; returns how many woke.
+int futex_wake_shared(uint32_t* word);
+// A shared-futex wait while *word == expected, up to timeout_ms. True if it
+// returned because of a wake or a changed value, false on timeout.
+bool futex_wait_shared(uint32_t* word, uint32_t expected, uint32_t timeout_ms);
+
+// Current thread id (gettid).
+pid_t current_tid();
+// Polls /proc/<pid>/task/<tid>/stat until the thread is sleeping ('S' or
+// 'D') or timeout_ms passes. Used to make sure a waiter is really asleep
+// before the notify, so a wake that does not reach it cannot pass by luck.
+bool wait_until_asleep(pid_t pid, pid_t tid, int timeout_ms);
+
+// Monotonic and realtime clocks in ns / ms.
+int64_t monotonic_ms();
+uint64_t realtime_ns();
+
+}  // namespace zinc::conformance
