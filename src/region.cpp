@@ -75,12 +75,10 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
                                             without_name_prefix(removed.message, name));
     }
   }
-  if (!created.is_ok()) {
-    if (created.code == ZINC_EEXIST) {
-      created.message = "region '" + std::string(name) + "' already exists";
-    }
-    return with_name(created, name);
+  if (created.code == ZINC_EEXIST) {
+    return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
   }
+  if (!created.is_ok()) return with_name(created, name);
   uint64_t size = 0;
   posix::ObjectId id;
   uint8_t* base = nullptr;
