@@ -51,7 +51,7 @@ Status remove_stale(std::string_view name, uint32_t flags) {
     if (!pids.empty()) {
       return busy(name, "its creator (pid " + pid + ") is gone, but " +
                             (pids.size() == 1 ? "pid " : "pids ") + pid_list(pids) +
-                            " still map it");
+                            (pids.size() == 1 ? " still maps it" : " still map it"));
     }
   }
   if ((flags & ZINC_REMOVE_DRY_RUN) != 0) return Status::ok();

@@ -131,7 +131,8 @@ void print_text(const RegionReport& r, const std::vector<Problem>& problems, uin
          std::to_string(h.owner_pid) +
              (r.creator >= 0 ? std::string(" (creator ") + creator_word(r.creator) + ")" : ""));
     line("created_at", std::to_string(h.created_at) + " = " + format_utc(h.created_at) + ", " +
-                           format_age(h.created_at, now) + " ago");
+                           (h.created_at > now ? "in the future"
+                                               : format_age(h.created_at, now) + " ago"));
     line("name_hash", hex(h.name_hash, 16));
     line("ring_head", std::to_string(h.ring_head));
     line("ring_tail", std::to_string(h.ring_tail));
