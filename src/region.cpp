@@ -6,6 +6,7 @@
 
 #include "futex.hpp"
 #include "name.hpp"
+#include "stale.hpp"
 #include "zinc.h"
 
 namespace zinc::core {
@@ -28,11 +29,6 @@ Status validate_capacity(uint64_t capacity, size_t page) {
   return Status::ok();
 }
 
-Status with_name(Status status, std::string_view name) {
-  if (!status.is_ok()) status.message = "region '" + std::string(name) + "': " + status.message;
-  return status;
-}
-
 }  // namespace
 
 Region::Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
@@ -51,19 +47,31 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   if (Status s = validate_name(name); !s.is_ok()) return s;
   const size_t page = posix::page_size();
   if (Status s = validate_capacity(capacity, page); !s.is_ok()) return with_name(s, name);
-  if ((flags & ~uint32_t{ZINC_CREATE_PREFAULT}) != 0) {
+  constexpr uint32_t kKnownFlags = ZINC_CREATE_PREFAULT | ZINC_CREATE_REPLACE_STALE;
+  if ((flags & ~kKnownFlags) != 0) {
     return Status::error(ZINC_EINVAL, "unknown create flags " + std::to_string(flags));
   }
   const std::string object = object_name(name);
   const uint64_t total = page + capacity;
 
   posix::Fd fd;
-  if (Status s = posix::create_object(object, &fd); !s.is_ok()) {
-    if (s.code == ZINC_EEXIST) {
-      return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
+  Status created = posix::create_object(object, &fd);
+  if (created.code == ZINC_EEXIST && (flags & ZINC_CREATE_REPLACE_STALE) != 0) {
+    // Readers of the stale region are not waited for: with its creator dead
+    // nobody will publish there again, and their mappings stay valid.
+    Status removed = remove_stale(name, ZINC_REMOVE_DEFAULT);
+    if (removed.is_ok() || removed.code == ZINC_ENOENT) {
+      created = posix::create_object(object, &fd);
+    } else {
+      return Status::error(ZINC_EEXIST, "region '" + std::string(name) +
+                                            "' already exists and was not replaced: " +
+                                            without_name_prefix(removed.message, name));
     }
-    return with_name(s, name);
   }
+  if (created.code == ZINC_EEXIST) {
+    return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
+  }
+  if (!created.is_ok()) return with_name(created, name);
   uint64_t size = 0;
   posix::ObjectId id;
   uint8_t* base = nullptr;
@@ -164,33 +172,6 @@ WaiterCount* Region::join_waiter_count(uint8_t* base, uint64_t created_at) {
   } while (!waiters->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange + 1,
                                                            std::memory_order_seq_cst));
   return waiters;
-}
-
-Status Region::inspect(std::string_view name, ZincHeaderInfo* info) {
-  if (Status s = validate_name(name); !s.is_ok()) return s;
-  posix::Fd fd;
-  if (Status s = posix::open_object(object_name(name), true, &fd); !s.is_ok()) {
-    if (s.code == ZINC_ENOENT) {
-      return Status::error(ZINC_ENOENT, "no region named '" + std::string(name) + "'");
-    }
-    return with_name(s, name);
-  }
-  uint64_t size = 0;
-  posix::ObjectId id;
-  if (Status s = posix::stat_object(fd.get(), &size, &id); !s.is_ok()) return with_name(s, name);
-  // pread never faults, whatever the object's size.
-  uint8_t bytes[ZINC_HEADER_SIZE];
-  size_t got = 0;
-  if (Status s = posix::read_prefix(fd.get(), bytes, sizeof bytes, &got); !s.is_ok()) {
-    return with_name(s, name);
-  }
-  if (got == sizeof bytes && info != nullptr) *info = decode_header(bytes);
-  if (got < sizeof bytes) return with_name(validate_object_size(size, posix::page_size()), name);
-  Status s = validate_header(bytes, size, posix::page_size());
-  if (s.is_ok() && decode_header(bytes).name_hash != name_hash(name)) {
-    s = Status::error(ZINC_EBADMSG, "name_hash does not match the name (another region's header?)");
-  }
-  return with_name(s, name);
 }
 
 Region::~Region() {

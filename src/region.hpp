@@ -18,13 +18,12 @@ namespace zinc::core {
 class Region {
  public:
   // Creates "/zinc_<name>" with `capacity` usable bytes; the result owns the
-  // name and unlinks it when destroyed. `flags` are ZINC_CREATE_* bits.
+  // name and unlinks it when destroyed. `flags` are ZINC_CREATE_* bits; with
+  // ZINC_CREATE_REPLACE_STALE a stale region holding the name is removed
+  // first (remove_stale) and the create retried once.
   static Status create(std::string_view name, uint64_t capacity, uint32_t flags,
                        std::unique_ptr<Region>* out);
   static Status open(std::string_view name, std::unique_ptr<Region>* out);
-  // Reads the header of "/zinc_<name>" without mapping it or counting a
-  // reference; `info` is filled whenever a whole header could be read.
-  static Status inspect(std::string_view name, ZincHeaderInfo* info);
 
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
