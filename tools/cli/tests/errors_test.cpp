@@ -43,7 +43,7 @@ TEST(CliErrors, EveryCommandOnAMissingRegion) {
   const std::string name = unique_name("cli-missing");
   for (const auto& command : commands_on(name)) {
     const Result r = run_zinc(command);
-    expect_error(r, command, 3, "region '" + name + "': no region named '" + name + "'");
+    expect_error(r, command, 3, "no region named '" + name + "'");
     EXPECT_EQ(r.out, "") << command[0];
   }
   EXPECT_FALSE(object_exists(name));
