@@ -290,6 +290,13 @@ def test_version_is_the_projects_version() -> None:
 
 
 def test_public_names_are_exported() -> None:
-    assert set(zinc.__all__) == {"MAX_NAME_LEN", "PAGE_SIZE", "SharedRegion", "__version__"}
+    assert set(zinc.__all__) == {
+        "MAX_NAME_LEN",
+        "PAGE_SIZE",
+        "RegionInfo",
+        "SharedRegion",
+        "__version__",
+        "list_regions",
+    }
     for name in zinc.__all__:
         assert hasattr(zinc, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,8 +55,12 @@ def use_everything(name: str) -> None:
     region.close()
     assert region.closed and repr(region).endswith("closed>")
 
-    subclassed = Frames.create(name, zinc.PAGE_SIZE)
+    subclassed = Frames.create(name, zinc.PAGE_SIZE, replace_stale=True, prefault=True)
     assert_type(subclassed, Frames)
+    listed: List[zinc.RegionInfo] = zinc.list_regions(name)
+    assert [info.name for info in listed] == [name] and listed[0].status == "live"
+    assert_type(listed[0].mapped_by, Tuple[int, ...])
+    assert_type(listed[0].capacity, Optional[int])
     assert_type(Frames.open(name), Frames)
     subclassed.close()
 

@@ -50,6 +50,7 @@ enum zinc_code {
   ZINC_EPERM = -1,
   ZINC_ENOENT = -2,
   ZINC_EAGAIN = -11,
+  ZINC_EBUSY = -16,
   ZINC_EEXIST = -17,
   ZINC_EINVAL = -22,
   ZINC_ENOSPC = -28,
@@ -60,7 +61,21 @@ enum zinc_code {
 
 enum zinc_create_flags {
   ZINC_CREATE_DEFAULT = 0,
-  ZINC_CREATE_PREFAULT = 1
+  ZINC_CREATE_PREFAULT = 1,
+  ZINC_CREATE_REPLACE_STALE = 2
+};
+
+enum zinc_creator_state {
+  ZINC_CREATOR_DEAD = 0,
+  ZINC_CREATOR_ALIVE = 1,
+  ZINC_CREATOR_PID_REUSED = 2,
+  ZINC_CREATOR_UNKNOWN = 3
+};
+
+enum zinc_remove_flags {
+  ZINC_REMOVE_DEFAULT = 0,
+  ZINC_REMOVE_IF_UNMAPPED = 1,
+  ZINC_REMOVE_DRY_RUN = 2
 };
 
 int32_t zinc_create(const char *aName, uintptr_t aCapacity, ZincHandle *aOut);
@@ -102,6 +117,10 @@ uint64_t zinc_name_hash(const char *aName);
 
 int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
 uint32_t zinc_get_spin(ZincHandle aH);
+
+int32_t zinc_creator_state(const char *aName);
+int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
+int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 """
 
 _CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")
