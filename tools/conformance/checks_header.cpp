@@ -39,17 +39,69 @@ void create_writes_every_field(CheckContext& ctx) {
   ctx.expect_eq("u64 at 56 (ring_tail)", 0, f.ring_tail);
 }
 
-void rest_of_the_header_page_is_zero(CheckContext& ctx) {
+size_t first_nonzero(const std::vector<uint8_t>& raw, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    if (raw[i] != 0) return i;
+  }
+  return to;
+}
+
+void padding_of_the_header_page_is_zero(CheckContext& ctx) {
+  // docs/spec.md §3: [128, P) is zero padding in every region; [64, 128) is
+  // zero, or the reference's waiter-count block (checked in full by
+  // header.new_region_carries_the_waiter_count_block).
   ObjectGuard g(ctx.unique_name());
   Handle h = create_region(ctx, g.name(), ctx.page());
   const std::vector<uint8_t> raw = read_object(g.name());
   ctx.require(raw.size() >= ctx.page(), "object size", ">= one page", std::to_string(raw.size()));
-  size_t first = 0;
-  for (size_t i = kHeaderSize; i < ctx.page() && first == 0; ++i) {
-    if (raw[i] != 0) first = i;
+  const size_t first = first_nonzero(raw, kWaiterCountEnd, ctx.page());
+  ctx.expect(first == ctx.page(), "bytes 128 .. page size - 1 (padding)", "all zero",
+             first == ctx.page()
+                 ? "all zero"
+                 : "byte " + std::to_string(first) + " is " + std::to_string(raw[first]));
+  if (first_nonzero(raw, kHeaderSize, kWaiterCountEnd) != kWaiterCountEnd) {
+    const uint64_t tag = decode_waiter_count(raw.data()).tag;
+    const uint64_t expected = kWaiterCountMagic ^ decode_header(raw.data()).created_at;
+    ctx.expect(tag == expected, "bytes 64 .. 127 (not zero, so the waiter-count block)",
+               "all zero, or a block whose u64 at 64 is " + hex(expected) +
+                   " (0x5A494E435F574354 XOR created_at)",
+               "u64 at 64 is " + hex(tag));
   }
-  ctx.expect(first == 0, "bytes 64 .. page size - 1 (padding)", "all zero",
-             "byte " + std::to_string(first) + " is " + std::to_string(raw[first]));
+}
+
+// Checks the waiter-count block of region `name` against the counts it must
+// carry, read raw from /dev/shm; `when` labels the moment.
+void expect_waiter_count(CheckContext& ctx, const std::string& name, const std::string& when,
+                         uint32_t counted_handles, uint32_t counted_changes) {
+  const std::vector<uint8_t> raw = read_object(name);
+  ctx.require(raw.size() >= kWaiterCountEnd, "object size", ">= 128", std::to_string(raw.size()));
+  const HeaderFields h = decode_header(raw.data());
+  const WaiterCountFields w = decode_waiter_count(raw.data());
+  ctx.expect(w.tag == (kWaiterCountMagic ^ h.created_at), "u64 at 64 (tag) " + when,
+             hex(kWaiterCountMagic ^ h.created_at) + " = 0x5A494E435F574354 XOR created_at " +
+                 hex(h.created_at),
+             hex(w.tag));
+  ctx.expect_eq("u32 at 72 (counted_handles) " + when, counted_handles, w.counted_handles);
+  ctx.expect_eq("u32 at 76 (counted_changes) " + when, counted_changes, w.counted_changes);
+  ctx.expect_eq("u32 at 80 (sleepers) " + when, 0, w.sleepers);
+  const size_t reserved = first_nonzero(raw, offset::kWaiterReserved, kWaiterCountEnd);
+  ctx.expect(reserved == kWaiterCountEnd, "bytes 84 .. 127 (reserved) " + when, "all zero",
+             reserved == kWaiterCountEnd
+                 ? "all zero"
+                 : "byte " + std::to_string(reserved) + " is " + std::to_string(raw[reserved]));
+  ctx.expect_eq("u32 at 24 (ref_count) " + when, counted_handles, h.ref_count);
+}
+
+void new_region_carries_the_waiter_count_block(CheckContext& ctx) {
+  // docs/spec.md §9.2 and §9.3: the owner is counted at create (changes 0);
+  // each open of a tagged region joins (+1, changes +1), each close leaves.
+  ObjectGuard g(ctx.unique_name());
+  Handle owner = create_region(ctx, g.name(), ctx.page());
+  expect_waiter_count(ctx, g.name(), "after create", 1, 0);
+  Handle reader = open_region(ctx, g.name());
+  expect_waiter_count(ctx, g.name(), "after one open", 2, 1);
+  reader.close();
+  expect_waiter_count(ctx, g.name(), "after that handle's close", 1, 2);
 }
 
 void data_lives_at_offset_page_size(CheckContext& ctx) {
@@ -135,9 +187,15 @@ const RegisterChecks registered({
          "a new region's 64 header bytes: magic, version 2, flags 0, seq 0, capacity, ref_count 1, "
          "owner_pid, created_at, FNV-1a name_hash, ring 0/0, little-endian at the spec's offsets",
      .run = create_writes_every_field},
-    {.name = "header.rest_of_the_header_page_is_zero",
-     .summary = "bytes 64 up to the page size of a new region are zero",
-     .run = rest_of_the_header_page_is_zero},
+    {.name = "header.padding_of_the_header_page_is_zero",
+     .summary = "bytes 128 up to the page size of a new region are zero; bytes 64..127 are "
+                "zero or carry the waiter-count block's tag",
+     .run = padding_of_the_header_page_is_zero},
+    {.name = "header.new_region_carries_the_waiter_count_block",
+     .requirement = Requirement::kExtension,
+     .summary = "bytes 64..127 of a new region: tag MAGIC_WCT ^ created_at, 1 counted handle, "
+                "0 changes, 0 sleepers, reserved zero; an open counts 2, its close 1 again",
+     .run = new_region_carries_the_waiter_count_block},
     {.name = "header.data_lives_at_offset_page_size",
      .summary = "zinc_ptr()[i] is object byte page_size + i, in both directions",
      .run = data_lives_at_offset_page_size},

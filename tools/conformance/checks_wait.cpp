@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "check_support.hpp"
@@ -182,16 +184,63 @@ void ping_pong_between_threads_loses_nothing(CheckContext& ctx) {
   if (round > kRounds) ctx.note(std::to_string(kRounds) + " rounds without a lost wake");
 }
 
+// The kit joins the region as a plain v2 peer (ref_count + 1, as an open);
+// stops the check if the candidate's ref_count refuses it.
+void join_as_plain_peer(CheckContext& ctx, PlainParticipant& kit) {
+  uint32_t found = 0;
+  ctx.require(kit.join(&found), "ref_count the kit found when it joined as a plain peer",
+              "1 .. 2^32-2 (an open increments it)", std::to_string(found));
+}
+
+struct KitSleep {
+  bool woken = false;       // the kit's FUTEX_WAIT returned within 2 s of the notify
+  uint32_t seq_before = 0;  // notify_seq the kit slept on
+  uint32_t seq_after = 0;   // notify_seq once the notify returned (or 2 s later)
+};
+
+// The kit sleeps in a shared FUTEX_WAIT on `word` (its own mapping of
+// notify_seq), seen asleep in the kernel before `notify` runs. Its sleeper
+// is released before this returns, woken or not.
+KitSleep kit_sleeps_through(uint32_t* word, const std::function<void()>& notify) {
+  KitSleep result;
+  result.seq_before = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> woke{false};
+  std::atomic<bool> done{false};
+  std::thread sleeper([&] {
+    tid.store(current_tid());
+    woke.store(futex_wait_shared(word, result.seq_before, kLongWaitMs));
+    done.store(true);
+  });
+  while (tid.load() == 0) usleep(100);
+  wait_until_asleep(getpid(), tid.load(), kAsleepLimitMs);
+  notify();
+  const int64_t deadline = monotonic_ms() + kWakeLimitMs;
+  while (!done.load() && monotonic_ms() < deadline) usleep(500);
+  const bool in_time = done.load();
+  result.seq_after = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+  if (!in_time) {
+    // Release the kit's own sleeper before judging.
+    __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+    futex_wake_shared(word);
+  }
+  sleeper.join();
+  result.woken = in_time && woke.load();
+  return result;
+}
+
 void kit_notify_wakes_a_candidate_waiter(CheckContext& ctx) {
-  // The kit plays another implementation: it bumps the u32 at offset 12 of
-  // its own mapping and FUTEX_WAKEs it as a shared futex.
+  // The kit plays another implementation that opened the region: it bumps
+  // the u32 at offset 12 of its own mapping and FUTEX_WAKEs it as a shared
+  // futex.
   ObjectGuard g(ctx.unique_name());
   Handle owner = create_region(ctx, g.name(), ctx.page());
   Handle reader = open_region(ctx, g.name());
-  HeaderMapping kit(g.name());
+  PlainParticipant kit(g.name());
+  join_as_plain_peer(ctx, kit);
   BackgroundWait waiter(ctx.zinc, reader, kLongWaitMs);
   note_if_not_asleep(ctx, waiter.asleep_within(kAsleepLimitMs), "the candidate's waiting thread");
-  __atomic_fetch_add(kit.notify_seq(), 1, __ATOMIC_RELEASE);
+  __atomic_fetch_add(kit.notify_seq(), 1, __ATOMIC_SEQ_CST);
   futex_wake_shared(kit.notify_seq());
   if (ctx.expect(waiter.returned_within(kWakeLimitMs),
                  "candidate zinc_wait(10000) after the kit's seq++ and shared FUTEX_WAKE",
@@ -202,36 +251,55 @@ void kit_notify_wakes_a_candidate_waiter(CheckContext& ctx) {
 }
 
 void candidate_notify_wakes_a_kit_waiter(CheckContext& ctx) {
-  // The kit sleeps in a shared FUTEX_WAIT on its own mapping of the word.
+  // The kit plays another implementation that opened the region (ref_count
+  // + 1, as every participant has) and sleeps in a shared FUTEX_WAIT on its
+  // own mapping of the word.
   ObjectGuard g(ctx.unique_name());
   Handle owner = create_region(ctx, g.name(), ctx.page());
-  HeaderMapping kit(g.name());
-  uint32_t* word = kit.notify_seq();
-  const uint32_t start_seq = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-  std::atomic<pid_t> tid{0};
-  std::atomic<bool> woke{false};
-  std::atomic<bool> done{false};
-  std::thread sleeper([&] {
-    tid.store(current_tid());
-    woke.store(futex_wait_shared(word, start_seq, kLongWaitMs));
-    done.store(true);
-  });
-  while (tid.load() == 0) usleep(100);
-  wait_until_asleep(getpid(), tid.load(), kAsleepLimitMs);
-  ctx.zinc.notify(owner.get());
-  const int64_t deadline = monotonic_ms() + kWakeLimitMs;
-  while (!done.load() && monotonic_ms() < deadline) usleep(500);
-  const bool in_time = done.load();
-  const uint32_t seq_after = read_header(g.name()).notify_seq;
-  if (!in_time) {
-    // Release the kit's own sleeper before judging.
-    __atomic_fetch_add(word, 1, __ATOMIC_RELEASE);
-    futex_wake_shared(word);
+  PlainParticipant kit(g.name());
+  join_as_plain_peer(ctx, kit);
+  const KitSleep sleep =
+      kit_sleeps_through(kit.notify_seq(), [&] { ctx.zinc.notify(owner.get()); });
+  ctx.expect(sleep.woken, "the kit's shared FUTEX_WAIT on offset 12 after zinc_notify",
+             "woken within 2 s",
+             "still asleep after 2 s (private futex, another word, or a skipped wake?)");
+  ctx.expect_eq("notify_seq after one zinc_notify", sleep.seq_before + 1u, sleep.seq_after);
+}
+
+void notify_wakes_a_plain_peer_beside_counted_handles(CheckContext& ctx) {
+  // docs/spec.md §9.5 (2): a plain v2 peer sleeps without registering in the
+  // waiter-count block; only its ref_count increment tells a notifier it may
+  // be asleep. Here both candidate handles are counted and no sleeper is
+  // registered, so a notify that skipped FUTEX_WAKE on `sleepers == 0`
+  // alone, or on counted handles alone, would leave the kit asleep.
+  ObjectGuard g(ctx.unique_name());
+  Handle owner = create_region(ctx, g.name(), ctx.page());
+  Handle reader = open_region(ctx, g.name());
+  PlainParticipant kit(g.name());
+  join_as_plain_peer(ctx, kit);
+  const std::vector<uint8_t> raw = read_object(g.name());
+  ctx.require(raw.size() >= kWaiterCountEnd, "object size", ">= 128", std::to_string(raw.size()));
+  const HeaderFields h = decode_header(raw.data());
+  const WaiterCountFields w = decode_waiter_count(raw.data());
+  ctx.require(w.tag == (kWaiterCountMagic ^ h.created_at), "u64 at 64 (waiter-count tag)",
+              hex(kWaiterCountMagic ^ h.created_at) + " (the extension in force)", hex(w.tag));
+  ctx.require(w.counted_handles == 2 && w.sleepers == 0 && h.ref_count == 3,
+              "counted_handles, sleepers, ref_count before the kit sleeps",
+              "2 (owner and reader), 0, 3 (the kit too)",
+              std::to_string(w.counted_handles) + ", " + std::to_string(w.sleepers) + ", " +
+                  std::to_string(h.ref_count));
+  const std::pair<const char*, ZincHandle> notifiers[] = {{"owner", owner.get()},
+                                                          {"reader", reader.get()}};
+  for (const auto& [who, handle] : notifiers) {
+    const KitSleep sleep = kit_sleeps_through(kit.notify_seq(), [&] { ctx.zinc.notify(handle); });
+    ctx.expect(sleep.woken,
+               std::string("the kit's FUTEX_WAIT (in ref_count, not in the block) after "
+                           "zinc_notify(") +
+                   who + ")",
+               "woken within 2 s",
+               "still asleep after 2 s: the notify skipped FUTEX_WAKE although ref_count 3 > 2 "
+               "counted handles");
   }
-  sleeper.join();
-  ctx.expect(in_time && woke.load(), "the kit's shared FUTEX_WAIT on offset 12 after zinc_notify",
-             "woken within 2 s", "still asleep after 2 s (private futex, or another word?)");
-  ctx.expect_eq("notify_seq after one zinc_notify", start_seq + 1u, seq_after);
 }
 
 const RegisterChecks registered({
@@ -265,8 +333,14 @@ const RegisterChecks registered({
      .run = kit_notify_wakes_a_candidate_waiter},
     {.name = "protocol.candidate_notify_wakes_a_kit_waiter",
      .summary =
-         "zinc_notify wakes a shared FUTEX_WAIT the kit sleeps in on offset 12 of its own mapping",
+         "zinc_notify wakes a shared FUTEX_WAIT the kit (in ref_count, as every opener) sleeps in "
+         "on offset 12 of its own mapping",
      .run = candidate_notify_wakes_a_kit_waiter},
+    {.name = "protocol.notify_wakes_a_plain_peer_beside_counted_handles",
+     .requirement = Requirement::kExtension,
+     .summary = "waiter count: with both candidate handles counted and no sleeper registered, "
+                "zinc_notify still wakes a kit waiter counted only in ref_count",
+     .run = notify_wakes_a_plain_peer_beside_counted_handles},
 });
 
 }  // namespace

@@ -51,6 +51,15 @@ HeaderFields decode_header(const uint8_t* b) {
   return f;
 }
 
+WaiterCountFields decode_waiter_count(const uint8_t* page) {
+  WaiterCountFields w;
+  w.tag = load_le(page + offset::kWaiterTag, 8);
+  w.counted_handles = static_cast<uint32_t>(load_le(page + offset::kCountedHandles, 4));
+  w.counted_changes = static_cast<uint32_t>(load_le(page + offset::kCountedChanges, 4));
+  w.sleepers = static_cast<uint32_t>(load_le(page + offset::kSleepers, 4));
+  return w;
+}
+
 HeaderFields fresh_header(std::string_view name, uint64_t capacity, int32_t owner_pid,
                           uint64_t created_at) {
   HeaderFields f;

@@ -34,6 +34,19 @@ inline constexpr size_t kRingHead = 48;
 inline constexpr size_t kRingTail = 56;
 }  // namespace offset
 
+// The reference's waiter-count block (docs/spec.md §9.1): bytes [64, 128) of
+// a region it creates; zero in a plain v2 region. Bytes [128, page) are
+// padding, zero in every region.
+inline constexpr uint64_t kWaiterCountMagic = 0x5A494E435F574354ULL;  // "ZINC_WCT"
+inline constexpr size_t kWaiterCountEnd = 128;
+namespace offset {
+inline constexpr size_t kWaiterTag = 64;
+inline constexpr size_t kCountedHandles = 72;  // low half of the 64-bit word at 72
+inline constexpr size_t kCountedChanges = 76;  // its high half
+inline constexpr size_t kSleepers = 80;
+inline constexpr size_t kWaiterReserved = 84;
+}  // namespace offset
+
 struct HeaderFields {
   uint64_t magic = 0;
   uint16_t version = 0;
@@ -51,6 +64,15 @@ struct HeaderFields {
 // Little-endian encoding into / decoding from the first 64 bytes.
 std::vector<uint8_t> encode_header(const HeaderFields& fields);
 HeaderFields decode_header(const uint8_t* bytes);
+
+struct WaiterCountFields {
+  uint64_t tag = 0;
+  uint32_t counted_handles = 0;
+  uint32_t counted_changes = 0;
+  uint32_t sleepers = 0;
+};
+// Decodes bytes [64, 84) of a header page (at least kWaiterCountEnd bytes).
+WaiterCountFields decode_waiter_count(const uint8_t* page);
 
 // The header a fresh region `name` with `capacity` bytes would carry.
 HeaderFields fresh_header(std::string_view name, uint64_t capacity, int32_t owner_pid,

@@ -127,6 +127,32 @@ uint32_t* HeaderMapping::notify_seq() const {
   return reinterpret_cast<uint32_t*>(base_ + offset::kNotifySeq);
 }
 
+uint32_t* HeaderMapping::ref_count() const {
+  return reinterpret_cast<uint32_t*>(base_ + offset::kRefCount);
+}
+
+bool PlainParticipant::join(uint32_t* found) {
+  uint32_t* count = mapping_.ref_count();
+  uint32_t current = __atomic_load_n(count, __ATOMIC_SEQ_CST);
+  do {
+    *found = current;
+    if (current == 0 || current == UINT32_MAX) return false;
+  } while (!__atomic_compare_exchange_n(count, &current, current + 1, true, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST));
+  joined_ = true;
+  return true;
+}
+
+PlainParticipant::~PlainParticipant() {
+  if (!joined_) return;
+  // Never below zero, as the reference's close.
+  uint32_t* count = mapping_.ref_count();
+  uint32_t current = __atomic_load_n(count, __ATOMIC_SEQ_CST);
+  while (current != 0 && !__atomic_compare_exchange_n(count, &current, current - 1, true,
+                                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+  }
+}
+
 int futex_wake_shared(uint32_t* word) {
   const long woken = syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
   return woken < 0 ? 0 : static_cast<int>(woken);

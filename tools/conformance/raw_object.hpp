@@ -55,11 +55,37 @@ class HeaderMapping {
   HeaderMapping& operator=(const HeaderMapping&) = delete;
   ~HeaderMapping();
   uint32_t* notify_seq() const;
+  uint32_t* ref_count() const;
   uint8_t* bytes() const { return base_; }
 
  private:
   uint8_t* base_ = nullptr;
   size_t length_ = 0;
+};
+
+// The kit as a plain v2 participant: its own mapping of the header page,
+// counted in ref_count as an open counts itself (docs/spec.md §4.2 step 6)
+// and uncounted as a close does (§4.3) when it goes out of scope. Every real
+// participant that sleeps on notify_seq has opened the region, and a
+// notifier of the waiter-count extension relies on that: it skips the wake
+// only while ref_count equals the handles counted in the block (§9.5, 2).
+// The kit never touches that block.
+class PlainParticipant {
+ public:
+  explicit PlainParticipant(const std::string& name) : mapping_(name) {}
+  PlainParticipant(const PlainParticipant&) = delete;
+  PlainParticipant& operator=(const PlainParticipant&) = delete;
+  ~PlainParticipant();
+
+  // ref_count += 1 by compare-and-swap, refusing 0 and 2^32-1 as an open
+  // does; false (nothing written) if it found one of those. *found is the
+  // value it found.
+  bool join(uint32_t* found);
+  uint32_t* notify_seq() const { return mapping_.notify_seq(); }
+
+ private:
+  HeaderMapping mapping_;
+  bool joined_ = false;
 };
 
 // A shared-futex FUTEX_WAKE of every waiter on `word`; returns how many woke.
