@@ -144,7 +144,7 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
                                             " is impossible for a live region");
         break;
       }
-    } while (!h->ref_count.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel));
+    } while (!h->ref_count.compare_exchange_weak(count, count + 1, std::memory_order_seq_cst));
   }
   if (!s.is_ok()) {
     posix::unmap(base, size);
