@@ -290,7 +290,10 @@ void notify_wakes_a_plain_peer_beside_counted_handles(CheckContext& ctx) {
                   std::to_string(h.ref_count));
   const std::pair<const char*, ZincHandle> notifiers[] = {{"owner", owner.get()},
                                                           {"reader", reader.get()}};
-  for (const auto& [who, handle] : notifiers) {
+  for (const auto& notifier : notifiers) {
+    // Not a structured binding: clang 14 cannot capture those in a lambda.
+    const char* who = notifier.first;
+    ZincHandle handle = notifier.second;
     const KitSleep sleep = kit_sleeps_through(kit.notify_seq(), [&] { ctx.zinc.notify(handle); });
     ctx.expect(sleep.woken,
                std::string("the kit's FUTEX_WAIT (in ref_count, not in the block) after "
