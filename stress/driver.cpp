@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -38,6 +39,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "scenario.hpp"
@@ -129,16 +131,23 @@ struct Member {
 
 void check_logs(const Scenario& s, Shared& shared, const std::vector<Member>& members,
                 uint32_t final_seq, std::vector<std::string>& violations) {
-  std::vector<int64_t> notified;  // completion times of every logged notify
+  // Every logged notify as (begin, end); the increment happened in between.
+  std::vector<std::pair<int64_t, int64_t>> notifies;
   for (int i = 0; i <= kDriverSlot; ++i) {
     const Slot& slot = shared.slots[i];
     const uint32_t n = std::min(slot.count.load(std::memory_order_acquire), kMaxRecords);
     for (uint32_t r = 0; r < n; ++r) {
-      if (slot.records[r].event == Event::kNotify) notified.push_back(slot.records[r].end_ns);
+      const Record& rec = slot.records[r];
+      if (rec.event == Event::kNotify) notifies.emplace_back(rec.begin_ns, rec.end_ns);
     }
   }
-  std::sort(notified.begin(), notified.end());
-  g_counters.notifies += notified.size();
+  std::sort(notifies.begin(), notifies.end());
+  g_counters.notifies += notifies.size();
+  // earliest_end[k]: the first completion among the notifies from k on (by begin).
+  std::vector<int64_t> earliest_end(notifies.size() + 1, INT64_MAX);
+  for (size_t k = notifies.size(); k-- > 0;) {
+    earliest_end[k] = std::min(earliest_end[k + 1], notifies[k].second);
+  }
   const int64_t bound_ns = int64_t{g_bound_ms} * 1000000;
   const bool cursor_per_waiter = !s.shared_handle;
 
@@ -173,17 +182,24 @@ void check_logs(const Scenario& s, Shared& shared, const std::vector<Member>& me
           violations.push_back(what + "wait(" + std::to_string(rec.timeout_ms) + ") took " +
                                std::to_string(took / 1000000) + " ms");
         }
-        // A notify that completed during this wait must have ended it.
-        const auto first = std::lower_bound(notified.begin(), notified.end(), rec.begin_ns);
-        if (cursor_per_waiter && first != notified.end() && *first < rec.end_ns) {
-          const int64_t late = rec.end_ns - *first;
+        // A notify that began after this wait began must end it promptly
+        // (one that began earlier may have been consumed by the last call).
+        const size_t k =
+            static_cast<size_t>(std::lower_bound(notifies.begin(), notifies.end(),
+                                                 std::make_pair(rec.begin_ns, INT64_MIN)) -
+                                notifies.begin());
+        if (cursor_per_waiter && earliest_end[k] < rec.end_ns) {
+          const int64_t late = rec.end_ns - earliest_end[k];
           if (late > bound_ns) {
             violations.push_back(what + "a notify completed during this wait, which returned " +
                                  std::to_string(rec.rc) + " only " +
-                                 std::to_string(late / 1000000) + " ms later (lost wakeup)");
+                                 std::to_string(late / 1000000) + " ms later (lost wakeup; " +
+                                 "notify_seq " + std::to_string(rec.seq_before) + " before, " +
+                                 std::to_string(rec.seq_after) + " after)");
           }
-          if (rec.rc == ZINC_OK)
+          if (rec.rc == ZINC_OK) {
             g_counters.worst_wake_ns = std::max(g_counters.worst_wake_ns, late);
+          }
         }
       }
       if (!cursor_per_waiter) continue;
@@ -250,10 +266,8 @@ class Run {
           for (size_t i = 0; i < members_.size(); ++i) {
             const int n = static_cast<int>(i);
             if (!which(n) || members_[i].gone) continue;
-            if (slot(n).phase.load() < phase) {
-              if (!alive(n)) return true;  // reported by the exit-status check
-              return false;
-            }
+            // One that died is reported by the exit-status check.
+            if (slot(n).phase.load() < phase && alive(n)) return false;
           }
           return true;
         },
@@ -282,17 +296,18 @@ class Run {
     }
     on_notifiers_stopped();
     sleep_ms(s_.quiet_ms);
-    // The final notify wakes every waiter, even one whose wake was lost to a
-    // notifier killed between its increment and its wake.
+    // Announce the final value, then notify: the notify wakes every waiter
+    // (even one whose wake was lost to a notifier killed between its
+    // increment and its wake) and each finds stop set.
     std::atomic<uint32_t>* seq = seq_word(driver);
+    const uint32_t final_seq = seq->load() + 1;  // nobody else notifies now
+    shared_->control.final_seq.store(final_seq);
+    shared_->control.stop.store(1);
     Slot& mine = slot(kDriverSlot);
     const int64_t begin = now_ns();
     zinc_notify(driver);
-    const uint32_t final_seq = seq->load();
-    mine.records[0] = Record{Event::kNotify, 0, begin, now_ns(), final_seq - 1, final_seq, 0, 0};
+    mine.records[0] = Record{Event::kNotify, 0, begin, now_ns(), final_seq - 1, seq->load(), 0, 0};
     mine.count.store(1, std::memory_order_release);
-    shared_->control.final_seq.store(final_seq);
-    shared_->control.stop.store(1);
     final_seq_ = final_seq;
     uint32_t longest = 0;
     for (uint32_t t : s_.timeouts_ms) longest = std::max(longest, t);
@@ -416,6 +431,11 @@ class ProcessRun : public Run {
     if (pid == 0) {
       execv(argv[0], argv.data());
       _exit(127);
+    }
+    if (pid < 0) {
+      fail(std::string("fork failed: ") + std::strerror(errno));
+      reaped_[i] = true;  // nothing to wait for
+      return;
     }
     pids_[i] = pid;
     ++g_counters.processes;
@@ -707,6 +727,7 @@ bool check_kind(Kind kind, int cases, uint64_t seed) {
       [kind] {
         const Scenario s = *scenario_gen(kind);
         const std::vector<std::string> violations = run_scenario(s);
+        for (const std::string& v : violations) std::fprintf(stderr, "violation: %s\n", v.c_str());
         if (!violations.empty()) {
           std::ostringstream text;
           for (const std::string& v : violations) text << "\n  " << v;
@@ -778,13 +799,13 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const int64_t start = now_ns();
   bool ok = true;
-  uint64_t batch = 0;
-  do {
-    for (Kind k : kinds) {
-      ok = check_kind(k, cases, seed + batch) && ok;
-      ++batch;
-    }
-  } while (ok && minutes > 0 && (now_ns() - start) / 1e9 < minutes * 60);
+  // One batch per kind; with --minutes, keep going round the kinds until the
+  // time is up (the batch under way finishes).
+  for (uint64_t batch = 0; ok; ++batch) {
+    const bool time_left = (now_ns() - start) / 1e9 < minutes * 60;
+    if (batch >= kinds.size() && !time_left) break;
+    ok = check_kind(kinds[batch % kinds.size()], cases, seed + batch);
+  }
   g_counters.print();
   std::printf("zinc_stress: %s in %.1f s\n", ok ? "no violations" : "VIOLATIONS",
               (now_ns() - start) / 1e9);

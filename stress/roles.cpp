@@ -121,8 +121,7 @@ class Participant {
     log(Event::kNotify, 0, begin, end, before, seq(), 0);
   }
 
-  // A logged zinc_wait; *cancelled is set for ZINC_ECANCELED (a close from
-  // the driver) and for ZINC_EINVAL when that close came between two calls.
+  // A logged zinc_wait; *end_out gets the time it returned.
   int32_t wait_logged(uint32_t timeout_ms, int64_t* end_out = nullptr) {
     const uint32_t before = seq();
     const int64_t begin = now_ns();
@@ -135,6 +134,8 @@ class Participant {
     return rc;
   }
 
+  // True for the end of a wait by the driver's close of our handle:
+  // ZINC_ECANCELED, or ZINC_EINVAL when the close came between two calls.
   bool cancelled_by(int32_t rc) {
     if (!c_.cancellable || (rc != ZINC_ECANCELED && rc != ZINC_EINVAL)) return false;
     slot_.cancelled.store(1);
@@ -295,9 +296,11 @@ class Participant {
     ready_and_wait_for_go();
     for (;;) {
       if (control_.stop.load() != 0) {
-        // The driver's final notify came before stop, and nobody notifies
-        // after it: one try_wait takes the cursor to the final value.
+        // The driver announced the final value and notifies it (if it has
+        // not yet); nobody notifies after it, so one try_wait then takes the
+        // cursor to the final value.
         const uint32_t final_seq = control_.final_seq.load();
+        poll_until([&] { return seq() == final_seq; }, 10000);
         const uint32_t before = seq();
         const int64_t begin = now_ns();
         const int32_t rc = zinc_try_wait(c_.handle);
