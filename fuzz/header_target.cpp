@@ -8,8 +8,9 @@
 //               1 MiB + one page so one run stays fast
 //   the rest    the object's first bytes (cut or zero-extended to the size)
 // The object gets a fresh name and is always removed again. zinc_open must
-// return exactly what zinc_check_header (plus the name_hash rule) predicts;
-// on success every data byte is read and written, and notify, try_wait and
+// return exactly what zinc_check_header (plus the name_hash rule) predicts,
+// and zinc_inspect the same; a failed open leaves the object unchanged. On
+// success every data byte is read and written, and notify, try_wait and
 // wait(0) behave as the cursor rules say. Anything else aborts.
 #include <algorithm>
 #include <cstdint>
@@ -121,6 +122,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t length) {
   if (rc != ZINC_OK) {
     FUZZ_CHECK(h == nullptr, "failed open left *out set");
     FUZZ_CHECK(zinc_last_error_message()[0] != '\0', "failed open without a message");
+    // Bad input loses nothing: the object is as it was.
+    std::vector<uint8_t> after(image.size());
+    FUZZ_CHECK(zinc::fuzz::read_object(name, 0, after.size(), after.data()) && after == image,
+               "a failed open changed the object");
+    // The read-only path (pread, no mapping) reaches the same verdict.
+    const int32_t inspected = zinc_inspect(name.c_str(), nullptr);
+    FUZZ_CHECK(inspected == want, "zinc_inspect returned " + code_text(inspected) +
+                                      " where zinc_open returned " + code_text(rc));
   } else {
     check_inspect(name, info.ref_count + 1, info.notify_seq);
     exercise_data(h, name, image);
