@@ -3,7 +3,9 @@
 //
 // Two fresh names per input, four handle slots. Each operation is one opcode
 // byte followed by its argument bytes (missing bytes read as 0):
-//   0 create  slot name cap   cap%4: 1 page, 2 pages, 0 (invalid), 1 page+1 (invalid)
+//   0 create  slot name cap   zinc_create_ex; cap%4: 1 page, 2 pages, 0 (invalid),
+//                             1 page+1 (invalid); bit 2: ZINC_CREATE_PREFAULT;
+//                             bit 3: an unknown flag (invalid)
 //   1 open    slot name
 //   2 close   slot            an empty slot closes a stale (closed) handle instead
 //   3 notify  slot            empty: notify on a stale handle, which must do nothing
@@ -95,10 +97,12 @@ class Run {
     close_slot(s);
     const uint64_t capacities[] = {kPage, 2 * kPage, 0, kPage + 1};
     const uint64_t capacity = capacities[cap_choice % 4];
+    const uint32_t flags =
+        ((cap_choice & 4) ? ZINC_CREATE_PREFAULT : 0) | ((cap_choice & 8) ? 0x80 : 0);
     int id = -1;
-    const int32_t want = model_.create(n, capacity, &id);
+    const int32_t want = model_.create(n, capacity, &id, flags);
     ZincHandle h = reinterpret_cast<ZincHandle>(0x1);
-    const int32_t rc = zinc_create(names_[n].c_str(), capacity, &h);
+    const int32_t rc = zinc_create_ex(names_[n].c_str(), capacity, flags, &h);
     expect_code(rc, want, "create");
     if (rc != ZINC_OK) {
       expect(h == nullptr, "failed create left *out set");

@@ -3,7 +3,11 @@
 // The region header is the one parser of untrusted bytes in zinc: anyone who
 // can write an object can hand zinc_open any content and any size. Input:
 //   byte 0      control bits; bit 0: overwrite name_hash (offset 40) with the
-//               hash of the fresh name, so inputs can get past that check
+//               hash of the fresh name, so inputs can get past that check;
+//               bit 1: also check zinc_check_header alone against the rules
+//               for another geometry: page size 2^(byte 0 >> 2) (exponent 0:
+//               this system's; 1-5: an invalid page size) and the object size
+//               in header bytes 56..63 (ring_tail, which validation ignores)
 //   bytes 1..4  object size, u32 little-endian, folded to at most
 //               1 MiB + one page so one run stays fast
 //   the rest    the object's first bytes (cut or zero-extended to the size)
@@ -13,6 +17,7 @@
 // success every data byte is read and written, and notify, try_wait and
 // wait(0) behave as the cursor rules say. Anything else aborts.
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -96,6 +101,46 @@ void check_inspect(const std::string& name, uint32_t ref_count, uint32_t seq) {
              "notify_seq " + std::to_string(now.notify_seq) + ", expected " + std::to_string(seq));
 }
 
+template <typename T>
+T field(const uint8_t* header, size_t offset) {
+  T value;
+  std::memcpy(&value, header + offset, sizeof value);
+  return value;
+}
+
+// docs/spec.md §4.2 steps 3 and 5 for any geometry, written independently of
+// src/header.cpp (exact arithmetic: no overflow for huge pages or sizes).
+int32_t spec_check(const uint8_t* header, uint64_t size, uint64_t page) {
+  if (page == 0) page = kPage;
+  if (page < 64 || (page & (page - 1)) != 0) return ZINC_EINVAL;
+  if (size == 0) return ZINC_EAGAIN;
+  if (size / 2 < page || size % page != 0 || size > uint64_t{INT64_MAX}) return ZINC_EBADMSG;
+  const uint64_t magic = field<uint64_t>(header, 0);
+  if (magic == 0) return ZINC_EAGAIN;
+  const uint32_t ref_count = field<uint32_t>(header, 24);
+  if (magic != ZINC_MAGIC || field<uint16_t>(header, 8) != 2 || field<uint16_t>(header, 10) != 0 ||
+      field<uint64_t>(header, 16) != size - page || ref_count == 0 || ref_count == UINT32_MAX) {
+    return ZINC_EBADMSG;
+  }
+  return ZINC_OK;
+}
+
+void check_other_geometry(uint8_t control, const std::string& content) {
+  uint8_t header[ZINC_HEADER_SIZE] = {};
+  std::copy_n(content.begin(), std::min<size_t>(content.size(), sizeof header), header);
+  const unsigned exponent = control >> 2;
+  const uint64_t page = exponent == 0  ? 0
+                        : exponent < 6 ? (uint64_t{1} << exponent) + 1
+                                       : uint64_t{1} << exponent;
+  const uint64_t size = field<uint64_t>(header, 56);
+  ZincHeaderInfo info{};
+  const int32_t rc = zinc_check_header(header, sizeof header, size, page, &info);
+  const int32_t want = spec_check(header, size, page);
+  FUZZ_CHECK(rc == want, "zinc_check_header(size " + std::to_string(size) + ", page " +
+                             std::to_string(page) + ") returned " + code_text(rc) +
+                             ", the spec says " + code_text(want));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t length) {
@@ -111,6 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t length) {
     std::memcpy(content.data() + 40, &hash, sizeof hash);
   }
   const std::vector<uint8_t> image = object_image(content, size);
+  if (control & 2) check_other_geometry(control, content);
   if (!zinc::fuzz::write_object(name, content, size)) return 0;  // /dev/shm full: skip
 
   ZincHeaderInfo info{};

@@ -14,6 +14,7 @@ CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
 
 
 def header(
+    ring_tail=0,
     magic=MAGIC,
     version=2,
     flags=0,
@@ -25,12 +26,18 @@ def header(
     name_hash=0,
 ):
     return struct.pack(
-        "<QHHIQIiQQQQ", magic, version, flags, seq, capacity, ref_count, pid, created_at, name_hash, 0, 0
+        "<QHHIQIiQQQQ", magic, version, flags, seq, capacity, ref_count, pid, created_at, name_hash, 0, ring_tail
     )
 
 
 # --- header: control byte, object size (u32), object bytes -----------------
 FIX_HASH = 1
+OTHER_GEOMETRY = 2
+
+
+def geometry(page_exponent):
+    """Control bits that also check zinc_check_header with page 2^exponent."""
+    return FIX_HASH | OTHER_GEOMETRY | page_exponent << 2
 
 
 def header_seed(size, content, control=FIX_HASH):
@@ -61,6 +68,14 @@ HEADER = {
     "ragged_size": header_seed(2 * PAGE + 100, header()),
     "grown_object": header_seed(3 * PAGE, header()),
     "size_beyond_cap_folds": header_seed(0xFFFFFFFF, header()),
+    "geometry_16k_pages_valid": header_seed(
+        2 * PAGE, header(capacity=16384, ring_tail=2 * 16384), control=geometry(14)
+    ),
+    "geometry_page_2_pow_63": header_seed(2 * PAGE, header(capacity=1 << 63, ring_tail=1 << 63), control=geometry(63)),
+    "geometry_page_not_power_of_two": header_seed(2 * PAGE, header(ring_tail=2 * PAGE), control=geometry(3)),
+    "geometry_size_beyond_ptrdiff": header_seed(
+        2 * PAGE, header(capacity=(1 << 64) - 2 * PAGE, ring_tail=(1 << 64) - PAGE), control=geometry(12)
+    ),
 }
 
 HEADER_DICT = [

@@ -37,9 +37,10 @@ class Protocol {
  public:
   Protocol(uint64_t page_size, int names) : page_(page_size), named_(names, -1) {}
 
-  // create(name, capacity): the new handle's id in *handle on success.
-  int32_t create(int name, uint64_t capacity, int* handle) {
+  // create(name, capacity, flags): the new handle's id in *handle on success.
+  int32_t create(int name, uint64_t capacity, int* handle, uint32_t flags = 0) {
     if (capacity == 0 || capacity % page_ != 0) return ZINC_EINVAL;
+    if ((flags & ~uint32_t{ZINC_CREATE_PREFAULT}) != 0) return ZINC_EINVAL;
     if (named_[name] >= 0) return ZINC_EEXIST;
     Region region;
     region.name = name;

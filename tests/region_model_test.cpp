@@ -83,18 +83,19 @@ struct Create : Command {
   int slot;
   int name = any_name();
   uint64_t capacity = *rc::gen::element(kPage, 2 * kPage, uint64_t{0}, kPage + 1, 3 * kPage - 1);
+  uint32_t flags = *rc::gen::element<uint32_t>(0, 0, ZINC_CREATE_PREFAULT, 0x80);
 
   void checkPreconditions(const Model& m) const override { RC_PRE(!m.occupied(slot)); }
   void apply(Model& m) const override {
     int id = -1;
-    if (m.protocol.create(name, capacity, &id) == ZINC_OK) m.slot[slot] = id;
+    if (m.protocol.create(name, capacity, &id, flags) == ZINC_OK) m.slot[slot] = id;
   }
   void run(const Model& m, Sut& sut) const override {
     Model next = m;
     int id = -1;
-    const int32_t want = next.protocol.create(name, capacity, &id);
+    const int32_t want = next.protocol.create(name, capacity, &id, flags);
     ZincHandle h = reinterpret_cast<ZincHandle>(0x1);
-    const int32_t rc = zinc_create(sut.name(name), capacity, &h);
+    const int32_t rc = zinc_create_ex(sut.name(name), capacity, flags, &h);
     RC_ASSERT(rc == want);
     if (rc != ZINC_OK) {
       RC_ASSERT(is_null(h));
@@ -106,7 +107,7 @@ struct Create : Command {
   }
   void show(std::ostream& os) const override {
     os << "create(slot " << slot << ", name " << name_letter(name) << ", capacity " << capacity
-       << ")";
+       << ", flags " << flags << ")";
   }
 };
 
