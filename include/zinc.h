@@ -51,6 +51,7 @@ enum zinc_code {
   ZINC_EPERM = -1,      /* permission denied opening the object (EACCES too) */
   ZINC_ENOENT = -2,     /* no region with that name */
   ZINC_EAGAIN = -11,    /* try_wait: nothing pending; open: creator not done */
+  ZINC_EBUSY = -16,     /* the region is in use: creator alive, or mapped */
   ZINC_EEXIST = -17,    /* a region with that name already exists */
   ZINC_EINVAL = -22,    /* bad argument, name, capacity or handle */
   ZINC_ENOSPC = -28,    /* no room in /dev/shm for the region's pages */
@@ -63,7 +64,32 @@ enum zinc_code {
 enum zinc_create_flags {
   ZINC_CREATE_DEFAULT = 0,
   /* Map the pages populated so the first write does not fault them in. */
-  ZINC_CREATE_PREFAULT = 1
+  ZINC_CREATE_PREFAULT = 1,
+  /* If the name is taken by a stale region (a valid zinc region whose
+   * creator is dead, see zinc_creator_state), unlink it and create anew.
+   * Processes that still map the stale region keep their (now nameless)
+   * mapping. A live creator's region, or an object that is not a valid
+   * region, is never replaced: those still fail with ZINC_EEXIST. */
+  ZINC_CREATE_REPLACE_STALE = 2
+};
+
+/* Whether a region's creator is still running (zinc_creator_state). */
+enum zinc_creator_state {
+  ZINC_CREATOR_DEAD = 0,       /* no such process, or it exited (zombie) */
+  ZINC_CREATOR_ALIVE = 1,      /* the process that created the region runs */
+  ZINC_CREATOR_PID_REUSED = 2, /* the pid now belongs to a later process:
+                                  the creator is dead */
+  ZINC_CREATOR_UNKNOWN = 3     /* cannot tell (owner_pid <= 0, or /proc
+                                  does not show the process) */
+};
+
+/* Flags for zinc_remove_stale. */
+enum zinc_remove_flags {
+  ZINC_REMOVE_DEFAULT = 0,
+  /* Also refuse (ZINC_EBUSY) while any process still maps the region. */
+  ZINC_REMOVE_IF_UNMAPPED = 1,
+  /* Decide only: return what the call would return, remove nothing. */
+  ZINC_REMOVE_DRY_RUN = 2
 };
 
 /* ---- The original ABI ------------------------------------------------- */
@@ -158,6 +184,65 @@ int32_t zinc_inspect(const char *aName, ZincHeaderInfo *aOut);
 
 /* FNV-1a 64 of a name's bytes (the header's name_hash field). */
 uint64_t zinc_name_hash(const char *aName);
+
+/* Spin policy. zinc_wait first polls the region for a while, so a peer that
+ * answers quickly is seen within a fraction of a microsecond, and only then
+ * sleeps in the kernel (which costs tens of microseconds to wake). After the
+ * first microsecond the poll also yields the CPU between polls, so a peer
+ * that shares the waiter's CPU still gets to run. The poll is bounded by the
+ * handle's spin limit and adapts below it: a wait whose notification came
+ * within the limit keeps twice that delay as its budget, a wait that timed
+ * out or waited longer than the limit halves it (down to 1 us), so an idle
+ * waiter stops polling after a few waits.
+ * New handles take their limit from the environment variable ZINC_SPIN_US
+ * (decimal microseconds, 0..1000000, read once per process; 0 never polls),
+ * else ZINC_DEFAULT_SPIN_US. An invalid ZINC_SPIN_US value is ignored. */
+#define ZINC_DEFAULT_SPIN_US 50
+#define ZINC_MAX_SPIN_US 1000000
+
+/* Sets this handle's spin limit in microseconds (0: sleep at once).
+ * 0, or ZINC_EINVAL for a NULL/closed handle or aSpinUs > ZINC_MAX_SPIN_US. */
+int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
+
+/* This handle's spin limit in microseconds; 0 for a NULL/closed handle. */
+uint32_t zinc_get_spin(ZincHandle aH);
+
+/* ---- Stale regions (Linux: these read /proc) -------------------------- */
+
+/* Whether the process that created region aName still runs, judged from
+ * the header's owner_pid and created_at so that a recycled pid is not taken
+ * for the creator: the process with that pid is the creator only if it
+ * started no later than created_at plus 2 s of clock slack (its start time
+ * comes from /proc/<pid>/stat and the boot time in /proc/stat). A process
+ * that started later is still taken for the creator if it maps the region
+ * (which covers a realtime clock stepped forward since the creation).
+ * Pids are those of the caller's pid namespace.
+ * Returns a ZINC_CREATOR_* value (>= 0), or what zinc_inspect returns for
+ * a region that cannot be judged (ZINC_ENOENT, ZINC_EAGAIN, ZINC_EBADMSG,
+ * ZINC_EINVAL, ZINC_EPERM...). */
+int32_t zinc_creator_state(const char *aName);
+
+/* The processes that currently map the object named aName (valid region or
+ * not), found by its device and inode in every /proc/<pid>/maps this process
+ * may read (all of the same user's processes, or all processes as root).
+ * Writes up to aMax pids, in increasing order, to aPids (may be NULL when
+ * aMax is 0) and returns how many processes map it (which may exceed aMax),
+ * or a negative code (ZINC_ENOENT, ZINC_EINVAL, ZINC_EPERM...). The caller
+ * itself counts if it maps the region. */
+int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
+
+/* Unlink region aName if it is stale: a valid region whose creator is dead
+ * (ZINC_CREATOR_DEAD or ZINC_CREATOR_PID_REUSED) and, with
+ * ZINC_REMOVE_IF_UNMAPPED, that no process maps. ZINC_REMOVE_DRY_RUN only
+ * decides. Concurrent removers and ZINC_CREATE_REPLACE_STALE creators
+ * serialise on an flock of the object and unlink it only if the name still
+ * refers to the object they judged, so at most one of them removes it.
+ * 0: removed (or would be); ZINC_EBUSY: not stale (the message says why:
+ * creator alive or unknown, mapped by some pids, or another process is
+ * removing it); ZINC_ENOENT: no such region (or it vanished meanwhile);
+ * ZINC_EAGAIN / ZINC_EBADMSG: not a valid region, left alone; ZINC_EINVAL:
+ * bad name or unknown flags. */
+int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 
 #ifdef __cplusplus
 }

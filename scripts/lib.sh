@@ -6,7 +6,7 @@ ZINC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ZINC_VENV="$ZINC_ROOT/.venv"
 
 # Debian packages the build and the tests use.
-ZINC_APT_PACKAGES=(g++ cmake ninja-build pkg-config binutils clang libclang-rt-14-dev
+ZINC_APT_PACKAGES=(g++ cmake ninja-build pkg-config binutils patch clang libclang-rt-14-dev
   libgtest-dev librapidcheck-dev libbenchmark-dev python3 python3-venv python3-dev)
 
 zinc_log() { printf '\n=== %s\n' "$*"; }

@@ -5,11 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "handle_table.hpp"
 #include "header.hpp"
+#include "inspect.hpp"
+#include "liveness.hpp"
 #include "name.hpp"
 #include "posix.hpp"
 #include "region.hpp"
+#include "stale.hpp"
 #include "zinc.h"
 
 namespace {
@@ -119,6 +124,7 @@ const char* zinc_strerror(int32_t aCode) {
     case ZINC_EPERM: return "permission denied";
     case ZINC_ENOENT: return "no such region";
     case ZINC_EAGAIN: return "not ready: nothing pending, or the region is still being created";
+    case ZINC_EBUSY: return "region is in use (its creator is alive, or processes map it)";
     case ZINC_EEXIST: return "region already exists";
     case ZINC_EINVAL: return "invalid argument";
     case ZINC_ENOSPC: return "no space left for the region in shared memory";
@@ -151,12 +157,62 @@ int32_t zinc_check_header(const uint8_t* aBytes, uintptr_t aLen, uint64_t aObjec
 int32_t zinc_inspect(const char* aName, ZincHeaderInfo* aOut) {
   std::string_view name;
   if (zinc::core::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
-  const zinc::core::Status s = zinc::core::Region::inspect(name, aOut);
+  zinc::core::Inspection region;
+  const zinc::core::Status s = zinc::core::inspect_object(name, &region);
+  if (aOut != nullptr && region.has_header) *aOut = region.header;
   return s.is_ok() ? ZINC_OK : fail(s);
+}
+
+int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs) {
+  zinc::core::Region* region = zinc::core::handles::find(aH);
+  if (region == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  if (aSpinUs > ZINC_MAX_SPIN_US) {
+    return fail(ZINC_EINVAL, ("spin limit " + std::to_string(aSpinUs) +
+                              " us is above the maximum " + std::to_string(ZINC_MAX_SPIN_US))
+                                 .c_str());
+  }
+  region->set_spin_limit_us(aSpinUs);
+  return ZINC_OK;
+}
+
+uint32_t zinc_get_spin(ZincHandle aH) {
+  zinc::core::Region* region = zinc::core::handles::find(aH);
+  return region == nullptr ? 0 : region->spin_policy().limit_us();
 }
 
 uint64_t zinc_name_hash(const char* aName) {
   return aName == nullptr ? 0 : zinc::core::name_hash(aName);
+}
+
+int32_t zinc_creator_state(const char* aName) {
+  std::string_view name;
+  if (zinc::core::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
+  zinc::core::Inspection region;
+  if (zinc::core::Status s = zinc::core::inspect_object(name, &region); !s.is_ok()) return fail(s);
+  return static_cast<int32_t>(zinc::core::creator_of(region));
+}
+
+int32_t zinc_mapped_by(const char* aName, int32_t* aPids, uintptr_t aMax) {
+  std::string_view name;
+  if (zinc::core::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
+  if (aPids == nullptr && aMax != 0) return fail(ZINC_EINVAL, "pids is NULL but max is not 0");
+  // Any object under the name, valid region or not: only its identity counts.
+  zinc::core::Inspection region;
+  const zinc::core::Status inspected = zinc::core::inspect_object(name, &region);
+  if (region.fd.get() < 0) return fail(inspected);
+  std::vector<int32_t> pids;
+  if (zinc::core::Status s = zinc::core::posix::find_mappers(region.id, &pids); !s.is_ok()) {
+    return fail(s);
+  }
+  for (size_t i = 0; i < pids.size() && i < aMax; ++i) aPids[i] = pids[i];
+  return static_cast<int32_t>(pids.size());
+}
+
+int32_t zinc_remove_stale(const char* aName, uint32_t aFlags) {
+  std::string_view name;
+  if (zinc::core::Status s = c_name(aName, &name); !s.is_ok()) return fail(s);
+  const zinc::core::Status s = zinc::core::remove_stale(name, aFlags);
+  return s.is_ok() ? ZINC_OK : fail(s);
 }
 
 }  // extern "C"

@@ -127,13 +127,18 @@ bool close(ZincHandle handle) {
   } while (!slot->generation.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst));
 
   Region* region = slot->region.load(std::memory_order_acquire);
-  // A waiter can check `cancelled` just before we set it and then sleep, so
-  // keep waking until every pinned call has left.
-  region->cancel_waits();
-  while (slot->pins.load(std::memory_order_acquire) != 0) {
+  // No pin now means no wait is running on this handle, and none can start
+  // (a new Pin sees the new generation), so there is nobody to cancel and
+  // close costs no FUTEX_WAKE. Otherwise: a waiter can check `cancelled`
+  // just before we set it and then sleep, so keep waking until every pinned
+  // call has left.
+  if (slot->pins.load(std::memory_order_seq_cst) != 0) {
     region->cancel_waits();
-    const timespec pause{0, 200000};
-    nanosleep(&pause, nullptr);
+    while (slot->pins.load(std::memory_order_acquire) != 0) {
+      const timespec pause{0, 200000};
+      nanosleep(&pause, nullptr);
+      region->cancel_waits();
+    }
   }
   delete region;
   slot->region.store(nullptr, std::memory_order_relaxed);

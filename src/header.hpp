@@ -45,6 +45,39 @@ static_assert(offsetof(Header, ring_tail) == 56);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
+// Extension "waiter count" (docs/spec.md): 64 bytes right after the header,
+// in the first page's padding, which plain v2 peers never read or write. It
+// lets notify skip FUTEX_WAKE when no thread can be asleep on notify_seq.
+// The header's flags stay 0: the extension announces itself by `tag`.
+struct alignas(64) WaiterCount {
+  // kWaiterCountMagic ^ created_at while the extension is in force; any other
+  // value (0 in regions made by plain v2 creators) means "always wake".
+  std::atomic<uint64_t> tag;
+  // Low 32 bits: attached handles that register before sleeping ("counted
+  // handles"). High 32 bits: bumped by every change of the low half, so two
+  // equal loads prove the count did not move in between.
+  std::atomic<uint64_t> counted_handles;
+  // Threads of counted handles that are, or are about to be, asleep in the
+  // futex on notify_seq.
+  std::atomic<uint32_t> sleepers;
+  uint32_t reserved0;
+  uint64_t reserved[5];
+};
+
+inline constexpr size_t kWaiterCountOffset = ZINC_HEADER_SIZE;
+inline constexpr uint64_t kWaiterCountMagic = 0x5A494E435F574354ULL;  // "ZINC_WCT"
+inline constexpr uint64_t kCountedHandleChange = uint64_t{1} << 32;
+
+static_assert(sizeof(WaiterCount) == 64);
+static_assert(offsetof(WaiterCount, tag) == 0);
+static_assert(offsetof(WaiterCount, counted_handles) == 8);
+static_assert(offsetof(WaiterCount, sleepers) == 16);
+
+// The tag a region created at `created_at` carries while the extension holds.
+inline uint64_t waiter_count_tag(uint64_t created_at) {
+  return kWaiterCountMagic ^ created_at;
+}
+
 // Header flag bits this library understands; any other bit is corruption.
 inline constexpr uint16_t kKnownFlags = 0;
 

@@ -1,11 +1,17 @@
 #include "posix.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -27,6 +33,48 @@ int32_t code_for_errno(int err) {
 
 Status os_error(int err, const std::string& what) {
   return Status::error(code_for_errno(err), what + ": " + std::strerror(err));
+}
+
+// The whole content of a small /proc file (they report size 0, so read to EOF).
+Status read_proc_file(const std::string& path, std::string* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error(errno, "open(" + path + ")");
+  Fd guard(fd);
+  out->clear();
+  char chunk[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return os_error(errno, "read(" + path + ")");
+    if (n == 0) break;
+    out->append(chunk, static_cast<size_t>(n));
+  }
+  return Status::ok();
+}
+
+// Boot time in ns since the epoch, from the "btime" line of /proc/stat
+// (whole seconds, truncated; it moves when the realtime clock is set).
+bool boot_time_ns(uint64_t* out) {
+  std::string stat;
+  if (!read_proc_file("/proc/stat", &stat).is_ok()) return false;
+  const size_t at = stat.find("\nbtime ");
+  if (at == std::string::npos) return false;
+  *out = std::strtoull(stat.c_str() + at + 7, nullptr, 10) * 1000000000ULL;
+  return true;
+}
+
+// One line of /proc/<pid>/maps: "start-end perms offset MAJ:MIN inode path".
+bool maps_line_is(const char* line, const ObjectId& id) {
+  char* end = nullptr;
+  const char* p = std::strchr(line, ' ');  // after the address range
+  if (p == nullptr || (p = std::strchr(p + 1, ' ')) == nullptr) return false;  // perms
+  if ((p = std::strchr(p + 1, ' ')) == nullptr) return false;                   // offset
+  const unsigned long major_number = std::strtoul(p + 1, &end, 16);
+  if (*end != ':') return false;
+  const unsigned long minor_number = std::strtoul(end + 1, &end, 16);
+  const unsigned long long inode = std::strtoull(end, &end, 10);
+  return inode == id.inode && inode != 0 &&
+         uint64_t{makedev(major_number, minor_number)} == id.device;
 }
 
 }  // namespace
@@ -81,6 +129,18 @@ Status unlink_object(const std::string& object) {
   return Status::ok();
 }
 
+Status identify_object(const std::string& object, ObjectId* id) {
+  struct stat st{};
+  if (stat(("/dev/shm" + object).c_str(), &st) == 0) {
+    *id = ObjectId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+    return Status::ok();
+  }
+  Fd fd;
+  if (Status s = open_object(object, true, &fd); !s.is_ok()) return s;
+  uint64_t size = 0;
+  return stat_object(fd.get(), &size, id);
+}
+
 Status reserve(int fd, uint64_t size) {
   // posix_fallocate returns the error instead of setting errno.
   const int err = posix_fallocate(fd, 0, static_cast<off_t>(size));
@@ -126,5 +186,81 @@ Status map_shared(int fd, size_t length, bool populate, uint8_t** base) {
 }
 
 void unmap(uint8_t* base, size_t length) { munmap(base, length); }
+
+Status try_lock(int fd) {
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return Status::error(ZINC_EBUSY, "flock: held by another process");
+    return os_error(errno, "flock");
+  }
+  return Status::ok();
+}
+
+ProcessInfo probe_process(int32_t pid) {
+  ProcessInfo info;
+  if (pid <= 0) return info;  // kill() would address a process group
+  info.exists = kill(pid, 0) == 0 || errno != ESRCH;
+  if (!info.exists) return info;
+
+  std::string stat;
+  if (!read_proc_file("/proc/" + std::to_string(pid) + "/stat", &stat).is_ok()) return info;
+  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so the
+  // fields are counted from the last ')'. State is field 3, starttime 22.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return info;
+  const char* p = stat.c_str() + close + 2;
+  info.zombie = *p == 'Z' || *p == 'X';
+  for (int field = 3; field < 22 && p != nullptr; ++field) {
+    p = std::strchr(p, ' ');
+    if (p != nullptr) ++p;
+  }
+  uint64_t boot = 0;
+  const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  if (p == nullptr || ticks_per_second <= 0 || !boot_time_ns(&boot)) return info;
+  const unsigned long long ticks = std::strtoull(p, nullptr, 10);
+  info.start_ns = boot + ticks / static_cast<uint64_t>(ticks_per_second) * 1000000000ULL +
+                  ticks % static_cast<uint64_t>(ticks_per_second) * 1000000000ULL /
+                      static_cast<uint64_t>(ticks_per_second);
+  info.start_known = true;
+  return info;
+}
+
+Status process_maps(int32_t pid, const ObjectId& id, bool* maps) {
+  *maps = false;
+  std::string text;
+  if (Status s = read_proc_file("/proc/" + std::to_string(pid) + "/maps", &text); !s.is_ok()) {
+    return s;
+  }
+  for (char* line = text.data(); *line != '\0';) {
+    char* newline = std::strchr(line, '\n');
+    if (newline != nullptr) *newline = '\0';
+    if (maps_line_is(line, id)) {
+      *maps = true;
+      return Status::ok();
+    }
+    if (newline == nullptr) break;
+    line = newline + 1;
+  }
+  return Status::ok();
+}
+
+Status find_mappers(const ObjectId& id, std::vector<int32_t>* pids) {
+  pids->clear();
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return os_error(errno, "opendir(/proc)");
+  while (const dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    bool maps = false;
+    // Unreadable (another user's) or vanished processes are skipped.
+    if (process_maps(static_cast<int32_t>(pid), id, &maps).is_ok() && maps) {
+      pids->push_back(static_cast<int32_t>(pid));
+    }
+  }
+  closedir(proc);
+  std::sort(pids->begin(), pids->end());
+  return Status::ok();
+}
 
 }  // namespace zinc::core::posix

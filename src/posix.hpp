@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "status.hpp"
 
@@ -45,6 +46,10 @@ Status create_object(const std::string& object, Fd* out);
 // shm_open with O_RDWR (or O_RDONLY when read_only).
 Status open_object(const std::string& object, bool read_only, Fd* out);
 Status unlink_object(const std::string& object);
+// Identity of the object the name refers to now. One stat of the file
+// under /dev/shm where shm_open keeps it there (glibc, musl), else
+// shm_open + fstat.
+Status identify_object(const std::string& object, ObjectId* id);
 
 // Sizes the object and reserves its pages (posix_fallocate), so a full
 // /dev/shm fails here with ZINC_ENOSPC instead of SIGBUS on first touch.
@@ -55,5 +60,30 @@ Status read_prefix(int fd, void* buffer, size_t length, size_t* got);
 
 Status map_shared(int fd, size_t length, bool populate, uint8_t** base);
 void unmap(uint8_t* base, size_t length);
+
+// flock(LOCK_EX|LOCK_NB) on the object behind fd, held until fd is closed.
+// ZINC_EBUSY if another open file description holds it.
+Status try_lock(int fd);
+
+// --- processes (Linux /proc) -------------------------------------------------
+
+// What the OS says about a process id right now.
+struct ProcessInfo {
+  bool exists = false;       // kill(pid, 0) did not fail with ESRCH (EPERM counts as existing)
+  bool zombie = false;       // it has exited and waits to be reaped: it maps nothing any more
+  bool start_known = false;  // /proc/<pid>/stat and /proc/stat could be read
+  uint64_t start_ns = 0;     // when it started, ns since the Unix epoch (1 s resolution at best)
+};
+ProcessInfo probe_process(int32_t pid);
+
+// Whether process `pid` currently maps object `id` (by device and inode, as
+// /proc/<pid>/maps shows them). Fails with ZINC_EPERM when its maps may not
+// be read (another user's process, without root) and ZINC_ENOENT when the
+// process is gone.
+Status process_maps(int32_t pid, const ObjectId& id, bool* maps);
+
+// Every process whose maps this process may read and that maps `id`,
+// in increasing pid order. Processes whose maps are unreadable are skipped.
+Status find_mappers(const ObjectId& id, std::vector<int32_t>* pids);
 
 }  // namespace zinc::core::posix

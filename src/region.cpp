@@ -1,10 +1,12 @@
 #include "region.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
 #include "futex.hpp"
 #include "name.hpp"
+#include "stale.hpp"
 #include "zinc.h"
 
 namespace zinc::core {
@@ -27,37 +29,49 @@ Status validate_capacity(uint64_t capacity, size_t page) {
   return Status::ok();
 }
 
-Status with_name(Status status, std::string_view name) {
-  if (!status.is_ok()) status.message = "region '" + std::string(name) + "': " + status.message;
-  return status;
-}
-
 }  // namespace
 
-Region::Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id)
+Region::Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
+               WaiterCount* waiters)
     : name_(std::move(name)),
       base_(base),
       length_(length),
       page_size_(posix::page_size()),
       owner_(owner),
-      id_(id) {}
+      id_(id),
+      waiters_(waiters),
+      waiters_tag_(waiter_count_tag(header()->created_at)) {}
 
 Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
                       std::unique_ptr<Region>* out) {
   if (Status s = validate_name(name); !s.is_ok()) return s;
   const size_t page = posix::page_size();
   if (Status s = validate_capacity(capacity, page); !s.is_ok()) return with_name(s, name);
-  if ((flags & ~uint32_t{ZINC_CREATE_PREFAULT}) != 0) {
+  constexpr uint32_t kKnownFlags = ZINC_CREATE_PREFAULT | ZINC_CREATE_REPLACE_STALE;
+  if ((flags & ~kKnownFlags) != 0) {
     return Status::error(ZINC_EINVAL, "unknown create flags " + std::to_string(flags));
   }
   const std::string object = object_name(name);
   const uint64_t total = page + capacity;
 
   posix::Fd fd;
-  if (Status s = posix::create_object(object, &fd); !s.is_ok()) {
-    if (s.code == ZINC_EEXIST) s.message = "region '" + std::string(name) + "' already exists";
-    return with_name(s, name);
+  Status created = posix::create_object(object, &fd);
+  if (created.code == ZINC_EEXIST && (flags & ZINC_CREATE_REPLACE_STALE) != 0) {
+    // Readers of the stale region are not waited for: with its creator dead
+    // nobody will publish there again, and their mappings stay valid.
+    Status removed = remove_stale(name, ZINC_REMOVE_DEFAULT);
+    if (removed.is_ok() || removed.code == ZINC_ENOENT) {
+      created = posix::create_object(object, &fd);
+    } else {
+      return Status::error(ZINC_EEXIST, "region '" + std::string(name) +
+                                            "' already exists and was not replaced: " +
+                                            without_name_prefix(removed.message, name));
+    }
   }
+  if (created.code == ZINC_EEXIST) {
+    return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
+  }
+  if (!created.is_ok()) return with_name(created, name);
   uint64_t size = 0;
   posix::ObjectId id;
   uint8_t* base = nullptr;
@@ -79,9 +93,15 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   h->name_hash = name_hash(name);
   h->ref_count.store(1, std::memory_order_relaxed);
   h->owner_pid.store(posix::process_id(), std::memory_order_relaxed);
+  // The waiter-count extension, published by the same release store: the
+  // owner is its first counted handle.
+  auto* waiters = reinterpret_cast<WaiterCount*>(base + kWaiterCountOffset);
+  waiters->counted_handles.store(1, std::memory_order_relaxed);
+  waiters->sleepers.store(0, std::memory_order_relaxed);
+  waiters->tag.store(waiter_count_tag(h->created_at), std::memory_order_relaxed);
   h->magic.store(ZINC_MAGIC, std::memory_order_release);
 
-  out->reset(new Region(std::string(name), base, total, true, id));
+  out->reset(new Region(std::string(name), base, total, true, id, waiters));
   return Status::ok();
 }
 
@@ -90,7 +110,9 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
   const size_t page = posix::page_size();
   posix::Fd fd;
   if (Status s = posix::open_object(object_name(name), false, &fd); !s.is_ok()) {
-    if (s.code == ZINC_ENOENT) s.message = "no region named '" + std::string(name) + "'";
+    if (s.code == ZINC_ENOENT) {
+      return Status::error(ZINC_ENOENT, "no region named '" + std::string(name) + "'");
+    }
     return with_name(s, name);
   }
   uint64_t size = 0;
@@ -122,42 +144,51 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
                                             " is impossible for a live region");
         break;
       }
-    } while (!h->ref_count.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel));
+    } while (!h->ref_count.compare_exchange_weak(count, count + 1, std::memory_order_seq_cst));
   }
   if (!s.is_ok()) {
     posix::unmap(base, size);
     return with_name(s, name);
   }
-  out->reset(new Region(std::string(name), base, size, false, id));
+  // Counted in only after ref_count: while an open is half done, ref_count
+  // exceeds the counted handles and notifiers wake, which is always safe.
+  WaiterCount* waiters = join_waiter_count(base, decode_header(snapshot).created_at);
+  out->reset(new Region(std::string(name), base, size, false, id, waiters));
   return Status::ok();
 }
 
-Status Region::inspect(std::string_view name, ZincHeaderInfo* info) {
-  if (Status s = validate_name(name); !s.is_ok()) return s;
-  posix::Fd fd;
-  if (Status s = posix::open_object(object_name(name), true, &fd); !s.is_ok()) {
-    if (s.code == ZINC_ENOENT) s.message = "no region named '" + std::string(name) + "'";
-    return with_name(s, name);
+WaiterCount* Region::join_waiter_count(uint8_t* base, uint64_t created_at) {
+  auto* waiters = reinterpret_cast<WaiterCount*>(base + kWaiterCountOffset);
+  if (waiters->tag.load(std::memory_order_acquire) != waiter_count_tag(created_at)) {
+    return nullptr;  // a plain v2 creator's region, or a damaged block: always wake
   }
-  uint64_t size = 0;
-  posix::ObjectId id;
-  if (Status s = posix::stat_object(fd.get(), &size, &id); !s.is_ok()) return with_name(s, name);
-  // pread never faults, whatever the object's size.
-  uint8_t bytes[ZINC_HEADER_SIZE];
-  size_t got = 0;
-  if (Status s = posix::read_prefix(fd.get(), bytes, sizeof bytes, &got); !s.is_ok()) {
-    return with_name(s, name);
-  }
-  if (got == sizeof bytes && info != nullptr) *info = decode_header(bytes);
-  if (got < sizeof bytes) return with_name(validate_object_size(size, posix::page_size()), name);
-  Status s = validate_header(bytes, size, posix::page_size());
-  if (s.is_ok() && decode_header(bytes).name_hash != name_hash(name)) {
-    s = Status::error(ZINC_EBADMSG, "name_hash does not match the name (another region's header?)");
-  }
-  return with_name(s, name);
+  const uint32_t refs = reinterpret_cast<Header*>(base)->ref_count.load(std::memory_order_seq_cst);
+  uint64_t word = waiters->counted_handles.load(std::memory_order_seq_cst);
+  do {
+    // ref_count already includes this handle, so an honest count is below
+    // it. Anything else is garbage (or an open racing this one): stay
+    // uncounted, which only makes notifiers wake.
+    if (static_cast<uint32_t>(word) >= refs) return nullptr;
+  } while (!waiters->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange + 1,
+                                                           std::memory_order_seq_cst));
+  return waiters;
 }
 
 Region::~Region() {
+  // Counted handles leave before ref_count drops, so at every instant
+  // ref_count - counted handles >= the plain handles attached.
+  if (waiters_ != nullptr) {
+    uint64_t word = waiters_->counted_handles.load(std::memory_order_seq_cst);
+    do {
+      if (static_cast<uint32_t>(word) == 0) {
+        // We were counted, so the block is damaged: turn the extension off
+        // for every handle (they all re-check the tag on notify).
+        waiters_->tag.store(0, std::memory_order_seq_cst);
+        break;
+      }
+    } while (!waiters_->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange - 1,
+                                                              std::memory_order_seq_cst));
+  }
   // Never below zero, even if another process corrupted the count.
   std::atomic<uint32_t>& count = header()->ref_count;
   uint32_t current = count.load(std::memory_order_relaxed);
@@ -169,50 +200,123 @@ Region::~Region() {
     // else, it is not ours to remove. Our mapping keeps our inode alive, so
     // a match cannot be a recycled inode number.
     const std::string object = object_name(name_);
-    posix::Fd fd;
-    uint64_t size = 0;
     posix::ObjectId current_id;
-    if (posix::open_object(object, true, &fd).is_ok() &&
-        posix::stat_object(fd.get(), &size, &current_id).is_ok() && current_id == id_) {
+    if (posix::identify_object(object, &current_id).is_ok() && current_id == id_) {
       posix::unlink_object(object);
     }
   }
   posix::unmap(base_, length_);
 }
 
+// Why skipping the wake is safe (the argument docs/spec.md gives in full):
+//
+// 1. Counted sleepers. A counted waiter increments `sleepers`, then re-reads
+//    notify_seq, and only sleeps if it is unchanged; notify increments
+//    notify_seq, then reads `sleepers`. All four are seq_cst, so they fall
+//    in one total order: if the waiter's re-read missed the increment, the
+//    notifier's read comes later and sees sleepers != 0, and wakes. If the
+//    re-read saw it, the waiter does not sleep. (The futex itself re-checks
+//    the word in the kernel, closing the gap between re-read and sleep.)
+// 2. Plain v2 waiters never register, but each opened its handle, which
+//    incremented ref_count, before its futex wait read notify_seq (the
+//    locked increment and the kernel's barrier in futex_wait order the two).
+//    So a plain waiter that read the old notify_seq is visible in ref_count
+//    to a notifier that reads ref_count after its increment. Counted handles
+//    join counted_handles after ref_count and leave it before, so at every
+//    instant ref_count - counted >= plain handles attached; crashes only
+//    leave either count too high. Equal counts, read within one window in
+//    which counted_handles (count and change counter) did not move, prove no
+//    plain handle was attached when ref_count was read.
+// 3. A crashed sleeper leaves `sleepers` too high, and a count that wraps
+//    below zero is huge: both only cost wakes. Unknown tags mean "always wake".
+bool Region::wake_needed() const {
+  if (waiters_ == nullptr) return true;
+  const uint64_t before = waiters_->counted_handles.load(std::memory_order_seq_cst);
+  if (waiters_->sleepers.load(std::memory_order_seq_cst) != 0) return true;
+  if (waiters_->tag.load(std::memory_order_seq_cst) != waiters_tag_) return true;
+  const uint32_t refs = header()->ref_count.load(std::memory_order_seq_cst);
+  const uint64_t after = waiters_->counted_handles.load(std::memory_order_seq_cst);
+  return before != after || static_cast<uint32_t>(before) != refs;
+}
+
 void Region::notify() {
-  header()->notify_seq.fetch_add(1, std::memory_order_release);
-  futex::wake_all(&header()->notify_seq);
+  header()->notify_seq.fetch_add(1, std::memory_order_seq_cst);
+  if (wake_needed()) futex::wake_all(&header()->notify_seq);
 }
 
 bool Region::consume(uint32_t& seen, uint32_t current) {
   return cursor_.compare_exchange_strong(seen, current, std::memory_order_acq_rel);
 }
 
-int32_t Region::try_wait() {
-  uint32_t seen = cursor_.load(std::memory_order_acquire);
+bool Region::poll(uint32_t& seen) {
   for (;;) {
     const uint32_t current = header()->notify_seq.load(std::memory_order_acquire);
-    if (current == seen) return ZINC_EAGAIN;
+    if (current == seen) return false;
     // On failure another thread on this handle consumed it; `seen` is
     // reloaded and we look again, so each change is reported once.
-    if (consume(seen, current)) return ZINC_OK;
+    if (consume(seen, current)) return true;
   }
 }
 
-int32_t Region::wait(uint32_t timeout_ms) {
-  const int64_t deadline = futex::monotonic_ns() + int64_t{timeout_ms} * 1000000;
-  std::atomic<uint32_t>* word = &header()->notify_seq;
+int32_t Region::try_wait() {
   uint32_t seen = cursor_.load(std::memory_order_acquire);
+  return poll(seen) ? ZINC_OK : ZINC_EAGAIN;
+}
+
+int Region::sleep_until(uint32_t seen, int64_t deadline_ns) {
+  std::atomic<uint32_t>* word = &header()->notify_seq;
+  if (waiters_ != nullptr) {
+    waiters_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (word->load(std::memory_order_seq_cst) != seen) {
+      waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+      return 0;
+    }
+  }
+  const int err = futex::wait_until(word, seen, deadline_ns);
+  if (waiters_ != nullptr) waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  return err;
+}
+
+int32_t Region::wait(uint32_t timeout_ms) {
+  uint32_t seen = cursor_.load(std::memory_order_acquire);
+  if (poll(seen)) return ZINC_OK;
+  if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
+  if (timeout_ms == 0) return ZINC_ETIMEDOUT;
+
+  const int64_t start = futex::monotonic_ns();
+  const int64_t deadline = start + int64_t{timeout_ms} * 1000000;
+  // Poll phase: a peer that answers within the budget is seen a cache-line
+  // transfer after it notifies, with no system call on either side. The
+  // clock and the cancel flag are checked every few polls only; past the
+  // first kPollAloneNs the loop also yields the CPU at each check, so a
+  // notifier waiting for this very CPU gets it.
+  constexpr uint32_t kPollsPerCheck = 8;
+  const int64_t spin_until = std::min(deadline, start + spin_.budget_ns());
+  for (uint32_t i = 1; spin_until > start; ++i) {
+    cpu_relax();
+    if (poll(seen)) {
+      spin_.record(futex::monotonic_ns() - start);
+      return ZINC_OK;
+    }
+    if (i % kPollsPerCheck == 0) {
+      if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
+      const int64_t now = futex::monotonic_ns();
+      if (now >= spin_until) break;
+      if (now - start >= kPollAloneNs) yield_cpu();
+    }
+  }
+  // Sleep phase.
   for (;;) {
-    const uint32_t current = word->load(std::memory_order_acquire);
-    if (current != seen) {
-      if (consume(seen, current)) return ZINC_OK;
-      continue;
+    if (poll(seen)) {
+      spin_.record(futex::monotonic_ns() - start);
+      return ZINC_OK;
     }
     if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
-    if (futex::monotonic_ns() >= deadline) return ZINC_ETIMEDOUT;
-    if (const int err = futex::wait_until(word, seen, deadline); err != 0) return err;
+    if (futex::monotonic_ns() >= deadline) {
+      spin_.record(std::numeric_limits<int64_t>::max());  // nothing came: spin less
+      return ZINC_ETIMEDOUT;
+    }
+    if (const int err = sleep_until(seen, deadline); err != 0) return err;
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "header.hpp"
 #include "posix.hpp"
+#include "spin_policy.hpp"
 #include "status.hpp"
 
 namespace zinc::core {
@@ -17,13 +18,12 @@ namespace zinc::core {
 class Region {
  public:
   // Creates "/zinc_<name>" with `capacity` usable bytes; the result owns the
-  // name and unlinks it when destroyed. `flags` are ZINC_CREATE_* bits.
+  // name and unlinks it when destroyed. `flags` are ZINC_CREATE_* bits; with
+  // ZINC_CREATE_REPLACE_STALE a stale region holding the name is removed
+  // first (remove_stale) and the create retried once.
   static Status create(std::string_view name, uint64_t capacity, uint32_t flags,
                        std::unique_ptr<Region>* out);
   static Status open(std::string_view name, std::unique_ptr<Region>* out);
-  // Reads the header of "/zinc_<name>" without mapping it or counting a
-  // reference; `info` is filled whenever a whole header could be read.
-  static Status inspect(std::string_view name, ZincHeaderInfo* info);
 
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
@@ -35,20 +35,43 @@ class Region {
   size_t capacity() const { return length_ - page_size_; }
   const std::string& name() const { return name_; }
 
+  // Bumps notify_seq and wakes the futex unless wake_needed() proves that
+  // no thread in any process can be asleep on it.
   void notify();
   // ZINC_OK if this call consumed a notification, else ZINC_EAGAIN.
   int32_t try_wait();
+  // Polls for up to the spin budget, then sleeps in the futex.
   // ZINC_OK, ZINC_ETIMEDOUT, ZINC_ECANCELED (cancel_waits) or -errno.
   int32_t wait(uint32_t timeout_ms);
   // Makes every current and future wait() on this handle return
   // ZINC_ECANCELED promptly. Called by close from another thread.
   void cancel_waits();
 
+  // The "waiter count" extension (docs/spec.md). False when this handle
+  // does not take part: a region made by a plain v2 creator, or counters
+  // that failed the sanity checks at open. Such a handle always wakes.
+  bool counts_waiters() const { return waiters_ != nullptr; }
+  // Whether a notify now must call FUTEX_WAKE: true unless this handle
+  // counts waiters, no counted thread sleeps, and every attached handle is
+  // a counted one (so no plain v2 peer can be asleep unregistered).
+  bool wake_needed() const;
+
+  // The spin limit of this handle's waits, in microseconds (0 = never spin).
+  void set_spin_limit_us(uint32_t limit_us) { spin_.set_limit_us(limit_us); }
+  const SpinPolicy& spin_policy() const { return spin_; }
+
  private:
-  Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id);
+  Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
+         WaiterCount* waiters);
   Header* header() const { return reinterpret_cast<Header*>(base_); }
+  // Counts a newly opened handle in, if the region carries a sane extension.
+  static WaiterCount* join_waiter_count(uint8_t* base, uint64_t created_at);
   // Advances the cursor to `current` if it still equals `seen`.
   bool consume(uint32_t& seen, uint32_t current);
+  // Consumes a pending change if there is one; `seen` follows the cursor.
+  bool poll(uint32_t& seen);
+  // One futex sleep while notify_seq == seen, registered as a sleeper.
+  int sleep_until(uint32_t seen, int64_t deadline_ns);
 
   std::string name_;
   uint8_t* base_;
@@ -60,6 +83,10 @@ class Region {
   // handle opened after earlier notifications sees one pending (format rule).
   std::atomic<uint32_t> cursor_{0};
   std::atomic<bool> cancelled_{false};
+  // The region's extension block when this handle is counted, else null.
+  WaiterCount* waiters_;
+  uint64_t waiters_tag_ = 0;
+  SpinPolicy spin_;
 };
 
 }  // namespace zinc::core

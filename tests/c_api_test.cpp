@@ -58,7 +58,7 @@ TEST(CApi, OpenMissingIsEnoent) {
   ZincHandle h = kJunk;
   EXPECT_EQ(zinc_open(name.c_str(), &h), ZINC_ENOENT);
   EXPECT_EQ(h, nullptr);
-  EXPECT_EQ(std::string(zinc_last_error_message()), "region '" + name + "': no region named '" + name + "'");
+  EXPECT_EQ(std::string(zinc_last_error_message()), "no region named '" + name + "'");
 }
 
 TEST(CApi, OpenSharesTheSameBytes) {

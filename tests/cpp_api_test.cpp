@@ -133,4 +133,15 @@ TEST(CppApi, ErrorCategoryMessages) {
   EXPECT_FALSE(zinc::make_error_code(0));
 }
 
+TEST(CppApi, SpinLimitRoundTripsAndRejectsTooLong) {
+  ObjectGuard g(zinc::test::unique_name("cpp-spin"));
+  auto region = zinc::Region::create(g.name(), zinc::page_size());
+  region.set_spin(std::chrono::microseconds(12));
+  EXPECT_EQ(region.spin(), std::chrono::microseconds(12));
+  region.set_spin(std::chrono::microseconds(-5));
+  EXPECT_EQ(region.spin(), std::chrono::microseconds(0));
+  EXPECT_THROW(region.set_spin(std::chrono::seconds(2)), std::system_error);
+  EXPECT_EQ(region.spin(), std::chrono::microseconds(0));
+}
+
 }  // namespace

@@ -56,7 +56,12 @@ TEST(Layout, CreateWritesEveryHeaderFieldAsSpecified) {
   EXPECT_EQ(field<uint64_t>(raw, 40), zinc_name_hash(g.c_str()));  // name_hash
   EXPECT_EQ(field<uint64_t>(raw, 48), 0u);               // ring_head
   EXPECT_EQ(field<uint64_t>(raw, 56), 0u);               // ring_tail
-  for (size_t i = 64; i < page; ++i) ASSERT_EQ(raw[i], 0) << "padding byte " << i;
+  // Extension "waiter count" at 64..127: tag, counted handles (the owner,
+  // change counter 0), sleepers; the rest of the first page stays zero.
+  EXPECT_EQ(field<uint64_t>(raw, 64), 0x5A494E435F574354ULL ^ field<uint64_t>(raw, 32));
+  EXPECT_EQ(field<uint64_t>(raw, 72), 1u);
+  EXPECT_EQ(field<uint32_t>(raw, 80), 0u);
+  for (size_t i = 84; i < page; ++i) ASSERT_EQ(raw[i], 0) << "padding byte " << i;
   EXPECT_EQ(raw[page], 0x5a);                            // data starts at page_size
   EXPECT_EQ(raw[4 * page - 1], 0xa5);
 

@@ -7,18 +7,26 @@
 //   wait MS | try_wait            -> "rc N"
 //   capacity                      -> "capacity N"
 //   close                         -> "ok"
+//   spin US                       -> "rc N"      (zinc_set_spin)
+//   spin_limit                    -> "spin N"    (zinc_get_spin)
+//   plain_open NAME               -> "rc N"      (a plain v2 handle, see plain_v2.hpp)
+//   plain_wait MS                 -> "rc N"
+//   plain_notify | plain_close    -> "ok"
 //   exit                          -> (exits 0)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
+#include "plain_v2.hpp"
 #include "zinc.h"
 
 int main() {
   ZincHandle handle = nullptr;
+  std::unique_ptr<zinc::test::PlainV2Handle> plain;
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
@@ -55,6 +63,27 @@ int main() {
     } else if (op == "close") {
       zinc_close(handle);
       handle = nullptr;
+      std::printf("ok\n");
+    } else if (op == "spin") {
+      unsigned us = 0;
+      in >> us;
+      std::printf("rc %d\n", zinc_set_spin(handle, us));
+    } else if (op == "spin_limit") {
+      std::printf("spin %u\n", zinc_get_spin(handle));
+    } else if (op == "plain_open") {
+      std::string name;
+      in >> name;
+      plain = zinc::test::PlainV2Handle::open(name);
+      std::printf("rc %d\n", plain ? 0 : -2);
+    } else if (op == "plain_wait") {
+      unsigned timeout = 0;
+      in >> timeout;
+      std::printf("rc %d\n", plain->wait(timeout));
+    } else if (op == "plain_notify") {
+      plain->notify();
+      std::printf("ok\n");
+    } else if (op == "plain_close") {
+      plain.reset();
       std::printf("ok\n");
     } else if (op == "exit") {
       break;

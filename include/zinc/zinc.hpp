@@ -154,6 +154,18 @@ class Region {
     return code == ZINC_OK;
   }
 
+  // How long wait() polls before it sleeps (see zinc_set_spin); 0 = sleep at
+  // once. Throws std::system_error for a closed handle or more than 1 s.
+  void set_spin(std::chrono::microseconds limit) {
+    const auto us = limit.count() <= 0 ? 0 : limit.count();
+    const int32_t code =
+        us > ZINC_MAX_SPIN_US ? ZINC_EINVAL : zinc_set_spin(handle_, static_cast<uint32_t>(us));
+    throw_if(make_error_code(code), "zinc_set_spin");
+  }
+  std::chrono::microseconds spin() const noexcept {
+    return std::chrono::microseconds(zinc_get_spin(handle_));
+  }
+
   // Idempotent. The owner's close unlinks the name.
   void close() noexcept {
     if (handle_ != nullptr) zinc_close(handle_);

@@ -1,2 +1,3 @@
 # Unit tests, ABI compatibility, exported symbols and install/consume, release build.
-zinc_ctest "core (release)" release
+# (The benchmark smoke and the conformance kit share the release build; stages 80 and 70 run them.)
+zinc_ctest "core (release)" release -LE 'bench-smoke|conformance'

@@ -1,0 +1,218 @@
+"""How the package finds libzinc_core and declares its functions, and the
+ImportErrors for a missing, foreign or incompatible library."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Dict, Optional
+
+import cffi
+import pytest
+from conftest import REPO_ROOT, NameFactory, peer_env, run_python
+
+import zinc
+import zinc._ffi as zinc_ffi
+
+PACKAGE_DIR = Path(zinc.__file__).resolve().parent
+
+
+def compile_library(tmp_path: Path, name: str, source: str) -> Path:
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler to build a fake library")
+    c_file = tmp_path / f"{name}.c"
+    c_file.write_text(source)
+    library = tmp_path / f"{name}.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(c_file)], check=True)
+    return library
+
+
+def fake_core(tmp_path: Path, version: int) -> Path:
+    return compile_library(
+        tmp_path,
+        f"fake_zinc_{version:08x}",
+        f"#include <stdint.h>\nuint32_t zinc_version(void) {{ return 0x{version:08x}u; }}\n",
+    )
+
+
+def import_zinc(
+    env_changes: Dict[str, Optional[str]], cwd: Optional[Path] = None, code: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = peer_env()
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return run_python("import zinc, zinc._ffi as f\n" + code, env=env, cwd=cwd)
+
+
+def package_sources_only(tmp_path: Path) -> Path:
+    """A copy of the package's Python files, without the library or header."""
+    target = tmp_path / "site" / "zinc"
+    target.mkdir(parents=True)
+    for source in PACKAGE_DIR.glob("*.py"):
+        shutil.copy(source, target / source.name)
+    return target.parent
+
+
+@pytest.mark.parametrize("version", [0x00010001, 0x00030001, 0x00020000])
+def test_incompatible_library_is_refused_naming_path_and_both_versions(
+    tmp_path: Path, version: int
+) -> None:
+    library = fake_core(tmp_path, version)
+    result = import_zinc({"ZINC_LIBRARY": str(library)})
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr
+    assert f"incompatible library {library}" in result.stderr
+    assert f"0x{version:08x}" in result.stderr and "0x00020001" in result.stderr
+
+
+def test_newer_revision_of_the_same_format_is_accepted(tmp_path: Path) -> None:
+    # An original-ABI library has none of the additions: the package still
+    # imports and falls back for the page size.
+    library = fake_core(tmp_path, 0x00020007)
+    result = import_zinc(
+        {"ZINC_LIBRARY": str(library)}, code="print(f.library_path, zinc.PAGE_SIZE)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{library} {zinc.PAGE_SIZE}\n"
+
+
+def test_library_without_zinc_version_is_refused(tmp_path: Path) -> None:
+    library = compile_library(tmp_path, "not_zinc", "int something_else(void) { return 1; }\n")
+    result = import_zinc({"ZINC_LIBRARY": str(library)})
+    assert result.returncode != 0
+    assert f"{library} is not a zinc core library" in result.stderr
+
+
+def test_zinc_library_pointing_nowhere_names_the_variable(tmp_path: Path) -> None:
+    missing = tmp_path / "missing" / "libzinc_core.so"
+    result = import_zinc({"ZINC_LIBRARY": str(missing)})
+    assert result.returncode != 0
+    assert f"cannot load ZINC_LIBRARY={missing}" in result.stderr
+    assert "unset it" in result.stderr
+
+
+def test_zinc_library_override_is_used(region_name: NameFactory) -> None:
+    result = import_zinc(
+        {"ZINC_LIBRARY": zinc_ffi.library_path},
+        code=f"print(f.library_path)\nzinc.SharedRegion.create({region_name()!r}, 4096).close()",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{zinc_ffi.library_path}\n"
+
+
+def test_library_not_found_says_where_it_looked_and_what_to_do(tmp_path: Path) -> None:
+    if ctypes.util.find_library("zinc_core"):
+        pytest.skip("a libzinc_core is installed system-wide, so the search cannot fail")
+    site = package_sources_only(tmp_path)
+    result = import_zinc(
+        {"ZINC_LIBRARY": None, "LD_LIBRARY_PATH": None, "PYTHONPATH": str(site)}, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    message = result.stderr
+    assert "cannot find libzinc_core.so" in message
+    assert (
+        f"installed in the package: {site / 'zinc' / 'libzinc_core.so'} (no such file)" in message
+    )
+    assert "source checkout, release build" in message
+    assert "system search path (LD_LIBRARY_PATH" in message
+    assert "pip install ./python" in message
+    assert "LD_LIBRARY_PATH" in message and "ZINC_LIBRARY=" in message
+
+
+def test_library_on_ld_library_path_is_found_and_builtin_cdef_serves_without_header(
+    tmp_path: Path, region_name: NameFactory
+) -> None:
+    site = package_sources_only(tmp_path)
+    library_dir = Path(zinc_ffi.library_path).resolve().parent
+    result = import_zinc(
+        {"ZINC_LIBRARY": None, "LD_LIBRARY_PATH": str(library_dir), "PYTHONPATH": str(site)},
+        cwd=tmp_path,
+        code=(
+            "print(zinc.__file__.startswith(%r), f.library_path, f.header_path)\n"
+            "r = zinc.SharedRegion.create(%r, 4096)\n"
+            "r.notify(); print(r.try_wait())\n"
+            "try:\n"
+            "    zinc.SharedRegion.create('bad name', 4096)\n"
+            "except OSError as e:\n"
+            "    print(e)\n" % (str(site), region_name())
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "True libzinc_core.so None",
+        "True",
+        "[Errno 22] name has byte 0x20 at offset 3; names use only A-Z a-z 0-9 _ -",
+    ]
+
+
+def test_header_declarations_match_the_builtin_cdef() -> None:
+    header = REPO_ROOT / "include" / "zinc.h"
+    from_header = cffi.FFI()
+    from_header.cdef(zinc_ffi.strip_for_cdef(header.read_text()))
+    builtin = cffi.FFI()
+    builtin.cdef(zinc_ffi.BUILTIN_CDEF)
+    lib_header = from_header.dlopen(zinc_ffi.library_path)
+    lib_builtin = builtin.dlopen(zinc_ffi.library_path)
+    functions = sorted(set(re.findall(r"\b(zinc_\w+)\s*\(", header.read_text())))
+    assert len(functions) >= 17
+    for function in functions:
+        want = from_header.getctype(from_header.typeof(getattr(lib_header, function)))
+        got = builtin.getctype(builtin.typeof(getattr(lib_builtin, function)))
+        assert got == want, function
+    constants = re.findall(r"\b(ZINC_[A-Z_]+)\s*=", header.read_text())
+    for constant in constants:
+        assert getattr(lib_builtin, constant) == getattr(lib_header, constant), constant
+    assert set(from_header.list_types()[0]) == set(builtin.list_types()[0])
+
+
+def test_strip_for_cdef_removes_preprocessor_lines_and_cplusplus_blocks() -> None:
+    header = "\n".join(
+        [
+            "#ifndef X_H",
+            "#define X_H",
+            "#include <stdint.h>",
+            "#ifdef __cplusplus",
+            'extern "C" {',
+            "#endif",
+            "#define LONG_MACRO(a) \\",
+            "  ((a) + 1)",
+            "int32_t x_call(int32_t a);",
+            "#ifdef __cplusplus",
+            "}",
+            "#else",
+            "typedef int x_c_only;",
+            "#endif",
+            "#endif",
+        ]
+    )
+    stripped = zinc_ffi.strip_for_cdef(header)
+    assert stripped.split() == "int32_t x_call(int32_t a); typedef int x_c_only;".split()
+    ffi = cffi.FFI()
+    ffi.cdef(stripped)
+
+
+def test_cdef_source_falls_back_to_builtin_without_a_header(tmp_path: Path) -> None:
+    source, path = zinc_ffi.cdef_source([tmp_path / "nowhere" / "zinc.h"])
+    assert path is None and source == zinc_ffi.BUILTIN_CDEF
+    header = tmp_path / "zinc.h"
+    header.write_text("#define A 1\nint32_t zinc_version_like(void);\n")
+    source, path = zinc_ffi.cdef_source([tmp_path / "nowhere" / "zinc.h", header])
+    assert path == header and source.strip() == "int32_t zinc_version_like(void);"
+
+
+@pytest.mark.skipif(
+    os.environ.get("ZINC_TEST_INSTALLED") != "1", reason="set by scripts/test after pip install"
+)
+def test_installed_package_carries_its_library_header_and_type_marker() -> None:
+    assert Path(zinc_ffi.library_path) == PACKAGE_DIR / "libzinc_core.so"
+    assert zinc_ffi.header_path == PACKAGE_DIR / "include" / "zinc.h"
+    assert (PACKAGE_DIR / "py.typed").is_file()
+    assert "site-packages" in PACKAGE_DIR.parts

@@ -1,0 +1,79 @@
+"""Uses the whole public API with the types a user sees.
+
+tests/test_typing.py runs ``mypy --strict`` on this file (against the
+installed package and its py.typed marker) and also runs it, so every line
+here is both type-checked and real: ``python typing_check.py NAME``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import assert_type
+
+import zinc
+
+
+def use_everything(name: str) -> None:
+    assert_type(zinc.__version__, str)
+    assert_type(zinc.PAGE_SIZE, int)
+    assert_type(zinc.MAX_NAME_LEN, int)
+
+    region = zinc.SharedRegion.create(name, zinc.PAGE_SIZE)
+    assert_type(region, zinc.SharedRegion)
+    with zinc.SharedRegion.open(name) as reader:
+        assert_type(reader, zinc.SharedRegion)
+        assert_type(reader.name, str)
+        assert_type(reader.capacity, int)
+        assert_type(reader.closed, bool)
+
+        # A view keeps the mapping (and the creator's name) alive until it is
+        # released: a with block releases it at once.
+        with region.as_buffer() as view:
+            assert_type(view, memoryview)
+            view[:5] = b"hello"
+
+        raw = assert_type(reader.as_numpy(), NDArray[np.uint8])
+        floats = assert_type(reader.as_numpy(np.float64), NDArray[np.float64])
+        by_dtype = assert_type(reader.as_numpy(np.dtype(np.int16), shape=(2, 3)), NDArray[np.int16])
+        records = reader.as_numpy([("id", "<u4"), ("x", "<f4")], offset=64)
+        assert_type(records, NDArray[Any])
+        by_name = reader.as_numpy("<i4", shape=4, offset=8)
+        assert_type(by_name, NDArray[Any])
+        assert bytes(raw[:5]) == b"hello" and floats.size == zinc.PAGE_SIZE // 8
+        assert by_dtype.shape == (2, 3) and records.dtype.names == ("id", "x")
+
+        region.notify()
+        notified: bool = reader.wait(1000)
+        pending: bool = reader.try_wait()
+        later: bool = asyncio.run(reader.wait_async(timeout_ms=10))
+        assert (notified, pending, later) == (True, False, False)
+    region.close()
+    assert region.closed and repr(region).endswith("closed>")
+
+    subclassed = Frames.create(name, zinc.PAGE_SIZE, replace_stale=True, prefault=True)
+    assert_type(subclassed, Frames)
+    listed: List[zinc.RegionInfo] = zinc.list_regions(name)
+    assert [info.name for info in listed] == [name] and listed[0].status == "live"
+    assert_type(listed[0].mapped_by, Tuple[int, ...])
+    assert_type(listed[0].capacity, Optional[int])
+    assert_type(Frames.open(name), Frames)
+    subclassed.close()
+
+    try:
+        zinc.SharedRegion.open(name)
+    except FileNotFoundError as error:
+        assert_type(error.errno, Optional[int])
+
+
+class Frames(zinc.SharedRegion):
+    pass
+
+
+if __name__ == "__main__":
+    use_everything(sys.argv[1])
+    print("ok")

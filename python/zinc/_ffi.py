@@ -1,0 +1,259 @@
+"""Loading libzinc_core and declaring its C ABI to cffi (ABI mode).
+
+At import this module finds the library, declares the functions from
+``zinc.h`` (or from the built-in copy below when no header is found), checks
+``zinc_version()`` and exposes ``ffi``, ``lib``, ``library_path`` and
+``header_path``. Every failure is an ImportError that says what was tried and
+what to do about it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
+
+import cffi
+
+# The zinc_version() this adapter was written against: the format version in
+# the high 16 bits, the ABI revision in the low 16 bits. A library with the
+# same format and the same or a later revision is compatible.
+ABI_VERSION = 0x00020001
+FORMAT_VERSION = ABI_VERSION >> 16
+MIN_REVISION = ABI_VERSION & 0xFFFF
+
+LIBRARY_ENV = "ZINC_LIBRARY"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _package_dirs() -> List[Path]:
+    """This package's folders: more than one in an editable install, where the
+    built files live apart from the sources."""
+    package = sys.modules.get(__name__.rpartition(".")[0])
+    paths = [Path(p).resolve() for p in getattr(package, "__path__", [])]
+    return [_PACKAGE_DIR] + [p for p in paths if p != _PACKAGE_DIR]
+
+
+_LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
+LIBRARY_NAME = "libzinc_core" + _LIBRARY_SUFFIX
+
+# Used when zinc.h cannot be found. Kept equal to the header's declarations
+# (tests/test_ffi_loading.py compares the two).
+BUILTIN_CDEF = """
+typedef void *ZincHandle;
+
+enum zinc_code {
+  ZINC_OK = 0,
+  ZINC_EPERM = -1,
+  ZINC_ENOENT = -2,
+  ZINC_EAGAIN = -11,
+  ZINC_EBUSY = -16,
+  ZINC_EEXIST = -17,
+  ZINC_EINVAL = -22,
+  ZINC_ENOSPC = -28,
+  ZINC_EBADMSG = -74,
+  ZINC_ETIMEDOUT = -110,
+  ZINC_ECANCELED = -125
+};
+
+enum zinc_create_flags {
+  ZINC_CREATE_DEFAULT = 0,
+  ZINC_CREATE_PREFAULT = 1,
+  ZINC_CREATE_REPLACE_STALE = 2
+};
+
+enum zinc_creator_state {
+  ZINC_CREATOR_DEAD = 0,
+  ZINC_CREATOR_ALIVE = 1,
+  ZINC_CREATOR_PID_REUSED = 2,
+  ZINC_CREATOR_UNKNOWN = 3
+};
+
+enum zinc_remove_flags {
+  ZINC_REMOVE_DEFAULT = 0,
+  ZINC_REMOVE_IF_UNMAPPED = 1,
+  ZINC_REMOVE_DRY_RUN = 2
+};
+
+int32_t zinc_create(const char *aName, uintptr_t aCapacity, ZincHandle *aOut);
+int32_t zinc_open(const char *aName, ZincHandle *aOut);
+uint8_t *zinc_ptr(ZincHandle aH);
+uintptr_t zinc_capacity(ZincHandle aH);
+void zinc_close(ZincHandle aH);
+void zinc_notify(ZincHandle aH);
+int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs);
+int32_t zinc_try_wait(ZincHandle aH);
+uint32_t zinc_version(void);
+
+const char *zinc_strerror(int32_t aCode);
+const char *zinc_last_error_message(void);
+uintptr_t zinc_page_size(void);
+const char *zinc_name(ZincHandle aH);
+int32_t zinc_create_ex(const char *aName, uintptr_t aCapacity, uint32_t aFlags,
+                       ZincHandle *aOut);
+
+typedef struct ZincHeaderInfo {
+  uint64_t magic;
+  uint16_t version;
+  uint16_t flags;
+  uint32_t notify_seq;
+  uint64_t capacity;
+  uint32_t ref_count;
+  int32_t owner_pid;
+  uint64_t created_at;
+  uint64_t name_hash;
+  uint64_t ring_head;
+  uint64_t ring_tail;
+} ZincHeaderInfo;
+
+int32_t zinc_check_header(const uint8_t *aBytes, uintptr_t aLen,
+                          uint64_t aObjectSize, uintptr_t aPageSize,
+                          ZincHeaderInfo *aOut);
+int32_t zinc_inspect(const char *aName, ZincHeaderInfo *aOut);
+uint64_t zinc_name_hash(const char *aName);
+
+int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
+uint32_t zinc_get_spin(ZincHandle aH);
+
+int32_t zinc_creator_state(const char *aName);
+int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
+int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
+"""
+
+_CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")
+
+
+def header_candidates() -> List[Path]:
+    """Where zinc.h may be: inside the installed package, then the checkout."""
+    installed = [folder / "include" / "zinc.h" for folder in _package_dirs()]
+    return installed + [_PACKAGE_DIR.parent.parent / "include" / "zinc.h"]
+
+
+def strip_for_cdef(header: str) -> str:
+    """The declarations of a C header in the form cdef() accepts.
+
+    Drops every preprocessor line (with its continuation lines) and whatever
+    sits inside ``#ifdef __cplusplus`` blocks (the ``extern "C"`` braces).
+    """
+    kept: List[str] = []
+    # One entry per open conditional: True while its lines are C++-only.
+    cplusplus: List[bool] = []
+    lines = iter(header.splitlines())
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            while stripped.endswith("\\"):
+                stripped = next(lines, "").strip()
+            match = _CONDITIONAL.match(line.strip())
+            if match:
+                keyword, rest = match.group(1), match.group(2).strip()
+                if keyword in ("if", "ifdef", "ifndef"):
+                    cplusplus.append(keyword == "ifdef" and rest == "__cplusplus")
+                elif keyword in ("else", "elif") and cplusplus:
+                    cplusplus[-1] = False
+                elif keyword == "endif" and cplusplus:
+                    cplusplus.pop()
+            continue
+        if any(cplusplus):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def cdef_source(candidates: Optional[List[Path]] = None) -> Tuple[str, Optional[Path]]:
+    """The cdef text and the header it came from (None: the built-in copy)."""
+    for path in header_candidates() if candidates is None else candidates:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        return strip_for_cdef(text), path
+    return BUILTIN_CDEF, None
+
+
+def library_candidates() -> List[Tuple[str, str]]:
+    """(where, what to dlopen) in search order, without ZINC_LIBRARY."""
+    checkout = _PACKAGE_DIR.parent.parent / "build"
+    installed = [("installed in the package", str(d / LIBRARY_NAME)) for d in _package_dirs()]
+    return installed + [
+        ("source checkout, release build", str(checkout / "release" / LIBRARY_NAME)),
+        ("source checkout, debug build", str(checkout / "debug" / LIBRARY_NAME)),
+        ("system search path (LD_LIBRARY_PATH, ld.so.cache)", LIBRARY_NAME),
+        ("system search path (LD_LIBRARY_PATH, ld.so.cache)", LIBRARY_NAME + ".2"),
+    ]
+
+
+def _not_found(tried: List[Tuple[str, str, str]]) -> ImportError:
+    lines = [f"zinc: cannot find {LIBRARY_NAME}. Looked in:"]
+    lines += [f"  - {where}: {what} ({why})" for where, what, why in tried]
+    lines += [
+        "To fix: reinstall the package (pip install ./python builds and bundles the",
+        "library), or build it (cmake --preset release && cmake --build --preset release)",
+        f"and set {LIBRARY_ENV}=/path/to/{LIBRARY_NAME} or add its folder to LD_LIBRARY_PATH.",
+    ]
+    return ImportError("\n".join(lines))
+
+
+def open_library(ffi: cffi.FFI) -> Tuple[Any, str]:
+    """The loaded library and the path (or name) it was loaded from."""
+    explicit = os.environ.get(LIBRARY_ENV)
+    if explicit:
+        try:
+            return ffi.dlopen(explicit), explicit
+        except OSError as error:
+            raise ImportError(
+                f"zinc: cannot load {LIBRARY_ENV}={explicit}: {error}. "
+                f"Point {LIBRARY_ENV} at a built {LIBRARY_NAME} or unset it."
+            ) from None
+    tried: List[Tuple[str, str, str]] = []
+    for where, what in library_candidates():
+        if os.sep in what and not os.path.exists(what):
+            tried.append((where, what, "no such file"))
+            continue
+        try:
+            return ffi.dlopen(what), what
+        except OSError as error:
+            tried.append((where, what, str(error).splitlines()[0]))
+    raise _not_found(tried)
+
+
+def check_version(lib: Any, path: str) -> int:
+    """zinc_version() of the library; ImportError unless it is compatible."""
+    try:
+        version_of = lib.zinc_version
+    except AttributeError:
+        raise ImportError(
+            f"zinc: {path} is not a zinc core library (it has no zinc_version)"
+        ) from None
+    version = int(version_of())
+    if version >> 16 != FORMAT_VERSION or version & 0xFFFF < MIN_REVISION:
+        raise ImportError(
+            f"zinc: incompatible library {path}: it reports zinc_version() "
+            f"0x{version:08x} (format {version >> 16}, revision {version & 0xFFFF}), "
+            f"but this zinc package needs 0x{ABI_VERSION:08x} (format {FORMAT_VERSION}, "
+            f"revision {MIN_REVISION} or later). Install a matching libzinc_core or "
+            f"unset {LIBRARY_ENV}."
+        )
+    return version
+
+
+def load() -> Tuple[cffi.FFI, Any, str, Optional[Path]]:
+    ffi = cffi.FFI()
+    source, header = cdef_source()
+    try:
+        ffi.cdef(source)
+    except cffi.CDefError:
+        # A header this cffi cannot parse: the built-in declarations still
+        # describe the ABI this adapter uses.
+        ffi = cffi.FFI()
+        ffi.cdef(BUILTIN_CDEF)
+        header = None
+    lib, path = open_library(ffi)
+    check_version(lib, path)
+    return ffi, lib, path, header
+
+
+ffi, lib, library_path, header_path = load()

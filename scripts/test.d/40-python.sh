@@ -1,0 +1,36 @@
+# The Python adapter: installs ./python into .venv the way a user does (pip
+# install, not editable: scikit-build-core builds libzinc_core with CMake and
+# puts it and zinc.h into the package), then runs python/tests against that
+# installed package, including mypy --strict. The install is skipped when
+# nothing it is built from changed since the last one.
+
+zinc_python_sources_hash() {
+  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md \
+    CMakeLists.txt cmake include src -type f ! -path '*__pycache__*' -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+zinc_python_install() {
+  local stamp="$ZINC_VENV/.zinc-shm-install.sha256" want log="$ZINC_ROOT/build/python-install.log"
+  want="$(zinc_python_sources_hash)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && "$ZINC_VENV/bin/python" -c 'import zinc' 2>/dev/null; then
+    echo "zinc-shm is up to date in .venv"
+    return 0
+  fi
+  echo "pip install ./python into .venv (log: build/python-install.log)"
+  rm -f "$stamp"
+  (cd "$ZINC_ROOT" && "$ZINC_VENV/bin/python" -m pip install --no-build-isolation --no-deps \
+    --force-reinstall ./python) > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+  echo "$want" > "$stamp"
+}
+
+zinc_log "python: install"
+mkdir -p "$ZINC_ROOT/build"
+if zinc_python_install; then
+  # scripts/test runs stages from the repository root.
+  zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
+    "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider
+  zinc_sweep_test_objects
+else
+  zinc_count "python (install)" 0 1
+fi

@@ -1,0 +1,125 @@
+// A conformance check: one named scenario, run against the candidate in a
+// process of its own, that records what it expected and what it got.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "library.hpp"
+
+namespace zinc::conformance {
+
+// "required": the protocol and the original ABI; every port must pass.
+// "extension": what only the reference promises (docs/spec.md marks these
+// [reference]); counted only with --strict.
+enum class Requirement { kRequired, kExtension };
+const char* requirement_name(Requirement requirement);
+
+// What a run was asked to do; the same for every check.
+struct RunOptions {
+  std::string library;       // the candidate
+  std::string reference;     // the reference library; "" if none was found
+  std::string self;          // this executable, for peer processes
+  std::string vectors;       // spec/vectors; "" if none was found
+  std::string peer_command;  // runs the candidate's peers instead of --lib (a port's own)
+  bool strict = false;
+  int check_timeout_s = 60;
+  pid_t run_id = 0;  // the kit's pid: prefix of every region name it makes
+};
+
+// The name prefix of every region a run creates: "t<pid>-". The leading
+// "t<pid>" is also what scripts/lib.sh sweeps after a killed run.
+std::string run_prefix(pid_t run_id);
+
+class Peer;
+class CheckContext;
+
+struct Check {
+  std::string name = {};  // "group.scenario"
+  Requirement requirement = Requirement::kRequired;
+  std::string summary = {};             // one line: the behaviour checked
+  std::vector<std::string> needs = {};  // optional functions the check calls
+  bool needs_reference = false;         // runs a peer on the reference library
+  std::function<void(CheckContext&)> run = {};
+};
+
+// Every check, in registration order (static registration per file, plus
+// the vector checks added once the index is read).
+std::vector<Check>& all_checks();
+
+struct RegisterChecks {
+  RegisterChecks(std::initializer_list<Check> checks);
+};
+
+// Thrown by a failed require_*: the check cannot meaningfully go on.
+struct CheckStopped {};
+// Thrown by skip().
+struct CheckSkipped {
+  std::string reason;
+};
+
+// Receives a check's findings as they happen (so a crash loses nothing
+// already found).
+class FindingSink {
+ public:
+  virtual ~FindingSink() = default;
+  virtual void failure(const std::string& what, const std::string& expected,
+                       const std::string& actual) = 0;
+  virtual void note(const std::string& text) = 0;
+};
+
+class CheckContext {
+ public:
+  CheckContext(const Api& api, const RunOptions& options, int check_index, FindingSink& sink);
+
+  // The candidate's functions.
+  const Api& zinc;
+  const RunOptions& options;
+
+  // A fresh region name: "t<run pid>-<check index>-<n>", short enough for
+  // the 25-byte macOS limit.
+  std::string unique_name();
+  size_t page() const;
+
+  // Expectations record a failure and let the check go on.
+  bool expect(bool held, const std::string& what, const std::string& expected,
+              const std::string& actual);
+  bool expect_code(const std::string& what, int32_t expected, int32_t actual);
+  bool expect_code_in(const std::string& what, std::initializer_list<int32_t> accepted,
+                      int32_t actual);
+  bool expect_eq(const std::string& what, uint64_t expected, uint64_t actual);
+  bool expect_null(const std::string& what, const void* pointer);
+
+  // Requirements stop the check when they fail.
+  void require(bool held, const std::string& what, const std::string& expected,
+               const std::string& actual);
+  void require_code(const std::string& what, int32_t expected, int32_t actual);
+
+  [[noreturn]] void skip(const std::string& reason);
+  void note(const std::string& text);
+
+  // A peer process running the candidate (its --peer-command if given) or
+  // the reference library.
+  std::unique_ptr<Peer> candidate_peer();
+  std::unique_ptr<Peer> reference_peer();
+
+  bool failed() const { return failed_; }
+
+ private:
+  FindingSink& sink_;
+  int check_index_;
+  int names_made_ = 0;
+  bool failed_ = false;
+};
+
+// A value that is never a valid handle, stored in *out before a call so the
+// check sees whether the call cleared it.
+ZincHandle junk_handle();
+
+}  // namespace zinc::conformance

@@ -1,0 +1,298 @@
+// open.*: zinc_open of missing, valid and malformed objects (docs/spec.md
+// §4.2). Every refused open must leave the object exactly as it was.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <functional>
+
+#include "check_support.hpp"
+#include "raw_object.hpp"
+
+namespace zinc::conformance {
+namespace {
+
+using Corruption = std::function<void(std::vector<uint8_t>& page)>;
+
+void set_field(std::vector<uint8_t>& page, size_t offset, size_t size, uint64_t value) {
+  store_le(page.data() + offset, size, value);
+}
+
+// Plants a region whose header page is valid for capacity `header_capacity`
+// and then corrupted, sized to `object_size`; opens it and expects one of
+// `accepted`, *out NULL on failure, and the object's bytes unchanged.
+void expect_open_result(CheckContext& ctx, const std::string& scenario, const Corruption& corrupt,
+                        uint64_t header_capacity, uint64_t object_size,
+                        std::initializer_list<int32_t> accepted) {
+  ObjectGuard g(ctx.unique_name());
+  std::vector<uint8_t> page = valid_header_page(g.name(), header_capacity);
+  corrupt(page);
+  if (page.size() > object_size) page.resize(object_size);
+  plant_object(g.name(), page, object_size);
+  const std::vector<uint8_t> before = read_object(g.name());
+  ZincHandle out = junk_handle();
+  const int32_t rc = ctx.zinc.open(g.c_str(), &out);
+  ctx.expect_code_in("zinc_open of " + scenario, accepted, rc);
+  if (rc == 0) {
+    ctx.zinc.close(out);
+    return;
+  }
+  ctx.expect_null("*out after the refused open of " + scenario, out);
+  ctx.expect(read_object(g.name()) == before, "the object after the refused open of " + scenario,
+             "unchanged (ref_count too)", "modified");
+}
+
+Corruption none() {
+  return [](std::vector<uint8_t>&) {};
+}
+
+Corruption field(size_t offset, size_t size, uint64_t value) {
+  return [=](std::vector<uint8_t>& page) { set_field(page, offset, size, value); };
+}
+
+void missing_name_is_enoent(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  ZincHandle out = junk_handle();
+  const int32_t rc = ctx.zinc.open(g.c_str(), &out);
+  ctx.expect_code("zinc_open of a name nobody created", ZINC_ENOENT, rc);
+  ctx.expect_null("*out after that failure", rc == 0 ? nullptr : out);
+  if (rc == 0) ctx.zinc.close(out);
+  ctx.expect(!object_exists(g.name()), "the name after that open", "still absent", "created");
+}
+
+void shares_bytes_with_the_creator(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  const uint64_t capacity = 2 * ctx.page();
+  Handle owner = create_region(ctx, g.name(), capacity);
+  owner.data()[10] = 77;
+  Handle reader = open_region(ctx, g.name());
+  ctx.expect_eq("zinc_capacity(reader)", capacity, ctx.zinc.capacity(reader.get()));
+  ctx.require(reader.data() != nullptr, "zinc_ptr(reader)", "non-NULL", "NULL");
+  ctx.expect_eq("reader's byte 10 (the owner wrote 77)", 77, reader.data()[10]);
+  reader.data()[capacity - 1] = 99;
+  ctx.expect_eq("owner's last byte (the reader wrote 99)", 99, owner.data()[capacity - 1]);
+}
+
+void rejects_bad_magic(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a header with magic 0x0123456789abcdef",
+                     field(0, 8, 0x0123456789abcdefULL), p, 2 * p, {ZINC_EBADMSG});
+  expect_open_result(ctx, "a header with the magic byte-swapped (big-endian)",
+                     field(0, 8, __builtin_bswap64(kMagic)), p, 2 * p, {ZINC_EBADMSG});
+  expect_open_result(ctx, "a header with one magic bit flipped", field(0, 8, kMagic ^ 1), p, 2 * p,
+                     {ZINC_EBADMSG});
+}
+
+void rejects_other_versions(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  for (uint64_t version : {0, 1, 3, 0x0200, 0xffff}) {
+    expect_open_result(ctx, "a header with version " + std::to_string(version),
+                       field(8, 2, version), p, 2 * p, {ZINC_EBADMSG});
+  }
+}
+
+void rejects_capacity_mismatch(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  const uint64_t values[] = {0, p, p + 1, 2 * p - 1, 3 * p, uint64_t{1} << 40};
+  for (uint64_t capacity : values) {
+    expect_open_result(ctx,
+                       "a 3-page object whose header says capacity " + std::to_string(capacity) +
+                           " (object size - page = " + std::to_string(2 * p) + ")",
+                       field(16, 8, capacity), 2 * p, 3 * p, {ZINC_EBADMSG});
+  }
+}
+
+void rejects_impossible_ref_counts(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a header with ref_count 0", field(24, 4, 0), p, 2 * p, {ZINC_EBADMSG});
+  expect_open_result(ctx, "a header with ref_count 2^32-1", field(24, 4, 0xffffffffu), p, 2 * p,
+                     {ZINC_EBADMSG});
+}
+
+void rejects_an_object_of_one_page(CheckContext& ctx) {
+  // The header is self-consistent (capacity 0 = size - page) but a region
+  // needs at least one data page.
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a one-page object whose header says capacity 0", none(), 0, p,
+                     {ZINC_EBADMSG});
+}
+
+void rejects_objects_shorter_than_two_pages(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  for (uint64_t size : {uint64_t{1}, uint64_t{40}, uint64_t{63}, uint64_t{64}, uint64_t{100}, p - 1,
+                        p + 1, 2 * p - 1}) {
+    expect_open_result(ctx, "a " + std::to_string(size) + "-byte object (a valid header cut short)",
+                       none(), p, size, {ZINC_EBADMSG});
+  }
+}
+
+void rejects_sizes_not_whole_pages(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  // Each header agrees with its object (capacity = size - page), so only the
+  // whole-page rule refuses them.
+  for (uint64_t size : {2 * p + 100, 3 * p + 1, 4 * p - 8}) {
+    expect_open_result(ctx,
+                       "a " + std::to_string(size) + "-byte object with capacity " +
+                           std::to_string(size - p) + " (not whole pages)",
+                       none(), size - p, size, {ZINC_EBADMSG});
+  }
+}
+
+void empty_object_is_refused(CheckContext& ctx) {
+  expect_open_result(ctx, "an empty (0-byte) object", none(), ctx.page(), 0,
+                     {ZINC_EAGAIN, ZINC_EBADMSG});
+}
+
+void empty_object_is_not_ready(CheckContext& ctx) {
+  expect_open_result(ctx, "an empty (0-byte) object", none(), ctx.page(), 0, {ZINC_EAGAIN});
+}
+
+void unpublished_header_is_refused(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a header with magic 0 (not published)", field(0, 8, 0), p, 2 * p,
+                     {ZINC_EAGAIN, ZINC_EBADMSG});
+  expect_open_result(ctx, "an all-zero 2-page object",
+                     [](std::vector<uint8_t>& page) { std::fill(page.begin(), page.end(), 0); }, p,
+                     2 * p, {ZINC_EAGAIN, ZINC_EBADMSG});
+}
+
+void unpublished_header_is_not_ready(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a header with magic 0 (not published)", field(0, 8, 0), p, 2 * p,
+                     {ZINC_EAGAIN});
+  expect_open_result(ctx, "an all-zero 2-page object",
+                     [](std::vector<uint8_t>& page) { std::fill(page.begin(), page.end(), 0); }, p,
+                     2 * p, {ZINC_EAGAIN});
+}
+
+void size_is_checked_before_magic(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "magic 0 in an object of 2 pages + 1 byte", field(0, 8, 0), p + 1,
+                     2 * p + 1, {ZINC_EBADMSG});
+}
+
+void rejects_unknown_flags(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  for (uint64_t flags : {0x1, 0x8000}) {
+    expect_open_result(ctx, "a header with flags " + hex(flags), field(10, 2, flags), p, 2 * p,
+                       {ZINC_EBADMSG});
+  }
+}
+
+void rejects_name_hash_mismatch(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a header whose name_hash is FNV-1a of another name",
+                     field(40, 8, fnv1a64("another-region")), p, 2 * p, {ZINC_EBADMSG});
+}
+
+void ignores_diagnostic_fields_and_padding(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  expect_open_result(ctx, "a header with odd owner_pid, created_at, notify_seq, ring fields",
+                     [](std::vector<uint8_t>& page) {
+                       set_field(page, 12, 4, 0xfffffffeu);
+                       set_field(page, 28, 4, 0xffffffffu);
+                       set_field(page, 32, 8, ~uint64_t{0});
+                       set_field(page, 48, 8, 12345);
+                       set_field(page, 56, 8, 67890);
+                     },
+                     p, 2 * p, {0});
+  expect_open_result(ctx, "a header page with non-zero padding (bytes 64..page)",
+                     [](std::vector<uint8_t>& page) {
+                       for (size_t i = kHeaderSize; i < page.size(); ++i) page[i] = 0xa5;
+                     },
+                     p, 2 * p, {0});
+}
+
+void without_permission_is_eperm(CheckContext& ctx) {
+  // Regions are 0600: another user gets EACCES from shm_open, which the ABI
+  // reports as -1. As root, a child switches to "nobody"; otherwise the
+  // object is planted with mode 0 so its owner is refused too.
+  ObjectGuard g(ctx.unique_name());
+  const uint64_t p = ctx.page();
+  std::vector<uint8_t> page = valid_header_page(g.name(), p);
+  const bool root = geteuid() == 0;
+  plant_object(g.name(), page, 2 * p, root ? 0600 : 0);
+  const std::vector<uint8_t> before = root ? read_object(g.name()) : std::vector<uint8_t>{};
+  const Api& zinc = ctx.zinc;
+  const std::string name = g.name();
+  auto attempt = [&zinc, name]() {
+    ZincHandle out = junk_handle();
+    const int32_t rc = zinc.open(name.c_str(), &out);
+    if (rc == 0) zinc.close(out);
+    // Exit statuses are 0..254: report -rc.
+    return rc <= 0 && rc > -255 ? -rc : 254;
+  };
+  const int result = root ? run_as_nobody(attempt) : attempt();
+  if (result == -1) ctx.skip("could not switch to user nobody");
+  ctx.expect_code("zinc_open by a user without access", ZINC_EPERM, -result);
+  if (root) {
+    ctx.expect(read_object(g.name()) == before, "the object after the refused open", "unchanged",
+               "modified");
+  }
+}
+
+const RegisterChecks registered({
+    {.name = "open.missing_name_is_enoent",
+     .summary = "opening a name nobody created returns -2, *out NULL, and creates nothing",
+     .run = missing_name_is_enoent},
+    {.name = "open.shares_bytes_with_the_creator",
+     .summary = "an opened handle has the creator's capacity and sees its bytes, both ways",
+     .run = shares_bytes_with_the_creator},
+    {.name = "open.rejects_bad_magic",
+     .summary = "wrong, byte-swapped or bit-flipped magic: -74, *out NULL, object unchanged",
+     .run = rejects_bad_magic},
+    {.name = "open.rejects_other_versions",
+     .summary = "version 0, 1, 3, 0x200, 0xffff: -74, object unchanged",
+     .run = rejects_other_versions},
+    {.name = "open.rejects_capacity_mismatch",
+     .summary = "a capacity field other than object size - page: -74, object unchanged",
+     .run = rejects_capacity_mismatch},
+    {.name = "open.rejects_impossible_ref_counts",
+     .summary = "ref_count 0 or 2^32-1: -74, object unchanged",
+     .run = rejects_impossible_ref_counts},
+    {.name = "open.rejects_an_object_of_one_page",
+     .summary = "a one-page object (self-consistent header, capacity 0): -74",
+     .run = rejects_an_object_of_one_page},
+    {.name = "open.rejects_objects_shorter_than_two_pages",
+     .summary = "objects of 1 .. 2*page-1 bytes: -74 without reading past their end",
+     .run = rejects_objects_shorter_than_two_pages},
+    {.name = "open.rejects_sizes_not_whole_pages",
+     .summary = "objects whose size is not a page multiple (header agreeing): -74",
+     .run = rejects_sizes_not_whole_pages},
+    {.name = "open.empty_object_is_refused",
+     .summary =
+         "a 0-byte object (creator not done) is refused with -11 or -74 (the original's code)",
+     .run = empty_object_is_refused},
+    {.name = "open.empty_object_is_not_ready",
+     .requirement = Requirement::kExtension,
+     .summary = "a 0-byte object is refused with -11, retryable",
+     .run = empty_object_is_not_ready},
+    {.name = "open.unpublished_header_is_refused",
+     .summary =
+         "magic 0 (header not published yet) is refused with -11 or -74 (the original's code)",
+     .run = unpublished_header_is_refused},
+    {.name = "open.unpublished_header_is_not_ready",
+     .requirement = Requirement::kExtension,
+     .summary = "magic 0 is refused with -11, retryable",
+     .run = unpublished_header_is_not_ready},
+    {.name = "open.size_is_checked_before_magic",
+     .summary = "magic 0 in an object of the wrong size is corruption (-74), not 'not ready'",
+     .run = size_is_checked_before_magic},
+    {.name = "open.rejects_unknown_flags",
+     .requirement = Requirement::kExtension,
+     .summary = "a non-zero flags field: -74",
+     .run = rejects_unknown_flags},
+    {.name = "open.rejects_name_hash_mismatch",
+     .requirement = Requirement::kExtension,
+     .summary = "a name_hash that is not FNV-1a of the name opened: -74",
+     .run = rejects_name_hash_mismatch},
+    {.name = "open.ignores_diagnostic_fields_and_padding",
+     .summary =
+         "odd owner_pid, created_at, notify_seq, ring fields and padding do not stop an open",
+     .run = ignores_diagnostic_fields_and_padding},
+    {.name = "open.without_permission_is_eperm",
+     .summary = "a user without access to the object gets -1 (EACCES reported as EPERM)",
+     .run = without_permission_is_eperm},
+});
+
+}  // namespace
+}  // namespace zinc::conformance

@@ -1,0 +1,66 @@
+#include "library.hpp"
+
+#include <dlfcn.h>
+
+namespace zinc::conformance {
+namespace {
+
+// Resolves `name` into `slot` (left NULL when missing) and records it.
+template <typename Fn>
+void resolve(void* library, const char* name, Fn* slot, Api* api) {
+  void* symbol = dlsym(library, name);
+  *slot = reinterpret_cast<Fn>(symbol);
+  if (symbol != nullptr) api->exported.insert(name);
+}
+
+}  // namespace
+
+const std::vector<std::string>& required_functions() {
+  static const std::vector<std::string> names = {"zinc_create",   "zinc_open",     "zinc_ptr",
+                                                 "zinc_capacity", "zinc_close",    "zinc_notify",
+                                                 "zinc_wait",     "zinc_try_wait", "zinc_version"};
+  return names;
+}
+
+const std::vector<std::string>& optional_functions() {
+  static const std::vector<std::string> names = {
+      "zinc_strerror",  "zinc_last_error_message", "zinc_page_size", "zinc_name",
+      "zinc_create_ex", "zinc_check_header",       "zinc_inspect",   "zinc_name_hash"};
+  return names;
+}
+
+bool load_library(const std::string& path, LoadedLibrary* out, std::string* error) {
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library == nullptr) {
+    const char* reason = dlerror();
+    *error = reason != nullptr ? reason : "dlopen failed";
+    return false;
+  }
+  Api& a = out->api;
+  resolve(library, "zinc_create", &a.create, &a);
+  resolve(library, "zinc_open", &a.open, &a);
+  resolve(library, "zinc_ptr", &a.ptr, &a);
+  resolve(library, "zinc_capacity", &a.capacity, &a);
+  resolve(library, "zinc_close", &a.close, &a);
+  resolve(library, "zinc_notify", &a.notify, &a);
+  resolve(library, "zinc_wait", &a.wait, &a);
+  resolve(library, "zinc_try_wait", &a.try_wait, &a);
+  resolve(library, "zinc_version", &a.version, &a);
+  resolve(library, "zinc_strerror", &a.strerror, &a);
+  resolve(library, "zinc_last_error_message", &a.last_error_message, &a);
+  resolve(library, "zinc_page_size", &a.page_size, &a);
+  resolve(library, "zinc_name", &a.name, &a);
+  resolve(library, "zinc_create_ex", &a.create_ex, &a);
+  resolve(library, "zinc_check_header", &a.check_header, &a);
+  resolve(library, "zinc_inspect", &a.inspect, &a);
+  resolve(library, "zinc_name_hash", &a.name_hash, &a);
+  for (const std::string& name : required_functions()) {
+    if (!a.has(name)) out->missing_required.push_back(name);
+  }
+  for (const std::string& name : optional_functions()) {
+    if (!a.has(name)) out->missing_optional.push_back(name);
+  }
+  return true;
+}
+
+}  // namespace zinc::conformance
