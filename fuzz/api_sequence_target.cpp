@@ -16,7 +16,8 @@
 //   8 inspect name            header fields against the model
 //   9 seq_jump slot delta     sets notify_seq to UINT32_MAX - delta (wrap-around)
 //  10 notify_many slot n      n%8 notifies: they coalesce
-//  11 check   slot            capacity, name and pointer of a live handle
+//  11 check   slot spin16     capacity and name; zinc_set_spin(spin16 * 20 us), which
+//                             must fail above ZINC_MAX_SPIN_US, and zinc_get_spin
 // create/open into an occupied slot closes its handle first. At the end
 // every handle is closed and no object may be left behind.
 #include <cstdint>
@@ -53,20 +54,34 @@ class Run {
 
   void step(Bytes& in) {
     ++step_;
+    // Arguments are read in separate statements, front to back: the
+    // arguments of a call are evaluated in no fixed order.
     const uint8_t op = in.u8() % 12;
+    const uint8_t first = in.u8();
+    const int s = first % kSlots;
     switch (op) {
-      case 0: create(in.u8() % kSlots, in.u8() % kNames, in.u8()); break;
-      case 1: open(in.u8() % kSlots, in.u8() % kNames); break;
-      case 2: close_slot(in.u8() % kSlots); break;
-      case 3: notify(in.u8() % kSlots); break;
-      case 4: try_wait(in.u8() % kSlots, false); break;
-      case 5: try_wait(in.u8() % kSlots, true); break;
-      case 6: write(in.u8() % kSlots, in.u16(), in.u8()); break;
-      case 7: read(in.u8() % kSlots, in.u16()); break;
-      case 8: inspect(in.u8() % kNames); break;
-      case 9: seq_jump(in.u8() % kSlots, in.u8()); break;
-      case 10: notify_many(in.u8() % kSlots, in.u8() % 8); break;
-      default: check(in.u8() % kSlots); break;
+      case 0: {
+        const int n = in.u8() % kNames;
+        const uint8_t capacity = in.u8();
+        create(s, n, capacity);
+        break;
+      }
+      case 1: open(s, in.u8() % kNames); break;
+      case 2: close_slot(s); break;
+      case 3: notify(s); break;
+      case 4: try_wait(s, false); break;
+      case 5: try_wait(s, true); break;
+      case 6: {
+        const uint16_t offset = in.u16();
+        const uint8_t value = in.u8();
+        write(s, offset, value);
+        break;
+      }
+      case 7: read(s, in.u16()); break;
+      case 8: inspect(first % kNames); break;
+      case 9: seq_jump(s, in.u8()); break;
+      case 10: notify_many(s, in.u8() % 8); break;
+      default: check(s, in.u16()); break;
     }
   }
 
@@ -207,16 +222,26 @@ class Run {
     __atomic_store_n(word, seq, __ATOMIC_SEQ_CST);
   }
 
-  void check(int s) {
+  void check(int s, uint16_t spin_step) {
     const Slot& slot = slots_[s];
+    const uint32_t spin_us = uint32_t{spin_step} * 20;
     if (slot.model < 0) {
       ZincHandle h = stale();
-      expect(zinc_capacity(h) == 0 && zinc_name(h) == nullptr, "closed handle still answers");
+      expect(zinc_capacity(h) == 0 && zinc_name(h) == nullptr && zinc_get_spin(h) == 0,
+             "closed handle still answers");
+      expect(zinc_set_spin(h, spin_us) == ZINC_EINVAL, "set_spin on a closed handle");
       return;
     }
     expect(zinc_capacity(slot.real) == model_.capacity(slot.model), "capacity differs");
     const int n = model_.region_of(slot.model).name;
     expect(zinc_name(slot.real) != nullptr && names_[n] == zinc_name(slot.real), "name differs");
+    const uint32_t spin_before = zinc_get_spin(slot.real);
+    const int32_t rc = zinc_set_spin(slot.real, spin_us);
+    const bool valid = spin_us <= ZINC_MAX_SPIN_US;
+    expect_code(rc, valid ? ZINC_OK : ZINC_EINVAL, "set_spin");
+    expect(zinc_get_spin(slot.real) == (valid ? spin_us : spin_before),
+           "get_spin " + std::to_string(zinc_get_spin(slot.real)) + " after set_spin(" +
+               std::to_string(spin_us) + ")");
   }
 
   zinc::model::Protocol model_;

@@ -24,9 +24,19 @@ class Bytes {
  public:
   Bytes(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   bool empty() const { return pos_ >= size_; }
+  // Little-endian. Each read is its own statement: the operands of | (and
+  // the arguments of a call) are evaluated in no fixed order.
   uint8_t u8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | u8() << 8); }
-  uint32_t u32() { return u16() | static_cast<uint32_t>(u16()) << 16; }
+  uint16_t u16() {
+    const uint16_t low = u8();
+    const uint16_t high = u8();
+    return static_cast<uint16_t>(low | high << 8);
+  }
+  uint32_t u32() {
+    const uint32_t low = u16();
+    const uint32_t high = u16();
+    return low | high << 16;
+  }
   // Everything not consumed yet.
   std::string_view rest() {
     std::string_view view(reinterpret_cast<const char*>(data_) + pos_, size_ - pos_);

@@ -203,6 +203,9 @@ API = {
         one(TRY_WAIT, 1),
         one(INSPECT, 0),
     ),
+    "live_handles_report_capacity_name_and_spin": ops(
+        create(0, 0, 1), (CHECK, 0, 50, 0), open_(1, 0), (CHECK, 1, 0, 0), (CHECK, 1, 0xFF, 0xFF), (CHECK, 0, 0, 0)
+    ),
     "wrap_to_cursor_is_missed": ops(
         create(0, 0), open_(1, 0), (SEQ_JUMP, 0, 0), one(NOTIFY, 0), one(TRY_WAIT, 1), one(INSPECT, 0)
     ),

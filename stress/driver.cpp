@@ -156,7 +156,10 @@ void check_logs(const Scenario& s, Shared& shared, const std::vector<Member>& me
     const std::string who = "participant " + std::to_string(i);
     if (slot.failed.load()) violations.push_back(who + ": " + slot.failure);
     const uint32_t n = std::min(slot.count.load(std::memory_order_acquire), kMaxRecords);
-    uint32_t lower_bound_of_cursor = 0;  // the handle's cursor is at least this
+    // Bounds of the handle's cursor (notify_seq only grows in these runs):
+    // after a call it is a value notify_seq had during the call.
+    uint32_t lower_bound_of_cursor = 0;
+    uint32_t upper_bound_of_cursor = 0;
     uint64_t reported = 0;
     for (uint32_t r = 0; r < n; ++r) {
       const Record& rec = slot.records[r];
@@ -203,6 +206,14 @@ void check_logs(const Scenario& s, Shared& shared, const std::vector<Member>& me
         }
       }
       if (!cursor_per_waiter) continue;
+      // A change that was already pending must be reported, at once.
+      if (rec.seq_before > upper_bound_of_cursor && (rec.rc != ZINC_OK || took > bound_ns)) {
+        violations.push_back(what + "notify_seq was " + std::to_string(rec.seq_before) +
+                             " and this handle had consumed at most " +
+                             std::to_string(upper_bound_of_cursor) + ", yet the call returned " +
+                             std::to_string(rec.rc) + " after " + std::to_string(took / 1000000) +
+                             " ms (a pending notification not reported)");
+      }
       if (rec.rc == ZINC_OK) {
         ++reported;
         if (rec.seq_after <= lower_bound_of_cursor) {
@@ -212,6 +223,7 @@ void check_logs(const Scenario& s, Shared& shared, const std::vector<Member>& me
         }
       }
       lower_bound_of_cursor = rec.seq_before;
+      upper_bound_of_cursor = rec.seq_after;
     }
     if (cursor_per_waiter && reported > final_seq) {
       violations.push_back(who + ": " + std::to_string(reported) + " notifications reported, but " +
@@ -245,6 +257,7 @@ class Run {
       p.bound_ms = g_bound_ms;
       p.seed = s.seed;
       p.shared_handle = s.shared_handle;
+      p.plain = i < static_cast<int>(s.plain.size()) && s.plain[i];
       members_.push_back(m);
     }
   }
@@ -360,6 +373,7 @@ class ProcessRun : public Run {
     if (s_.creator_crash) {
       Params creator = members_[0].params;
       creator.role = Role::kCreator;
+      creator.plain = false;
       creator.mode = Mode::kFree;
       creator.index = static_cast<int>(members_.size());
       creator.capacity = capacity;

@@ -44,11 +44,12 @@ std::vector<std::string> to_args(const Params& p) {
           std::to_string(p.capacity),
           std::to_string(p.bound_ms),
           std::to_string(p.seed),
-          std::to_string(p.shared_handle ? 1 : 0)};
+          std::to_string(p.shared_handle ? 1 : 0),
+          std::to_string(p.plain ? 1 : 0)};
 }
 
 Params from_args(const std::vector<std::string>& a) {
-  if (a.size() != 13) throw std::invalid_argument("expected 13 parameters");
+  if (a.size() != 14) throw std::invalid_argument("expected 14 parameters");
   Params p;
   p.role = static_cast<Role>(std::stoul(a[0]));
   p.mode = static_cast<Mode>(std::stoul(a[1]));
@@ -63,6 +64,7 @@ Params from_args(const std::vector<std::string>& a) {
   p.bound_ms = static_cast<uint32_t>(std::stoul(a[10]));
   p.seed = std::stoull(a[11]);
   p.shared_handle = a[12] == "1";
+  p.plain = a[13] == "1";
   return p;
 }
 
@@ -111,11 +113,17 @@ class Participant {
 
   uint32_t seq() const { return c_.seq->load(std::memory_order_acquire); }
 
+  int32_t try_wait() { return c_.plain ? c_.plain->try_wait() : zinc_try_wait(c_.handle); }
+
   void notify_logged() {
     const uint32_t before = seq();
     const int64_t begin = now_ns();
     slot_.in_call.store(1);
-    zinc_notify(c_.handle);
+    if (c_.plain) {
+      c_.plain->notify();
+    } else {
+      zinc_notify(c_.handle);
+    }
     slot_.in_call.store(0);
     const int64_t end = now_ns();
     log(Event::kNotify, 0, begin, end, before, seq(), 0);
@@ -126,7 +134,7 @@ class Participant {
     const uint32_t before = seq();
     const int64_t begin = now_ns();
     slot_.in_call.store(1);
-    const int32_t rc = zinc_wait(c_.handle, timeout_ms);
+    const int32_t rc = c_.plain ? c_.plain->wait(timeout_ms) : zinc_wait(c_.handle, timeout_ms);
     slot_.in_call.store(0);
     const int64_t end = now_ns();
     log(Event::kWait, rc, begin, end, before, seq(), timeout_ms);
@@ -152,7 +160,11 @@ class Participant {
   void finish() {
     slot_.phase.store(Phase::kFinished);
     poll_until([&] { return control_.release.load() != 0; }, 120000);
-    if (c_.owns_handle && !slot_.cancelled.load()) zinc_close(c_.handle);
+    if (c_.plain) {
+      c_.plain.reset();
+    } else if (c_.owns_handle && !slot_.cancelled.load()) {
+      zinc_close(c_.handle);
+    }
     slot_.phase.store(Phase::kClosed);
   }
 
@@ -267,7 +279,7 @@ class Participant {
   void at_rest_checks() {
     const uint32_t before = seq();
     const int64_t begin = now_ns();
-    const int32_t rc = zinc_try_wait(c_.handle);
+    const int32_t rc = try_wait();
     log(Event::kTryWait, rc, begin, now_ns(), before, seq(), 0);
     if (rc != ZINC_EAGAIN) {
       fail("waiter " + std::to_string(p_.index) + ": try_wait at rest returned " +
@@ -303,7 +315,7 @@ class Participant {
         poll_until([&] { return seq() == final_seq; }, 10000);
         const uint32_t before = seq();
         const int64_t begin = now_ns();
-        const int32_t rc = zinc_try_wait(c_.handle);
+        const int32_t rc = try_wait();
         log(Event::kTryWait, rc, begin, now_ns(), before, seq(), 0);
         if (before != final_seq) {
           fail("notify_seq " + std::to_string(before) + " after the final notify " +

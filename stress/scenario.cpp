@@ -30,6 +30,9 @@ void showValue(const Scenario& s, std::ostream& os) {
     os << "]";
   }
   os << " pause_us=" << s.pause_us;
+  for (size_t i = 0; i < s.plain.size(); ++i) {
+    if (s.plain[i]) os << " plain_v2(participant " << i << ")";
+  }
   for (const Fault& f : s.faults)
     os << " fault(participant " << f.victim << " at " << f.at_ms << " ms)";
   if (s.creator_crash) os << " creator_crash_at=" << s.creator_kill_ms << "ms";
@@ -65,6 +68,23 @@ void free_part(Scenario& s, int min_notifiers, int min_waiters) {
   // wakeup visible as a wait that outlives a notify by the bound.
   s.timeouts_ms = *rc::gen::container<std::vector<uint32_t>>(
       static_cast<size_t>(s.waiters), rc::gen::element<uint32_t>(1, 5, 20, 100, 5000));
+}
+
+// Which participants speak plain v2 (the original protocol: no waiter
+// count, so counted notifiers must still wake them): none, a random quarter,
+// or every waiter (so a sleeping plain waiter is often the only sleeper).
+std::vector<bool> plain_mix(const Scenario& s) {
+  const size_t n = static_cast<size_t>(s.notifiers + s.waiters);
+  switch (*rc::gen::inRange(0, 3)) {
+    case 0: return std::vector<bool>(n, false);
+    case 1:
+      return *rc::gen::container<std::vector<bool>>(n, rc::gen::element(false, false, false, true));
+    default: {
+      std::vector<bool> plain(n, false);
+      for (size_t i = static_cast<size_t>(s.notifiers); i < n; ++i) plain[i] = true;
+      return plain;
+    }
+  }
 }
 
 }  // namespace
@@ -112,6 +132,7 @@ rc::Gen<Scenario> scenario_gen(Kind kind) {
                                break;
                              }
                            }
+                           if (!is_threaded(kind)) s.plain = plain_mix(s);
                            return s;
                          }));
 }

@@ -42,6 +42,7 @@ struct Scenario {
   uint32_t pause_us = 0;              // max pause between bursts or rounds
   uint32_t waiter_pause_us = 0;       // max pause between waits
   std::vector<uint32_t> timeouts_ms;  // per waiter (free kinds)
+  std::vector<bool> plain;            // per participant: a plain v2 peer (process kinds)
   std::vector<Fault> faults;
   bool creator_crash = false;  // kFaults: a participant creates the region and is killed
   uint32_t creator_kill_ms = 0;

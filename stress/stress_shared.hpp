@@ -12,9 +12,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "plain_v2.hpp"
 #include "zinc.h"
 
 namespace zinc::stress {
@@ -95,6 +97,7 @@ struct Params {
   uint32_t bound_ms = 2000;   // "promptly"
   uint64_t seed = 1;
   bool shared_handle = false;  // rounds with several threads on one handle
+  bool plain = false;          // a plain v2 peer (tests/plain_v2.hpp), not libzinc
 };
 
 std::vector<std::string> to_args(const Params& p);
@@ -104,6 +107,8 @@ Params from_args(const std::vector<std::string>& args);
 struct Context {
   Shared* shared = nullptr;
   ZincHandle handle = nullptr;  // the handle under test
+  // Or, for a plain v2 peer, that handle (the participant closes it).
+  std::unique_ptr<zinc::test::PlainV2Handle> plain;
   // Where to read notify_seq, and the payload area: the same mapping as
   // `handle` except for threads that may have their handle closed under them.
   std::atomic<uint32_t>* seq = nullptr;

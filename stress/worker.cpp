@@ -3,6 +3,8 @@
 // It opens the driver's log region (control block and its log slot) and the
 // region under test (the creator role creates it instead), runs its role
 // and exits 0. Problems it detects go to its slot for the driver to report.
+// A participant marked plain speaks plain v2 through tests/plain_v2.hpp
+// instead of libzinc, like a peer built on the original implementation.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -27,7 +29,22 @@ int main(int argc, char** argv) {
   Context context;
   context.shared = shared;
   context.subject_name = argv[2];
-  if (params.role != Role::kCreator) {
+  if (params.plain) {
+    // A peer that speaks only plain v2 (as the original implementation does).
+    context.plain = zinc::test::PlainV2Handle::open(argv[2]);
+    if (context.plain == nullptr) {
+      Slot& slot = shared->slots[params.index];
+      std::snprintf(slot.failure, sizeof slot.failure, "participant %d: plain v2 open failed",
+                    params.index);
+      slot.failed.store(1);
+      slot.phase.store(Phase::kFinished);
+      zinc_close(log);
+      return 1;
+    }
+    context.data = context.plain->data();
+    context.seq = reinterpret_cast<std::atomic<uint32_t>*>(context.data - zinc_page_size() + 12);
+    context.capacity = params.capacity;
+  } else if (params.role != Role::kCreator) {
     const int32_t rc = zinc_open(argv[2], &context.handle);
     if (rc != ZINC_OK) {
       Slot& slot = shared->slots[params.index];

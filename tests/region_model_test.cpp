@@ -264,6 +264,8 @@ struct UseClosedHandle : Command {
     RC_ASSERT(is_null(zinc_ptr(h)));
     RC_ASSERT(zinc_capacity(h) == 0u);
     RC_ASSERT(is_null(zinc_name(h)));
+    RC_ASSERT(zinc_get_spin(h) == 0u);
+    RC_ASSERT(zinc_set_spin(h, 10) == ZINC_EINVAL);
     zinc_notify(h);  // no-op: a later try_wait or inspect would notice a change
     zinc_close(h);   // no-op: ref counts are checked by inspect
   }
