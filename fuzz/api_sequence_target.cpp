@@ -13,7 +13,7 @@
 //   5 wait(0) slot            empty: as above
 //   6 write   slot off16 byte
 //   7 read    slot off16
-//   8 inspect name            header fields against the model
+//   8 inspect name            header fields and the waiter-count block against the model
 //   9 seq_jump slot delta     sets notify_seq to UINT32_MAX - delta (wrap-around)
 //  10 notify_many slot n      n%8 notifies: they coalesce
 //  11 check   slot spin16     capacity and name; zinc_set_spin(spin16 * 20 us), which
@@ -210,6 +210,34 @@ class Run {
                                                 ", the model says " +
                                                 std::to_string(want.ref_count));
     expect(got.capacity == want.capacity, "capacity field differs from the model");
+    check_waiter_count_block(n, got.created_at);
+  }
+
+  // The waiter-count block (docs/spec.md §9, the reference's extension) at
+  // bytes 64..84, read through the owner's mapping: every handle here is a
+  // libzinc handle, so all are counted.
+  void check_waiter_count_block(int n, uint64_t created_at) {
+    const zinc::model::Region& region = model_.named_region(n);
+    ZincHandle owner = nullptr;
+    for (const Slot& slot : slots_) {
+      if (slot.model == region.owner) owner = slot.real;
+    }
+    expect(owner != nullptr, "a linked region without a live owner");
+    const uint8_t* object = zinc_ptr(owner) - kPage;
+    const uint64_t tag =
+        __atomic_load_n(reinterpret_cast<const uint64_t*>(object + 64), __ATOMIC_SEQ_CST);
+    const uint64_t word =
+        __atomic_load_n(reinterpret_cast<const uint64_t*>(object + 72), __ATOMIC_SEQ_CST);
+    const uint32_t sleepers =
+        __atomic_load_n(reinterpret_cast<const uint32_t*>(object + 80), __ATOMIC_SEQ_CST);
+    expect(tag == (0x5A494E435F574354ULL ^ created_at), "waiter-count tag is off");
+    expect(static_cast<uint32_t>(word) == region.ref_count,
+           "counted_handles " + std::to_string(static_cast<uint32_t>(word)) + ", ref_count " +
+               std::to_string(region.ref_count));
+    expect(static_cast<uint32_t>(word >> 32) == region.counted_changes,
+           "counted_changes " + std::to_string(static_cast<uint32_t>(word >> 32)) +
+               ", the model says " + std::to_string(region.counted_changes));
+    expect(sleepers == 0, "sleepers " + std::to_string(sleepers) + " with nobody waiting");
   }
 
   void seq_jump(int s, uint8_t delta) {

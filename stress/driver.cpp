@@ -122,6 +122,29 @@ uint32_t header_ref_count(ZincHandle h) {
   return word->load();
 }
 
+// The waiter-count block (docs/spec.md §9) after a run: counted handles
+// equal the libzinc handles still attached (`counted`), and only killed
+// sleepers can remain registered (at most `killed_waiters`).
+void check_waiter_count_block(ZincHandle h, uint32_t counted, uint32_t killed_waiters,
+                              std::vector<std::string>& violations) {
+  const uint8_t* object = zinc_ptr(h) - zinc_page_size();
+  const auto load64 = [&](size_t at) {
+    return reinterpret_cast<const std::atomic<uint64_t>*>(object + at)->load();
+  };
+  const uint64_t word = load64(72);
+  const uint32_t sleepers = reinterpret_cast<const std::atomic<uint32_t>*>(object + 80)->load();
+  if (load64(64) != (0x5A494E435F574354ULL ^ load64(32))) {
+    violations.push_back("the waiter-count block was switched off (damaged) during the run");
+  } else if (static_cast<uint32_t>(word) != counted) {
+    violations.push_back("counted_handles " + std::to_string(static_cast<uint32_t>(word)) +
+                         " after the run; expected " + std::to_string(counted));
+  }
+  if (sleepers > killed_waiters) {
+    violations.push_back("sleepers " + std::to_string(sleepers) + " after the run; at most " +
+                         std::to_string(killed_waiters) + " (killed waiters) may remain");
+  }
+}
+
 // --- checks over the logs -------------------------------------------------
 
 struct Member {
@@ -519,6 +542,13 @@ class ProcessRun : public Run {
       fail("ref_count " + std::to_string(refs) + " after the run; expected 1 (driver) + " +
            std::to_string(killed) + " killed");
     }
+    uint32_t killed_counted = 0, killed_counted_waiters = 0;
+    for (const Member& m : members_) {
+      if (!m.gone || m.params.plain) continue;
+      ++killed_counted;
+      if (m.params.role == Role::kWaiter) ++killed_counted_waiters;
+    }
+    check_waiter_count_block(driver_, 1 + killed_counted, killed_counted_waiters, violations);
     zinc_close(driver_);
     driver_ = nullptr;
     if (!s_.creator_crash) {
@@ -696,6 +726,7 @@ class ThreadRun : public Run {
       fail("ref_count " + std::to_string(refs) + " after every thread closed; expected " +
            std::to_string(expected));
     }
+    check_waiter_count_block(observer_, expected, 0, violations);
     zinc_close(observer_);
     observer_ = nullptr;
     zinc_close(owner_);

@@ -20,8 +20,13 @@ namespace zinc::model {
 struct Region {
   int name = 0;
   uint64_t capacity = 0;
-  uint32_t seq = 0;                     // notify_seq
-  uint32_t ref_count = 1;               // 1 at create, +1 per open, -1 per close
+  uint32_t seq = 0;        // notify_seq
+  uint32_t ref_count = 1;  // 1 at create, +1 per open, -1 per close
+  // The waiter-count block (docs/spec.md §9) when every handle is a libzinc
+  // handle: counted_handles equals ref_count, and counted_changes counts the
+  // opens and closes since the create.
+  uint32_t counted_changes = 0;
+  int owner = -1;                       // the owner's handle
   bool linked = true;                   // the name still refers to this region
   std::map<uint64_t, uint8_t> written;  // data bytes not zero
 };
@@ -40,19 +45,24 @@ class Protocol {
   // create(name, capacity, flags): the new handle's id in *handle on success.
   int32_t create(int name, uint64_t capacity, int* handle, uint32_t flags = 0) {
     if (capacity == 0 || capacity % page_ != 0) return ZINC_EINVAL;
-    if ((flags & ~uint32_t{ZINC_CREATE_PREFAULT}) != 0) return ZINC_EINVAL;
+    if ((flags & ~uint32_t{ZINC_CREATE_PREFAULT | ZINC_CREATE_REPLACE_STALE}) != 0) {
+      return ZINC_EINVAL;
+    }
     if (named_[name] >= 0) return ZINC_EEXIST;
     Region region;
     region.name = name;
     region.capacity = capacity;
     regions_.push_back(region);
     named_[name] = static_cast<int>(regions_.size()) - 1;
-    return add_handle(named_[name], true, handle);
+    add_handle(named_[name], true, handle);
+    regions_.back().owner = *handle;
+    return ZINC_OK;
   }
 
   int32_t open(int name, int* handle) {
     if (named_[name] < 0) return ZINC_ENOENT;
     ++regions_[named_[name]].ref_count;
+    ++regions_[named_[name]].counted_changes;
     return add_handle(named_[name], false, handle);
   }
 
@@ -62,6 +72,7 @@ class Protocol {
     Handle& h = handles_[handle];
     Region& r = regions_[h.region];
     if (r.ref_count > 0) --r.ref_count;
+    ++r.counted_changes;
     if (h.owner && r.linked) {  // the owner unlinks its own region only
       r.linked = false;
       named_[r.name] = -1;
@@ -121,6 +132,8 @@ class Protocol {
     return handle >= 0 && handle < static_cast<int>(handles_.size()) && handles_[handle].open;
   }
   bool name_exists(int name) const { return named_[name] >= 0; }
+  // The region a name refers to now; only valid if name_exists(name).
+  const Region& named_region(int name) const { return regions_[named_[name]]; }
   uint64_t capacity(int handle) const { return regions_[handles_[handle].region].capacity; }
   const Handle& handle(int handle) const { return handles_[handle]; }
   const Region& region_of(int handle) const { return regions_[handles_[handle].region]; }

@@ -4,6 +4,8 @@
 // coalescing, own notifications, wrap-around of the 32-bit counter near
 // UINT32_MAX, ref counts, and unlink on owner close. RC_PARAMS sets the
 // number of cases and the seed (rapidcheck prints the seed of a failure).
+// Inspect also checks the waiter-count block (docs/spec.md §9), the
+// reference's extension: every handle here is a libzinc (counted) handle.
 #include "region_model.hpp"
 
 #include <gtest/gtest.h>
@@ -70,6 +72,23 @@ int pick_slot(const Model& m, bool occupied) {
 int any_name() {
   return *rc::gen::inRange(0, kNames);
 }
+// The waiter-count block at bytes 64..84 of the object (spec §9.1).
+constexpr uint64_t kWaiterCountMagic = 0x5A494E435F574354ULL;  // "ZINC_WCT"
+struct WaiterCountBlock {
+  uint64_t tag;
+  uint32_t counted_handles;
+  uint32_t counted_changes;
+  uint32_t sleepers;
+};
+WaiterCountBlock read_block(const uint8_t* object) {
+  const auto load64 = [&](size_t at) {
+    return reinterpret_cast<const std::atomic<uint64_t>*>(object + at)->load();
+  };
+  const uint64_t word = load64(72);
+  return {load64(64), static_cast<uint32_t>(word), static_cast<uint32_t>(word >> 32),
+          reinterpret_cast<const std::atomic<uint32_t>*>(object + 80)->load()};
+}
+
 // RC_ASSERT would try to print a pointer's target; compare outside it.
 bool is_null(const void* p) {
   return p == nullptr;
@@ -245,6 +264,14 @@ struct Inspect : Command {
     RC_ASSERT(got.notify_seq == want.notify_seq);
     RC_ASSERT(got.ref_count == want.ref_count);
     RC_ASSERT(got.capacity == want.capacity);
+    // The waiter-count block (spec §9), read through the owner's mapping.
+    const zinc::model::Region& region = m.protocol.named_region(name);
+    const uint8_t* object = zinc_ptr(sut.handles[region.owner]) - kPage;
+    const WaiterCountBlock block = read_block(object);
+    RC_ASSERT(block.tag == (kWaiterCountMagic ^ got.created_at));
+    RC_ASSERT(block.counted_handles == want.ref_count);
+    RC_ASSERT(block.counted_changes == region.counted_changes);
+    RC_ASSERT(block.sleepers == 0u);
   }
   void show(std::ostream& os) const override { os << "inspect(name " << name_letter(name) << ")"; }
 };
