@@ -21,6 +21,7 @@
 // create/open into an occupied slot closes its handle first. At the end
 // every handle is closed and no object may be left behind.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,10 @@ class Run {
  public:
   Run() : model_(kPage, kNames) {
     const std::string base = zinc::fuzz::unique_name("q");
-    for (int i = 0; i < kNames; ++i) names_.push_back(base + (i == 0 ? "a" : "b"));
+    for (int i = 0; i < kNames; ++i) {
+      names_.push_back(base + (i == 0 ? "a" : "b"));
+      guards_.push_back(std::make_unique<zinc::fuzz::ObjectGuard>(names_.back()));
+    }
   }
 
   void step(Bytes& in) {
@@ -95,7 +99,6 @@ class Run {
 
   ~Run() {
     for (Slot& slot : slots_) zinc_close(slot.real);
-    for (const std::string& name : names_) zinc::fuzz::unlink_object(name);
   }
 
  private:
@@ -274,6 +277,7 @@ class Run {
 
   zinc::model::Protocol model_;
   std::vector<std::string> names_;
+  std::vector<std::unique_ptr<zinc::fuzz::ObjectGuard>> guards_;  // unlink the names
   Slot slots_[kSlots];
   std::vector<ZincHandle> stale_;
   size_t step_ = 0;

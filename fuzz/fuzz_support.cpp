@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace zinc::fuzz {
 namespace {
@@ -16,17 +18,37 @@ std::string path_of(const std::string& name) {
   return "/dev/shm/zinc_" + name;
 }
 
+std::vector<std::string>& guarded() {
+  static std::vector<std::string> names;
+  return names;
+}
+
 }  // namespace
 
 void fail(const char* file, int line, const std::string& what) {
   std::fprintf(stderr, "\n%s:%d: zinc fuzz check failed: %s\n", file, line, what.c_str());
   std::fflush(stderr);
+  for (const std::string& name : guarded()) unlink_object(name);
   std::abort();
+}
+
+std::string name_prefix() {
+  return "t" + std::to_string(getpid()) + "-fz";
 }
 
 std::string unique_name(std::string_view tag) {
   static unsigned long counter = 0;
-  return "fz" + std::to_string(getpid()) + "-" + std::string(tag) + std::to_string(counter++);
+  return name_prefix() + std::string(tag) + std::to_string(counter++);
+}
+
+ObjectGuard::ObjectGuard(std::string name) : name_(std::move(name)) {
+  guarded().push_back(name_);
+}
+
+ObjectGuard::~ObjectGuard() {
+  unlink_object(name_);
+  auto& names = guarded();
+  names.erase(std::find(names.begin(), names.end(), name_));
 }
 
 bool spec_accepts_name(std::string_view name) {

@@ -50,8 +50,24 @@ class Bytes {
   size_t pos_ = 0;
 };
 
-// "fz<pid>-<tag><counter>": unique per process and call, a valid zinc name.
+// "t<pid>-fz": the start of every name the targets use. Like the unit tests'
+// names, it lets scripts/lib.sh remove what a killed process left behind.
+std::string name_prefix();
+// name_prefix() + "<tag><counter>": unique per process and call.
 std::string unique_name(std::string_view tag);
+
+// Unlinks "/zinc_<name>" when it goes out of scope, and also when a check
+// fails (fail() runs before the abort that skips destructors).
+class ObjectGuard {
+ public:
+  explicit ObjectGuard(std::string name);
+  ObjectGuard(const ObjectGuard&) = delete;
+  ObjectGuard& operator=(const ObjectGuard&) = delete;
+  ~ObjectGuard();
+
+ private:
+  std::string name_;
+};
 
 // The name rule as documented (docs/spec.md §2), written independently of
 // src/name.cpp so the fuzzers check the library against the spec.

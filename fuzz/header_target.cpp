@@ -160,6 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t length) {
   if (size > kMaxObject) size %= kMaxObject + 1;
   std::string content(bytes.rest());
   const std::string name = zinc::fuzz::unique_name("h");
+  const zinc::fuzz::ObjectGuard guard(name);
   if (control & 1) {
     if (content.size() < 48) content.resize(48, '\0');
     const uint64_t hash = zinc_name_hash(name.c_str());

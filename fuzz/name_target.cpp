@@ -7,7 +7,7 @@
 // and shm_unlink to see every object name the library asks the OS for.
 // Input: byte 0 picks the mode, the rest is the name (the C API sees it up
 // to the first NUL):
-//   even: "fz<pid>n" + rest, through create, open, inspect and close (the
+//   even: "t<pid>-fzn" + rest, through create, open, inspect and close (the
 //         prefix keeps created names unique; the rest can be anything)
 //   odd:  rest alone, through open and inspect; through create only when the
 //         rule rejects it, so the fuzzer never creates arbitrary valid names
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "fuzz_support.hpp"
@@ -73,6 +74,8 @@ void expect_rejected(int32_t rc, ZincHandle h, const char* call) {
 void through_create(const std::string& name) {
   const bool valid = spec_accepts_name(name);
   const int calls_before = shm_calls;
+  std::unique_ptr<zinc::fuzz::ObjectGuard> guard;
+  if (valid) guard = std::make_unique<zinc::fuzz::ObjectGuard>(name);
   ZincHandle owner = reinterpret_cast<ZincHandle>(0x1);
   const int32_t rc = zinc_create(name.c_str(), zinc_page_size(), &owner);
   if (!valid) {
@@ -128,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t length) {
   const std::string_view rest = bytes.rest();
   const std::string suffix(rest.substr(0, rest.find('\0')));  // what the C API sees
   if (mode % 2 == 0) {
-    through_create("fz" + std::to_string(getpid()) + "n" + suffix);
+    through_create(zinc::fuzz::name_prefix() + "n" + suffix);
   } else {
     through_open(suffix);
   }
