@@ -3,6 +3,7 @@
 // Header-only; each driver is one .cpp file.
 #pragma once
 
+#include <errno.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -20,6 +21,38 @@
 #include <vector>
 
 namespace zinc::bench {
+
+// Ends a benchmark program with "<program>: <what>" on stderr.
+[[noreturn]] inline void die(const std::string& what) {
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
+  std::exit(1);
+}
+
+// Writes all of `data`, retrying short writes and EINTR.
+inline void write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) die(std::string("write failed: ") + std::strerror(errno));
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// Reads exactly `size` bytes; false at end of stream.
+inline bool read_all(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(std::string("read failed: ") + std::strerror(errno));
+    if (n == 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
 
 inline int64_t now_ns() {
   timespec ts{};

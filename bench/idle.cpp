@@ -20,10 +20,9 @@
 
 namespace {
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "zinc_bench_idle: %s\n", what.c_str());
-  std::exit(1);
-}
+using zinc::bench::die;
+using zinc::bench::read_all;
+using zinc::bench::write_all;
 
 double idle_cpu_percent(const std::string& region, uint32_t timeout_ms, double seconds) {
   const int64_t start = zinc::bench::now_ns();

@@ -47,12 +47,11 @@
 
 namespace {
 
-using zinc::bench::now_ns;
+using zinc::bench::die;
+using zinc::bench::read_all;
+using zinc::bench::write_all;
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "zinc_bench_pingpong: %s\n", what.c_str());
-  std::exit(1);
-}
+using zinc::bench::now_ns;
 
 // State both processes see: an anonymous shared mapping made before fork.
 struct alignas(64) Line {
@@ -70,31 +69,6 @@ Shared* make_shared_page() {
       mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) die("mmap of the shared page failed");
   return new (p) Shared;
-}
-
-void write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) die(std::string("write failed: ") + std::strerror(errno));
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
-// False at end of stream.
-bool read_all(int fd, void* data, size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die(std::string("read failed: ") + std::strerror(errno));
-    if (n == 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 long futex(std::atomic<uint64_t>* word, int op, uint32_t value) {

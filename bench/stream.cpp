@@ -33,12 +33,11 @@
 
 namespace {
 
-using zinc::bench::now_ns;
+using zinc::bench::die;
+using zinc::bench::read_all;
+using zinc::bench::write_all;
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "zinc_bench_stream: %s\n", what.c_str());
-  std::exit(1);
-}
+using zinc::bench::now_ns;
 
 // Sum of the frame as 64-bit words; four accumulators keep the adds
 // independent so the loop runs at memory speed.
@@ -75,30 +74,6 @@ struct Shared {
   Line errors;
   Line stop;
 };
-
-void write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) die(std::string("write failed: ") + std::strerror(errno));
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
-bool read_all(int fd, void* data, size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die(std::string("read failed: ") + std::strerror(errno));
-    if (n == 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 class Stream {
  public:
