@@ -289,20 +289,27 @@ int32_t Region::wait(uint32_t timeout_ms) {
   // transfer after it notifies, with no system call on either side. The
   // clock and the cancel flag are checked every few polls only; past the
   // first kPollAloneNs the loop also yields the CPU at each check, so a
-  // notifier waiting for this very CPU gets it.
+  // notifier waiting for this very CPU gets it. When the last wait found the
+  // CPU shared, it yields from the first check.
   constexpr uint32_t kPollsPerCheck = 8;
   const int64_t spin_until = std::min(deadline, start + spin_.budget_ns());
+  const int64_t poll_alone_ns = spin_.cpu_shared() ? 0 : kPollAloneNs;
+  bool shared = false;
   for (uint32_t i = 1; spin_until > start; ++i) {
     cpu_relax();
     if (poll(seen)) {
       spin_.record(futex::monotonic_ns() - start);
+      spin_.set_cpu_shared(shared);
       return ZINC_OK;
     }
     if (i % kPollsPerCheck == 0) {
       if (cancelled_.load(std::memory_order_acquire)) return ZINC_ECANCELED;
       const int64_t now = futex::monotonic_ns();
       if (now >= spin_until) break;
-      if (now - start >= kPollAloneNs) yield_cpu();
+      if (now - start >= poll_alone_ns) {
+        yield_cpu();
+        shared = shared || futex::monotonic_ns() - now > kYieldRanOtherNs;
+      }
     }
   }
   // Sleep phase.
