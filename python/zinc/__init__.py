@@ -22,7 +22,6 @@ import errno
 import math
 import operator
 import os
-import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -106,11 +105,32 @@ _ERRNO: Dict[int, int] = {
     int(lib.ZINC_ECANCELED): errno.ECANCELED,
 }
 
-# The stop flag of the wait running in this context; set by close() and by
-# the cancellation of wait_async(). A context variable, so that _wait keeps
-# its (handle, timeout_ms) signature and asyncio.to_thread carries the flag
-# into the worker thread.
-_stop_waiting: contextvars.ContextVar[Optional[threading.Event]] = contextvars.ContextVar(
+class _StopFlag:
+    """Tells a wait to stop at its next slice; set by close() and by the
+    cancellation of wait_async().
+
+    A bare flag rather than a threading.Event: a wait polls it between native
+    slices and never blocks on it, and an Event (a Condition and a lock) cost
+    more than the rest of wait() together (about 1.6 us of 3 us per call).
+    Setting and reading one attribute is atomic under the GIL.
+    """
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+
+# The stop flag of the wait running in this context. A context variable, so
+# that _wait keeps its (handle, timeout_ms) signature and asyncio.to_thread
+# carries the flag into the worker thread.
+_stop_waiting: contextvars.ContextVar[Optional[_StopFlag]] = contextvars.ContextVar(
     "zinc_stop_waiting", default=None
 )
 
@@ -214,7 +234,7 @@ class SharedRegion:
         name = _zinc_name(handle) if _zinc_name is not None else ffi.NULL
         self._name = "" if name == ffi.NULL else _text(name)
         self._owner = False
-        self._waits: Set[threading.Event] = set()
+        self._waits: Set[_StopFlag] = set()
 
     @classmethod
     def create(
@@ -392,15 +412,15 @@ class SharedRegion:
         """Wakes every waiter on this region, in every process."""
         lib.zinc_notify(self._handle())
 
-    def _begin_wait(self) -> Tuple[threading.Event, contextvars.Token[Optional[threading.Event]]]:
-        stop = threading.Event()
+    def _begin_wait(self) -> Tuple[_StopFlag, contextvars.Token[Optional[_StopFlag]]]:
+        stop = _StopFlag()
         self._waits.add(stop)
         return stop, _stop_waiting.set(stop)
 
     def _end_wait(
         self,
-        stop: threading.Event,
-        token: contextvars.Token[Optional[threading.Event]],
+        stop: _StopFlag,
+        token: contextvars.Token[Optional[_StopFlag]],
     ) -> None:
         _stop_waiting.reset(token)
         self._waits.discard(stop)
