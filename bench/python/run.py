@@ -10,12 +10,14 @@ the parent sends, the child answers, the parent times each round trip.
 
 and the cost of SharedRegion.as_numpy() on a 4 KiB and a 1 GiB region.
 
-By default the parent and the child are pinned to different CPUs, as in the
-C benchmarks; --no-pin lets the scheduler place them (on a VM, blocking
-transports are then much faster when it puts both on one CPU: a wake-up
-that crosses CPUs has to rouse an idle virtual CPU).
+--placement=two-cpus (the default) pins the parent and the child to different
+CPUs, as in the C benchmarks; one-cpu pins both to the same CPU, where every
+hand-over is a context switch (on a VM much cheaper than waking an idle
+virtual CPU, so blocking transports are faster there); scheduler pins
+neither (--no-pin is the same).
 
-Usage: python bench/python/run.py [--rounds=20000] [--no-pin] [--json=FILE]
+Usage: python bench/python/run.py [--rounds=20000] [--placement=two-cpus]
+       [--json=FILE] [--name-prefix=bench-py-PID]
 (zinc must be importable; scripts/bench sets PYTHONPATH and ZINC_LIBRARY.)
 """
 
@@ -123,6 +125,7 @@ def run_pinned(cpu: int, target: Callable[..., None], *args: Any) -> None:
 
 
 CHILD_CPU = -1  # the child's CPU, or -1 to leave it to the scheduler
+NAME_PREFIX = f"bench-py-{os.getpid()}"  # of the regions this run creates
 
 
 def start_child(ctx: Any, target: Callable[..., None], *args: Any) -> Any:
@@ -142,7 +145,7 @@ def finish_child(child: Any) -> None:
 
 
 def bench_zinc(ctx: Any, rounds: int) -> List[int]:
-    base = f"bench-py-{os.getpid()}"
+    base = NAME_PREFIX
     ping = zinc.SharedRegion.create(base + "-ping", zinc.PAGE_SIZE)
     pong = zinc.SharedRegion.create(base + "-pong", zinc.PAGE_SIZE)
     try:
@@ -221,7 +224,7 @@ def bench_iceoryx2(ctx: Any, rounds: int) -> List[int]:
 
 
 def bench_as_numpy(capacity: int, calls: int = 2000) -> float:
-    region = zinc.SharedRegion.create(f"bench-py-np-{os.getpid()}-{capacity}", capacity)
+    region = zinc.SharedRegion.create(f"{NAME_PREFIX}-np-{capacity}", capacity)
     try:
         clock = time.perf_counter_ns
         samples = []
@@ -236,18 +239,24 @@ def bench_as_numpy(capacity: int, calls: int = 2000) -> float:
 
 
 def main() -> int:
+    global CHILD_CPU, NAME_PREFIX
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20000)
     parser.add_argument("--json", default="")
-    parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument(
+        "--placement", choices=("two-cpus", "one-cpu", "scheduler"), default="two-cpus"
+    )
+    parser.add_argument("--no-pin", action="store_true", help="same as --placement=scheduler")
+    parser.add_argument("--name-prefix", default=NAME_PREFIX, help="of the regions it creates")
     args = parser.parse_args()
-    global CHILD_CPU
+    NAME_PREFIX = args.name_prefix
     cpus = sorted(os.sched_getaffinity(0))
-    pinned = not args.no_pin and len(cpus) >= 2
-    if pinned:
-        CHILD_CPU = cpus[1]
+    placement = "scheduler" if args.no_pin else args.placement
+    if placement == "two-cpus" and len(cpus) < 2:
+        placement = "one-cpu"  # what two-cpus means with a single CPU
+    if placement != "scheduler":
+        CHILD_CPU = cpus[1] if placement == "two-cpus" else cpus[0]
         os.sched_setaffinity(0, {cpus[0]})
-    placement = "two-cpus" if pinned else "scheduler"
     ctx = mp.get_context("spawn")
     lines: List[Dict[str, Any]] = []
 
@@ -286,7 +295,7 @@ def main() -> int:
             f"p50 {line['p50_ns'] / 1000:8.2f} us  p99 {line['p99_ns'] / 1000:8.2f} us"
         )
 
-    for capacity in () if args.no_pin else (4096, 1 << 30):
+    for capacity in (4096, 1 << 30) if placement == "two-cpus" else ():
         median = bench_as_numpy(capacity)
         lines.append({"bench": "python-as-numpy", "capacity": capacity, "median_ns": median})
         print(f"python as_numpy {capacity:>11,} B: {median:.0f} ns")
