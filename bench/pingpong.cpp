@@ -19,12 +19,15 @@
 // --busy-us=N makes the sender compute (a busy loop that touches no memory)
 // for N us before each round, outside the timed part: a control for large
 // payloads, whose receivers wait as long while the sender writes.
+// --scribble=N makes the sender write N bytes to a private buffer (not the
+// region, not the message) before each round, outside the timed part: the
+// same memory traffic as an N-byte payload with none of it sent.
 // --placement: two-cpus (default) pins parent and child to different CPUs;
 // one-cpu pins both to the same CPU; scheduler pins neither.
 //
 // Usage: zinc_bench_pingpong --transport=zinc [--seconds=2] [--payload=0]
 //        [--spin-us=N] [--warmup=0.2] [--placement=two-cpus] [--json=FILE]
-//        [--samples=20000]
+//        [--samples=20000] [--busy-us=0] [--scribble=0]
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -340,6 +343,7 @@ int main(int argc, char** argv) {
   const size_t payload = flags.bytes("payload", 0);
   const int64_t spin_us = static_cast<int64_t>(flags.num("spin-us", -1));
   const int64_t busy_ns = static_cast<int64_t>(flags.num("busy-us", 0) * 1000);
+  const size_t scribble = flags.bytes("scribble", 0);
   const std::string placement = flags.str("placement", "two-cpus");
   const std::string json = flags.str("json", "");
   const size_t keep_samples = flags.bytes("samples", 20000);
@@ -377,6 +381,7 @@ int main(int argc, char** argv) {
     transport->round_trip(round);
   }
 
+  std::vector<unsigned char> scratch(scribble);
   std::vector<int64_t> overhead, writes;
   overhead.reserve(std::min<size_t>(max_rounds, 1 << 22));
   if (payload > 0) writes.reserve(overhead.capacity());
@@ -391,6 +396,7 @@ int main(int argc, char** argv) {
       while (now_ns() < busy_until) {
       }
     }
+    if (scribble > 0) std::memset(scratch.data(), static_cast<int>(round & 0xff), scribble);
     const int64_t t0 = now_ns();
     transport->write_payload(round);
     // Let the payload's stores drain before the clock starts: the round
@@ -424,6 +430,7 @@ int main(int argc, char** argv) {
       .add("spin_us", effective_spin_us)
       .add("placement", placement)
       .add("busy_us", static_cast<double>(busy_ns) / 1000)
+      .add("scribble_bytes", static_cast<int64_t>(scribble))
       .add("seconds", static_cast<double>(elapsed) / 1e9)
       .add("rtt", rtt)
       .add("round_trips_per_s", static_cast<double>(rounds) * 1e9 / static_cast<double>(elapsed))

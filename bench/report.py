@@ -243,9 +243,13 @@ def payload_section(
     sized = [
         r
         for r in runs
-        if r["bench"] == "pingpong" and r["payload_bytes"] > 0 and r.get("busy_us", 0) == 0
+        if r["bench"] == "pingpong"
+        and r["payload_bytes"] > 0
+        and r.get("busy_us", 0) == 0
+        and r.get("scribble_bytes", 0) == 0
     ]
     controls = [r for r in runs if r["bench"] == "pingpong" and r.get("busy_us", 0) > 0]
+    scribbles = [r for r in runs if r["bench"] == "pingpong" and r.get("scribble_bytes", 0) > 0]
     if not sized:
         return
 
@@ -291,24 +295,44 @@ def payload_section(
         'ready; the "receiver spins" row raises its spin limit to 10 ms to show the hot case.',
         "",
     ]
-    if controls:
+    control_by_series = {series(r): r for r in controls}
+    scribble_by_series = {series(r): r for r in scribbles}
+    if controls or scribbles:
         rows = []
-        for r in controls:
-            big = by_series.get(series(r), {}).get(4 << 20)
+        for name in by_series:
+            busy, scribble = control_by_series.get(name), scribble_by_series.get(name)
+            if not busy and not scribble:
+                continue
+            small = by_series[name].get(64)
+            big = by_series[name].get(4 << 20)
             rows.append(
                 [
-                    series(r),
-                    fmt_ns(r["rtt_p50_ns"]),
+                    name,
+                    fmt_ns(small["rtt_p50_ns"]) if small else "",
+                    fmt_ns(busy["rtt_p50_ns"]) if busy else "",
+                    fmt_ns(scribble["rtt_p50_ns"]) if scribble else "",
                     fmt_ns(big["rtt_p50_ns"]) if big else "",
-                    f"{r['busy_us']:.0f} us",
                 ]
             )
+        busy_us = controls[0]["busy_us"] if controls else 0
         lines += [
-            "What does grow with the frame is the time the receiver waits while the sender writes",
-            "it. Control: a 64 B frame sent after the sender computes (touching no memory) for as",
-            "long as the 4 MiB write took:",
+            "What grows with the frame is not the hand-over but what producing it does to the",
+            "machine: the receiver waits longer (an idle virtual CPU is slower to wake), and the",
+            "sender's 4 MiB of stores evict the caches and are still being written back. Two",
+            "controls send a 64 B frame: one after the sender computes without touching memory",
+            f"for as long as the 4 MiB write took ({busy_us:.0f} us), one after it writes 4 MiB to a",
+            "private buffer (the same stores, nothing sent). p50 of the round trip:",
             "",
-            table(["transport", "64 B after computing", "4 MiB", "sender busy"], rows),
+            table(
+                [
+                    "transport",
+                    "64 B",
+                    "64 B after computing",
+                    "64 B after writing 4 MiB elsewhere",
+                    "4 MiB frame",
+                ],
+                rows,
+            ),
             "",
         ]
     fig, ax = plt.subplots(figsize=(8, 5))
@@ -327,8 +351,9 @@ def payload_section(
     fig.savefig(docs / "bench" / "payload.png", dpi=110)
     plt.close(fig)
 
+    # The verdict compares the 4 MiB frame with a 64 B frame after the same
+    # 4 MiB of stores (the hand-over alone); the plain 64 B ratio is shown too.
     hot_name = next((n for n in by_series if n.startswith("zinc, receiver spins")), "")
-    control_by_series = {series(r): r for r in controls}
     for label, name in (
         ("receiver spinning", hot_name),
         ("receiver asleep", "zinc, receiver sleeps (spin 0)"),
@@ -336,16 +361,20 @@ def payload_section(
         points = by_series.get(name, {})
         if 64 in points and (4 << 20) in points:
             small, big = points[64]["rtt_p50_ns"], points[4 << 20]["rtt_p50_ns"]
-            control = control_by_series.get(name)
-            versus = ""
-            if control:
-                c = control["rtt_p50_ns"]
-                versus = f"; vs 64 B after equal sender time {fmt_ns(c)}: {big / c:.2f}x"
+            scribble = scribble_by_series.get(name)
+            measured = f"4 MiB {fmt_ns(big)} vs 64 B {fmt_ns(small)}: {big / small:.2f}x"
+            reference = small
+            if scribble:
+                reference = scribble["rtt_p50_ns"]
+                measured += (
+                    f"; vs 64 B after the same 4 MiB written elsewhere {fmt_ns(reference)}: "
+                    f"{big / reference:.2f}x"
+                )
             checks.append(
                 [
                     f"4 MiB payload costs the same notify/wait as 64 B ({label})",
-                    f"{fmt_ns(big)} vs {fmt_ns(small)}: {big / small:.2f}x{versus}",
-                    verdict(big <= 1.25 * small),
+                    measured,
+                    verdict(big <= 1.25 * reference),
                 ]
             )
 
