@@ -70,7 +70,14 @@ enum zinc_create_flags {
    * Processes that still map the stale region keep their (now nameless)
    * mapping. A live creator's region, or an object that is not a valid
    * region, is never replaced: those still fail with ZINC_EEXIST. */
-  ZINC_CREATE_REPLACE_STALE = 2
+  ZINC_CREATE_REPLACE_STALE = 2,
+  /* Size the object without reserving its pages (ftruncate instead of
+   * posix_fallocate): create costs the same for any capacity and a sparse
+   * region holds only the pages written. A write to a page that /dev/shm
+   * then has no room for raises SIGBUS instead of the create failing with
+   * ZINC_ENOSPC. Not with ZINC_CREATE_PREFAULT (ZINC_EINVAL), which
+   * allocates every page. */
+  ZINC_CREATE_NORESERVE = 4
 };
 
 /* Whether a region's creator is still running (zinc_creator_state). */

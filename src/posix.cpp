@@ -151,6 +151,10 @@ Status reserve(int fd, uint64_t size) {
   }
   if (err != EOPNOTSUPP && err != EINVAL) return os_error(err, "posix_fallocate");
   // A file system without fallocate: size it, unreserved.
+  return resize(fd, size);
+}
+
+Status resize(int fd, uint64_t size) {
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) return os_error(errno, "ftruncate");
   return Status::ok();
 }

@@ -54,6 +54,8 @@ Status identify_object(const std::string& object, ObjectId* id);
 // Sizes the object and reserves its pages (posix_fallocate), so a full
 // /dev/shm fails here with ZINC_ENOSPC instead of SIGBUS on first touch.
 Status reserve(int fd, uint64_t size);
+// Sizes the object without reserving its pages (ftruncate).
+Status resize(int fd, uint64_t size);
 Status stat_object(int fd, uint64_t* size, ObjectId* id);
 // Reads up to `length` bytes from offset 0; *got is what was read.
 Status read_prefix(int fd, void* buffer, size_t length, size_t* got);

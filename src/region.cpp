@@ -47,9 +47,16 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   if (Status s = validate_name(name); !s.is_ok()) return s;
   const size_t page = posix::page_size();
   if (Status s = validate_capacity(capacity, page); !s.is_ok()) return with_name(s, name);
-  constexpr uint32_t kKnownFlags = ZINC_CREATE_PREFAULT | ZINC_CREATE_REPLACE_STALE;
+  constexpr uint32_t kKnownFlags =
+      ZINC_CREATE_PREFAULT | ZINC_CREATE_REPLACE_STALE | ZINC_CREATE_NORESERVE;
   if ((flags & ~kKnownFlags) != 0) {
     return Status::error(ZINC_EINVAL, "unknown create flags " + std::to_string(flags));
+  }
+  const bool reserve = (flags & ZINC_CREATE_NORESERVE) == 0;
+  if (!reserve && (flags & ZINC_CREATE_PREFAULT) != 0) {
+    return Status::error(ZINC_EINVAL,
+                         "ZINC_CREATE_PREFAULT allocates every page; it cannot be combined with "
+                         "ZINC_CREATE_NORESERVE");
   }
   const std::string object = object_name(name);
   const uint64_t total = page + capacity;
@@ -75,7 +82,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   uint64_t size = 0;
   posix::ObjectId id;
   uint8_t* base = nullptr;
-  Status s = posix::reserve(fd.get(), total);
+  Status s = reserve ? posix::reserve(fd.get(), total) : posix::resize(fd.get(), total);
   if (s.is_ok()) s = posix::stat_object(fd.get(), &size, &id);
   if (s.is_ok()) s = posix::map_shared(fd.get(), total, flags & ZINC_CREATE_PREFAULT, &base);
   if (!s.is_ok()) {

@@ -1,6 +1,7 @@
 // Every C function, every return code, every NULL/closed-handle path.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -133,6 +134,67 @@ TEST(CApi, CapacityBeyondShmSpaceIsEnospcNotSigbus) {
     EXPECT_EQ(h, nullptr);
     EXPECT_FALSE(zinc::test::object_exists(g.name()));
   }
+}
+
+// Bytes of /dev/shm the region's object holds (allocated pages).
+uint64_t allocated_bytes(const std::string& name) {
+  struct stat st{};
+  if (stat(("/dev/shm/zinc_" + name).c_str(), &st) != 0) return 0;
+  return uint64_t(st.st_blocks) * 512;
+}
+
+TEST(CApi, CreateReservesEveryPageButNoReserveOnlyTheHeader) {
+  const uint64_t kCapacity = 64 * kPage;
+  ObjectGuard reserved(unique_name("reserved"));
+  ObjectGuard sparse(unique_name("noreserve"));
+  ZincHandle r = nullptr, s = nullptr;
+  ASSERT_EQ(zinc_create(reserved.c_str(), kCapacity, &r), ZINC_OK);
+  ASSERT_EQ(zinc_create_ex(sparse.c_str(), kCapacity, ZINC_CREATE_NORESERVE, &s), ZINC_OK);
+  EXPECT_GE(allocated_bytes(reserved.name()), kPage + kCapacity);
+  EXPECT_EQ(allocated_bytes(sparse.name()), kPage);  // the header's page only
+  EXPECT_EQ(zinc_capacity(s), kCapacity);
+
+  // A sparse region works like any other, and its pages appear as written.
+  ZincHandle reader = nullptr;
+  ASSERT_EQ(zinc_open(sparse.c_str(), &reader), ZINC_OK);
+  std::memset(zinc_ptr(s) + 8 * kPage, 0x5a, kPage);
+  zinc_notify(s);
+  EXPECT_EQ(zinc_wait(reader, 2000), ZINC_OK);
+  EXPECT_EQ(zinc_ptr(reader)[8 * kPage], 0x5a);
+  EXPECT_EQ(allocated_bytes(sparse.name()), 2 * kPage);
+  zinc_close(reader);
+  zinc_close(s);
+  zinc_close(r);
+  EXPECT_FALSE(zinc::test::object_exists(sparse.name()));
+  EXPECT_FALSE(zinc::test::object_exists(reserved.name()));
+}
+
+TEST(CApi, NoReserveCreatesACapacityBeyondShmSpace) {
+  // What the reservation refuses (ENOSPC above), NORESERVE accepts: nothing
+  // is allocated until written. (Writing all of it would SIGBUS; not done.)
+  struct statvfs fs{};
+  ASSERT_EQ(statvfs("/dev/shm", &fs), 0);
+  const uint64_t capacity = uint64_t(fs.f_blocks) * fs.f_frsize + kPage;
+  ObjectGuard g(unique_name("noreserve-big"));
+  ZincHandle h = nullptr;
+  ASSERT_EQ(zinc_create_ex(g.c_str(), capacity, ZINC_CREATE_NORESERVE, &h), ZINC_OK)
+      << zinc_last_error_message();
+  EXPECT_EQ(zinc_capacity(h), capacity);
+  EXPECT_EQ(allocated_bytes(g.name()), kPage);
+  zinc_close(h);
+  EXPECT_FALSE(zinc::test::object_exists(g.name()));
+}
+
+TEST(CApi, NoReserveWithPrefaultIsEinval) {
+  ObjectGuard g(unique_name("noreserve-prefault"));
+  ZincHandle h = kJunk;
+  EXPECT_EQ(zinc_create_ex(g.c_str(), kPage, ZINC_CREATE_NORESERVE | ZINC_CREATE_PREFAULT, &h),
+            ZINC_EINVAL);
+  EXPECT_STREQ(zinc_last_error_message(),
+               "ZINC_CREATE_PREFAULT allocates every page; it cannot be combined with "
+               "ZINC_CREATE_NORESERVE");
+  EXPECT_EQ(h, nullptr);
+  EXPECT_FALSE(zinc::test::object_exists(g.name()));
 }
 
 TEST(CApi, UnknownCreateFlagsAreEinval) {

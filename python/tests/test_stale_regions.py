@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import os
 from typing import Callable
 
@@ -74,6 +76,27 @@ def test_prefault_creates_a_usable_region(region_name: NameFactory) -> None:
     with zinc.SharedRegion.create(region_name(), 4 * zinc.PAGE_SIZE, prefault=True) as region:
         region.as_buffer()[-1] = 1
         assert region.capacity == 4 * zinc.PAGE_SIZE
+
+
+def test_reserve_false_holds_only_written_pages(region_name: NameFactory) -> None:
+    name = region_name()
+    capacity = 64 * zinc.PAGE_SIZE
+    with zinc.SharedRegion.create(name, capacity, reserve=False) as region:
+        assert object_path(name).stat().st_blocks * 512 == zinc.PAGE_SIZE  # the header
+        region.as_buffer()[5 * zinc.PAGE_SIZE] = 9
+        assert object_path(name).stat().st_blocks * 512 == 2 * zinc.PAGE_SIZE
+        assert region.capacity == capacity
+    with zinc.SharedRegion.create(name, capacity) as region:
+        assert object_path(name).stat().st_blocks * 512 >= zinc.PAGE_SIZE + capacity
+    assert not object_path(name).exists()
+
+
+def test_reserve_false_with_prefault_is_einval(region_name: NameFactory) -> None:
+    name = region_name()
+    with pytest.raises(OSError, match="cannot be combined") as raised:
+        zinc.SharedRegion.create(name, zinc.PAGE_SIZE, prefault=True, reserve=False)
+    assert raised.value.errno == errno.EINVAL
+    assert not object_path(name).exists()
 
 
 def test_list_regions_tells_live_stale_orphaned_and_invalid_apart(

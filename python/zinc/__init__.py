@@ -244,6 +244,7 @@ class SharedRegion:
         *,
         replace_stale: bool = False,
         prefault: bool = False,
+        reserve: bool = True,
     ) -> _R:
         """Creates region `name` with `capacity` bytes (a multiple of PAGE_SIZE).
 
@@ -256,18 +257,26 @@ class SharedRegion:
         alive, or an object that is not a valid region, is never replaced: that
         is still FileExistsError, saying why. ``prefault=True`` maps the pages
         populated so the first writes do not fault them in.
+
+        By default every page is reserved in /dev/shm at create, so a full
+        /dev/shm raises OSError(ENOSPC) here. ``reserve=False`` skips that: the
+        create costs the same for any capacity and only written pages take
+        memory, but a write that /dev/shm has no room for kills the process
+        with SIGBUS. It cannot be combined with ``prefault=True``.
         """
         encoded = _name(name)
         size = _integer(capacity, "capacity", _SIZE_MAX)
         out = ffi.new("ZincHandle *")
-        flags = (int(lib.ZINC_CREATE_REPLACE_STALE) if replace_stale else 0) | (
-            int(lib.ZINC_CREATE_PREFAULT) if prefault else 0
+        flags = (
+            (int(lib.ZINC_CREATE_REPLACE_STALE) if replace_stale else 0)
+            | (int(lib.ZINC_CREATE_PREFAULT) if prefault else 0)
+            | (0 if reserve else int(lib.ZINC_CREATE_NORESERVE))
         )
         if flags == 0:
             _check(lib.zinc_create(encoded, size, out))
         elif _zinc_create_ex is None:  # pragma: no cover - only with an original core library
             raise NotImplementedError(
-                "replace_stale and prefault need zinc_create_ex, which the loaded "
+                "replace_stale, prefault and reserve=False need zinc_create_ex, which the loaded "
                 "libzinc_core (an original zinc core) does not have"
             )
         else:

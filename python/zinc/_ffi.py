@@ -62,7 +62,8 @@ enum zinc_code {
 enum zinc_create_flags {
   ZINC_CREATE_DEFAULT = 0,
   ZINC_CREATE_PREFAULT = 1,
-  ZINC_CREATE_REPLACE_STALE = 2
+  ZINC_CREATE_REPLACE_STALE = 2,
+  ZINC_CREATE_NORESERVE = 4
 };
 
 enum zinc_creator_state {

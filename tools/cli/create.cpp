@@ -49,6 +49,7 @@ int run(const Invocation& call) {
   uint32_t flags = ZINC_CREATE_DEFAULT;
   if (call.has("--replace-stale")) flags |= ZINC_CREATE_REPLACE_STALE;
   if (call.has("--prefault")) flags |= ZINC_CREATE_PREFAULT;
+  if (call.has("--no-reserve")) flags |= ZINC_CREATE_NORESERVE;
   const bool detach = call.has("--detach");
 
   // Signals are blocked before anything else so a Ctrl-C right after the
@@ -95,7 +96,7 @@ int run(const Invocation& call) {
 
 const Command kCreate = {
     "create",
-    "zinc create NAME SIZE [--detach] [--replace-stale] [--prefault] [--json]",
+    "zinc create NAME SIZE [--detach] [--replace-stale] [--prefault | --no-reserve] [--json]",
     "Create a region and hold it until Ctrl-C or SIGTERM.",
     R"(
 Creates region NAME with SIZE usable bytes (a multiple of the page size;
@@ -115,6 +116,9 @@ Options:
                    dead), replace it; a live creator's region or an object
                    that is not a valid region is never replaced
   --prefault       populate the pages at once (ZINC_CREATE_PREFAULT)
+  --no-reserve     do not reserve the pages in /dev/shm (ZINC_CREATE_NORESERVE):
+                   only written pages take memory, but a write that /dev/shm
+                   has no room for kills the writer with SIGBUS
   --json           JSON events on stdout: {"event": "created", ...} and, when
                    held, {"event": "closed", "signal": n}
 
@@ -127,6 +131,7 @@ Exit status: 0 created (and, unless --detach, closed on a signal);
     {{"--detach", nullptr},
      {"--replace-stale", nullptr},
      {"--prefault", nullptr},
+     {"--no-reserve", nullptr},
      {"--json", nullptr}},
     2,
     2,

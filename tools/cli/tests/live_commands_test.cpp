@@ -2,6 +2,7 @@
 // and watch, including how they end on signals.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -72,6 +73,24 @@ TEST(CliCreate, DetachLeavesARegionThatIsStaleByDesign) {
   zinc_close(reader);
   // ...and gc's once nothing maps it.
   EXPECT_EQ(run_zinc({"gc", "--prefix", g.name()}).exit_code, 0);
+  EXPECT_FALSE(object_exists(g.name()));
+}
+
+TEST(CliCreate, NoReserveLeavesThePagesUnallocatedAndRefusesPrefault) {
+  ObjectGuard g(unique_name("cli-noreserve"));
+  const Result created = run_zinc({"create", g.name(), "1M", "--detach", "--no-reserve"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  struct stat st{};
+  ASSERT_EQ(stat(("/dev/shm/zinc_" + g.name()).c_str(), &st), 0);
+  EXPECT_EQ(uint64_t(st.st_size), kPage + (1u << 20));
+  EXPECT_EQ(uint64_t(st.st_blocks) * 512, kPage) << "only the header's page";
+  EXPECT_EQ(run_zinc({"rm", g.name()}).exit_code, 0);
+
+  const Result both = run_zinc({"create", g.name(), "1M", "--no-reserve", "--prefault"});
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_EQ(both.err,
+            "zinc create: ZINC_CREATE_PREFAULT allocates every page; it cannot be combined with "
+            "ZINC_CREATE_NORESERVE\n");
   EXPECT_FALSE(object_exists(g.name()));
 }
 
