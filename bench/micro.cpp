@@ -168,6 +168,9 @@ void BM_ZincCreateClose(benchmark::State& state) {
 void BM_ZincCreatePrefaultClose(benchmark::State& state) {
   zinc_create_close(state, ZINC_CREATE_PREFAULT);
 }
+void BM_ZincCreateNoReserveClose(benchmark::State& state) {
+  zinc_create_close(state, ZINC_CREATE_NORESERVE);
+}
 
 void BM_BareOpenClose(benchmark::State& state) {
   Pair region_to_open;
@@ -203,6 +206,7 @@ BENCHMARK(BM_BareCreateTouchClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 10
 BENCHMARK(BM_BareCreateFallocateTouchClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_ZincCreateClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_ZincCreatePrefaultClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
+BENCHMARK(BM_ZincCreateNoReserveClose)->Arg(4 * kKiB)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_BareOpenClose);
 BENCHMARK(BM_ZincOpenClose);
 
@@ -244,9 +248,13 @@ void BM_ZincCreateFillClose(benchmark::State& state) {
 void BM_ZincCreatePrefaultFillClose(benchmark::State& state) {
   zinc_create_fill_close(state, ZINC_CREATE_PREFAULT);
 }
+void BM_ZincCreateNoReserveFillClose(benchmark::State& state) {
+  zinc_create_fill_close(state, ZINC_CREATE_NORESERVE);
+}
 BENCHMARK(BM_BareCreateFillClose)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_ZincCreateFillClose)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 BENCHMARK(BM_ZincCreatePrefaultFillClose)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
+BENCHMARK(BM_ZincCreateNoReserveFillClose)->Arg(1024 * kKiB)->Arg(64 * 1024 * kKiB);
 
 // ---- the first frame ----------------------------------------------------------
 // Writing 4 MiB into a region just created, with and without
