@@ -725,24 +725,25 @@ def headline(runs: list[dict], micro: dict[str, float], python_runs: list[dict])
                     "",
                 ]
             )
-    py = {
-        r["key"]: r
-        for r in python_runs
-        if r["bench"] == "python-pingpong" and r.get("placement") == "two-cpus"
-    }
-    for key, label in (
-        ("zinc", "zinc"),
-        ("mp-pipe", "multiprocessing.Pipe"),
-        ("mp-shm-event", "shared_memory + Event"),
-    ):
-        if key in py:
-            rows.append(
-                [
-                    f"Python round trip: {label}",
-                    fmt_ns(py[key]["p50_ns"]),
-                    fmt_ns(py[key]["p99_ns"]),
-                ]
-            )
+    for placement, where in (("two-cpus", ""), ("one-cpu", ", both on one CPU")):
+        py = {
+            r["key"]: r
+            for r in python_runs
+            if r["bench"] == "python-pingpong" and r.get("placement") == placement
+        }
+        for key, label in (
+            ("zinc", "zinc"),
+            ("mp-pipe", "multiprocessing.Pipe"),
+            ("mp-shm-event", "shared_memory + Event"),
+        ):
+            if key in py:
+                rows.append(
+                    [
+                        f"Python round trip{where}: {label}",
+                        fmt_ns(py[key]["p50_ns"]),
+                        fmt_ns(py[key]["p99_ns"]),
+                    ]
+                )
     return [
         "## Performance",
         "",
