@@ -63,6 +63,9 @@ def use_everything(name: str) -> None:
     assert_type(listed[0].capacity, Optional[int])
     assert_type(Frames.open(name), Frames)
     subclassed.close()
+    sparse = zinc.SharedRegion.create(name, 64 * zinc.PAGE_SIZE, reserve=False)
+    assert_type(sparse, zinc.SharedRegion)
+    sparse.close()
 
     try:
         zinc.SharedRegion.open(name)
