@@ -1,7 +1,6 @@
 // Every C function, every return code, every NULL/closed-handle path.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 
 namespace {
 
+using zinc::test::allocated_bytes;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
 
@@ -134,13 +134,6 @@ TEST(CApi, CapacityBeyondShmSpaceIsEnospcNotSigbus) {
     EXPECT_EQ(h, nullptr);
     EXPECT_FALSE(zinc::test::object_exists(g.name()));
   }
-}
-
-// Bytes of /dev/shm the region's object holds (allocated pages).
-uint64_t allocated_bytes(const std::string& name) {
-  struct stat st{};
-  if (stat(("/dev/shm/zinc_" + name).c_str(), &st) != 0) return 0;
-  return uint64_t(st.st_blocks) * 512;
 }
 
 TEST(CApi, CreateReservesEveryPageButNoReserveOnlyTheHeader) {

@@ -37,7 +37,7 @@ TEST(Layout, CreateWritesEveryHeaderFieldAsSpecified) {
   zinc_ptr(h)[3 * page - 1] = 0xa5;
 
   struct stat st{};
-  ASSERT_EQ(stat(("/dev/shm/zinc_" + g.name()).c_str(), &st), 0);
+  ASSERT_EQ(stat(zinc::test::object_path(g.name()).c_str(), &st), 0);
   EXPECT_EQ(uint64_t(st.st_size), 4 * page);
   EXPECT_EQ(st.st_mode & 0777, 0600u & ~[] { mode_t m = umask(0); umask(m); return m; }());
 

@@ -30,9 +30,17 @@ std::string unique_name(std::string_view scenario) {
 
 ObjectGuard::~ObjectGuard() { shm_unlink(("/zinc_" + name_).c_str()); }
 
+std::string object_path(const std::string& name) { return "/dev/shm/zinc_" + name; }
+
 bool object_exists(const std::string& name) {
   struct stat st{};
-  return stat(("/dev/shm/zinc_" + name).c_str(), &st) == 0;
+  return stat(object_path(name).c_str(), &st) == 0;
+}
+
+uint64_t allocated_bytes(const std::string& name) {
+  struct stat st{};
+  if (stat(object_path(name).c_str(), &st) != 0) return 0;
+  return uint64_t(st.st_blocks) * 512;
 }
 
 void write_raw_object(const std::string& name, const std::vector<uint8_t>& bytes, uint64_t size) {
@@ -55,7 +63,7 @@ void write_raw_object(const std::string& name, const std::vector<uint8_t>& bytes
 }
 
 std::vector<uint8_t> read_raw_object(const std::string& name) {
-  const int fd = open(("/dev/shm/zinc_" + name).c_str(), O_RDONLY);
+  const int fd = open(object_path(name).c_str(), O_RDONLY);
   if (fd < 0) throw std::runtime_error("open raw object: " + std::string(std::strerror(errno)));
   std::vector<uint8_t> bytes;
   uint8_t chunk[65536];

@@ -28,7 +28,11 @@ class ObjectGuard {
   std::string name_;
 };
 
+// Where region `name`'s object lives: "/dev/shm/zinc_<name>".
+std::string object_path(const std::string& name);
 bool object_exists(const std::string& name);
+// Bytes of /dev/shm the object holds (its allocated pages); 0 if it is gone.
+uint64_t allocated_bytes(const std::string& name);
 // Writes `bytes` as the whole content of "/zinc_<name>", then sizes the
 // object to `size` (which may be shorter or longer than bytes).
 void write_raw_object(const std::string& name, const std::vector<uint8_t>& bytes, uint64_t size);
