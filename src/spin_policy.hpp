@@ -78,8 +78,8 @@ class SpinPolicy {
   // the notification, or until it gave up.
   void record(int64_t elapsed_ns);
 
-  // Whether the last wait found its CPU shared: a yield there let another
-  // thread run (see kYieldRanOtherNs). A wait that starts with the hint set
+  // Whether the last wait that saw its notification while polling found its
+  // CPU shared: a yield there let another thread run (see kYieldRanOtherNs). A wait that starts with the hint set
   // yields from its first check instead of polling alone for kPollAloneNs,
   // which on a shared CPU only delays the notifier it waits for.
   bool cpu_shared() const { return cpu_shared_.load(std::memory_order_relaxed); }
