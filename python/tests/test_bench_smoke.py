@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT, NameFactory, peer_env
 
 RUN = REPO_ROOT / "bench" / "python" / "run.py"

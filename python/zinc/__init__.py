@@ -105,6 +105,7 @@ _ERRNO: Dict[int, int] = {
     int(lib.ZINC_ECANCELED): errno.ECANCELED,
 }
 
+
 class _StopFlag:
     """Tells a wait to stop at its next slice; set by close() and by the
     cancellation of wait_async().
