@@ -141,6 +141,8 @@ void require_answer(CheckContext& ctx, Peer& peer, const std::string& command,
   if (!expect_answer(ctx, peer, command, expected)) throw CheckStopped{};
 }
 
+std::string rc_line(int32_t code) { return "rc " + std::to_string(code); }
+
 int32_t peer_rc(CheckContext& ctx, const std::string& what, const std::string& answer) {
   int code = 0;
   if (std::sscanf(answer.c_str(), "rc %d", &code) != 1) {

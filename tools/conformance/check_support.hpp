@@ -81,6 +81,14 @@ std::vector<uint8_t> valid_header_page(const std::string& name, uint64_t capacit
 
 class Peer;
 
+// A wait that a notify should end starts with kLongWaitMs and must return
+// within kWakeLimitMs of the notify.
+inline constexpr uint32_t kLongWaitMs = 10000;
+inline constexpr int kWakeLimitMs = 2000;
+
+// The peer's answer "rc N" for `code`.
+std::string rc_line(int32_t code);
+
 // Sends "wait MS" to the peer and returns once the peer sleeps in it (after
 // at most 2 s; a note says so if it never seemed to sleep).
 void start_peer_wait(CheckContext& ctx, Peer& peer, uint32_t timeout_ms);

@@ -10,18 +10,11 @@
 namespace zinc::conformance {
 namespace {
 
-constexpr uint32_t kLongWaitMs = 10000;
-constexpr int kWakeLimitMs = 2000;
-
-std::string rc_line(int32_t code) {
-  return "rc " + std::to_string(code);
-}
-
 void candidate_creates_reference_opens(CheckContext& ctx) {
   ObjectGuard g(ctx.unique_name());
   const uint64_t capacity = 3 * ctx.page();
   Handle owner = create_region(ctx, g.name(), capacity);
-  for (uint64_t i = 0; i < capacity; ++i) owner.data()[i] = pattern_byte(11, i);
+  fill_pattern(owner.data(), capacity, 11);
   auto reference = ctx.reference_peer();
   // The reference validates every header field it knows, name_hash included.
   expect_answer(ctx, *reference, "inspect " + g.name(), rc_line(0));
@@ -29,9 +22,8 @@ void candidate_creates_reference_opens(CheckContext& ctx) {
   expect_answer(ctx, *reference, "capacity", "capacity " + std::to_string(capacity));
   expect_answer(ctx, *reference, "verify 11", "ok");
   require_answer(ctx, *reference, "fill 12", "ok");
-  uint64_t wrong = 0;
-  for (uint64_t i = 0; i < capacity; ++i) wrong += owner.data()[i] != pattern_byte(12, i);
-  ctx.expect_eq("bytes here that differ from what the reference wrote", 0, wrong);
+  ctx.expect_eq("bytes here that differ from what the reference wrote", 0,
+                pattern_mismatches(owner.data(), capacity, 12));
   ctx.expect_eq("ref_count with the reference's handle open", 2, read_header(g.name()).ref_count);
 }
 
@@ -44,10 +36,9 @@ void reference_creates_candidate_opens(CheckContext& ctx) {
   require_answer(ctx, *reference, "fill 21", "ok");
   Handle reader = open_region(ctx, g.name());
   ctx.expect_eq("zinc_capacity here", capacity, ctx.zinc.capacity(reader.get()));
-  uint64_t wrong = 0;
-  for (uint64_t i = 0; i < capacity; ++i) wrong += reader.data()[i] != pattern_byte(21, i);
-  ctx.expect_eq("bytes here that differ from what the reference wrote", 0, wrong);
-  for (uint64_t i = 0; i < capacity; ++i) reader.data()[i] = pattern_byte(22, i);
+  ctx.expect_eq("bytes here that differ from what the reference wrote", 0,
+                pattern_mismatches(reader.data(), capacity, 21));
+  fill_pattern(reader.data(), capacity, 22);
   expect_answer(ctx, *reference, "verify 22", "ok");
   ctx.expect_eq("ref_count with this handle open", 2, read_header(g.name()).ref_count);
 }
@@ -110,7 +101,7 @@ void cursors_agree_across_implementations(CheckContext& ctx) {
 void candidate_owner_close_unlinks_for_the_reference(CheckContext& ctx) {
   ObjectGuard g(ctx.unique_name());
   Handle owner = create_region(ctx, g.name(), ctx.page());
-  for (uint64_t i = 0; i < ctx.page(); ++i) owner.data()[i] = pattern_byte(31, i);
+  fill_pattern(owner.data(), ctx.page(), 31);
   auto reference = ctx.reference_peer();
   require_answer(ctx, *reference, "open " + g.name(), rc_line(0));
   owner.close();
@@ -132,9 +123,8 @@ void reference_owner_close_unlinks_for_the_candidate(CheckContext& ctx) {
   const int32_t rc = ctx.zinc.open(g.c_str(), &out);
   ctx.expect_code("candidate zinc_open after the reference owner's close", ZINC_ENOENT, rc);
   if (rc == 0) ctx.zinc.close(out);
-  uint64_t wrong = 0;
-  for (uint64_t i = 0; i < ctx.page(); ++i) wrong += reader.data()[i] != pattern_byte(41, i);
-  ctx.expect_eq("bytes of the candidate's mapping that changed after the owner left", 0, wrong);
+  ctx.expect_eq("bytes of the candidate's mapping that changed after the owner left", 0,
+                pattern_mismatches(reader.data(), ctx.page(), 41));
 }
 
 const RegisterChecks registered({

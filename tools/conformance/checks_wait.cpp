@@ -21,8 +21,6 @@
 namespace zinc::conformance {
 namespace {
 
-constexpr uint32_t kLongWaitMs = 10000;
-constexpr int kWakeLimitMs = 2000;
 constexpr int kAsleepLimitMs = 2000;
 
 void note_if_not_asleep(CheckContext& ctx, bool asleep, const std::string& who) {

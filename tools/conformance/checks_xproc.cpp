@@ -13,26 +13,18 @@
 namespace zinc::conformance {
 namespace {
 
-constexpr uint32_t kLongWaitMs = 10000;
-constexpr int kWakeLimitMs = 2000;
-
-std::string rc_line(int32_t code) {
-  return "rc " + std::to_string(code);
-}
-
 void reader_in_another_process_shares_bytes(CheckContext& ctx) {
   ObjectGuard g(ctx.unique_name());
   const uint64_t capacity = 2 * ctx.page();
   Handle owner = create_region(ctx, g.name(), capacity);
-  for (uint64_t i = 0; i < capacity; ++i) owner.data()[i] = pattern_byte(7, i);
+  fill_pattern(owner.data(), capacity, 7);
   auto peer = ctx.candidate_peer();
   require_answer(ctx, *peer, "open " + g.name(), rc_line(0));
   expect_answer(ctx, *peer, "capacity", "capacity " + std::to_string(capacity));
   expect_answer(ctx, *peer, "verify 7", "ok");  // the bytes this process wrote
   require_answer(ctx, *peer, "fill 9", "ok");
-  uint64_t wrong = 0;
-  for (uint64_t i = 0; i < capacity; ++i) wrong += owner.data()[i] != pattern_byte(9, i);
-  ctx.expect_eq("bytes here that differ from what the peer wrote", 0, wrong);
+  ctx.expect_eq("bytes here that differ from what the peer wrote", 0,
+                pattern_mismatches(owner.data(), capacity, 9));
 }
 
 void notify_here_wakes_a_waiter_there(CheckContext& ctx) {
@@ -121,9 +113,8 @@ void owner_close_in_another_process_unlinks(CheckContext& ctx) {
   const int32_t rc = ctx.zinc.open(g.c_str(), &out);
   ctx.expect_code("zinc_open here after that", ZINC_ENOENT, rc);
   if (rc == 0) ctx.zinc.close(out);
-  uint64_t wrong = 0;
-  for (uint64_t i = 0; i < ctx.page(); ++i) wrong += reader.data()[i] != pattern_byte(3, i);
-  ctx.expect_eq("bytes of this reader's mapping that changed after the owner left", 0, wrong);
+  ctx.expect_eq("bytes of this reader's mapping that changed after the owner left", 0,
+                pattern_mismatches(reader.data(), ctx.page(), 3));
 }
 
 void killed_creator_leaves_the_region_usable(CheckContext& ctx) {

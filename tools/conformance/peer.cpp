@@ -22,6 +22,16 @@ uint8_t pattern_byte(uint32_t seed, uint64_t offset) {
   return static_cast<uint8_t>(seed * 131u + offset * 7u + (offset >> 8));
 }
 
+void fill_pattern(uint8_t* data, uint64_t length, uint32_t seed) {
+  for (uint64_t i = 0; i < length; ++i) data[i] = pattern_byte(seed, i);
+}
+
+uint64_t pattern_mismatches(const uint8_t* data, uint64_t length, uint32_t seed) {
+  uint64_t wrong = 0;
+  for (uint64_t i = 0; i < length; ++i) wrong += data[i] != pattern_byte(seed, i);
+  return wrong;
+}
+
 Peer::Peer(const std::string& self, const std::string& library)
     : Peer({self, "--peer", "--lib", library}, library) {}
 
@@ -229,16 +239,19 @@ int run_peer(const std::string& library) {
       uint8_t* data = zinc.ptr(handle);
       const uint64_t size = zinc.capacity(handle);
       std::string answer = "ok";
-      for (uint64_t i = 0; data != nullptr && i < size; ++i) {
-        if (op == "fill") {
-          data[i] = pattern_byte(seed, i);
-        } else if (data[i] != pattern_byte(seed, i)) {
-          answer = "mismatch at " + std::to_string(i) + ": " + std::to_string(data[i]) +
-                   ", expected " + std::to_string(pattern_byte(seed, i));
-          break;
+      if (data == nullptr) {
+        answer = "no data (zinc_ptr is NULL)";
+      } else if (op == "fill") {
+        fill_pattern(data, size, seed);
+      } else {
+        for (uint64_t i = 0; i < size; ++i) {
+          if (data[i] != pattern_byte(seed, i)) {
+            answer = "mismatch at " + std::to_string(i) + ": " + std::to_string(data[i]) +
+                     ", expected " + std::to_string(pattern_byte(seed, i));
+            break;
+          }
         }
       }
-      if (data == nullptr) answer = "no data (zinc_ptr is NULL)";
       std::printf("%s\n", answer.c_str());
     } else if (op == "write") {
       uint64_t offset = 0;

@@ -77,6 +77,10 @@ class Peer {
 
 // The byte the fill/verify pattern puts at `offset` for `seed`.
 uint8_t pattern_byte(uint32_t seed, uint64_t offset);
+// Writes the pattern for `seed` over data[0, length): what "fill SEED" does.
+void fill_pattern(uint8_t* data, uint64_t length, uint32_t seed);
+// How many of data[0, length) differ from the pattern for `seed`.
+uint64_t pattern_mismatches(const uint8_t* data, uint64_t length, uint32_t seed);
 
 // The "--peer" role: serves commands on stdin with the given library.
 int run_peer(const std::string& library);
