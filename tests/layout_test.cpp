@@ -2,7 +2,6 @@
 // field against docs/spec.md.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,19 +19,13 @@ T field(const std::vector<uint8_t>& bytes, size_t offset) {
   return value;
 }
 
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ULL + uint64_t(ts.tv_nsec);
-}
-
 TEST(Layout, CreateWritesEveryHeaderFieldAsSpecified) {
   zinc::test::ObjectGuard g(zinc::test::unique_name("layout"));
   const uintptr_t page = zinc_page_size();
-  const uint64_t before = now_ns();
+  const uint64_t before = zinc::test::realtime_ns();
   ZincHandle h = nullptr;
   ASSERT_EQ(zinc_create(g.c_str(), 3 * page, &h), ZINC_OK);
-  const uint64_t after = now_ns();
+  const uint64_t after = zinc::test::realtime_ns();
   zinc_ptr(h)[0] = 0x5a;
   zinc_ptr(h)[3 * page - 1] = 0xa5;
 

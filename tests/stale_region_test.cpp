@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,42 +23,18 @@ namespace {
 using zinc::core::Creator;
 using zinc::core::judge_creator;
 using zinc::core::kStartSlackNs;
+using zinc::test::contains;
+using zinc::test::dead_pid;
 using zinc::test::ObjectGuard;
 using zinc::test::Peer;
 using zinc::test::unique_name;
+using zinc::test::write_region;
 
 const uint64_t kPage = zinc_page_size();
 const std::string kPageText = std::to_string(kPage);
 constexpr uint64_t kSecond = 1000000000ULL;
 
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return uint64_t(ts.tv_sec) * kSecond + uint64_t(ts.tv_nsec);
-}
-
-// A pid that no process has now: a child that exited and was reaped.
-pid_t dead_pid() {
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
-  waitpid(child, nullptr, 0);
-  return child;
-}
-
-// A valid region object, written raw, whose header claims `owner` created it
-// at `created_at`.
-void write_region(const std::string& name, int32_t owner, uint64_t created_at) {
-  auto page = zinc::test::valid_header_page(name, kPage);
-  std::memcpy(page.data() + 28, &owner, sizeof owner);
-  std::memcpy(page.data() + 32, &created_at, sizeof created_at);
-  zinc::test::write_raw_object(name, page, 2 * kPage);
-}
-
 std::string last_error() { return zinc_last_error_message(); }
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // --- the rule, without /proc ----------------------------------------------------
 
@@ -113,8 +88,8 @@ TEST(CreatorRule, ProbeSeesThisProcessStartBeforeNow) {
   ASSERT_TRUE(me.exists);
   ASSERT_TRUE(me.start_known);
   EXPECT_FALSE(me.zombie);
-  EXPECT_LE(me.start_ns, now_ns());
-  EXPECT_GT(me.start_ns + 3600 * kSecond, now_ns()) << "a test process started within the hour";
+  EXPECT_LE(me.start_ns, zinc::test::realtime_ns());
+  EXPECT_GT(me.start_ns + 3600 * kSecond, zinc::test::realtime_ns()) << "a test process started within the hour";
 }
 
 // --- zinc_creator_state ------------------------------------------------------------
@@ -140,14 +115,14 @@ TEST(CreatorState, CreatorKilledWithSigkillIsDead) {
 TEST(CreatorState, PidNowHeldByAProcessStartedLaterIsReused) {
   ObjectGuard g(unique_name("reused"));
   Peer later;  // started now, long after the claimed creation a minute ago
-  write_region(g.name(), later.pid(), now_ns() - 60 * kSecond);
+  write_region(g.name(), later.pid(), zinc::test::realtime_ns() - 60 * kSecond);
   EXPECT_EQ(zinc_creator_state(g.c_str()), ZINC_CREATOR_PID_REUSED);
 }
 
 TEST(CreatorState, LaterStartedOwnerThatMapsTheRegionIsAlive) {
   ObjectGuard g(unique_name("clockstep"));
   Peer owner;
-  write_region(g.name(), owner.pid(), now_ns() - 60 * kSecond);
+  write_region(g.name(), owner.pid(), zinc::test::realtime_ns() - 60 * kSecond);
   ASSERT_EQ(owner.call("open " + g.name()), "rc 0");
   EXPECT_EQ(zinc_creator_state(g.c_str()), ZINC_CREATOR_ALIVE);
 }
@@ -163,16 +138,16 @@ TEST(CreatorState, ZombieCreatorIsDead) {
     std::getline(stat, state);
     usleep(2000);
   }
-  write_region(g.name(), child, now_ns());
+  write_region(g.name(), child, zinc::test::realtime_ns());
   EXPECT_EQ(zinc_creator_state(g.c_str()), ZINC_CREATOR_DEAD) << state;
   waitpid(child, nullptr, 0);
 }
 
 TEST(CreatorState, NonPositiveOwnerPidIsUnknown) {
   ObjectGuard g(unique_name("pid0"));
-  write_region(g.name(), 0, now_ns());
+  write_region(g.name(), 0, zinc::test::realtime_ns());
   EXPECT_EQ(zinc_creator_state(g.c_str()), ZINC_CREATOR_UNKNOWN);
-  write_region(g.name(), -1, now_ns());
+  write_region(g.name(), -1, zinc::test::realtime_ns());
   EXPECT_EQ(zinc_creator_state(g.c_str()), ZINC_CREATOR_UNKNOWN);
 }
 
@@ -217,7 +192,7 @@ TEST(MappedBy, AnOlderObjectWithTheSameNameDoesNotCount) {
   ZincHandle old_owner = nullptr;
   ASSERT_EQ(zinc_create(g.c_str(), kPage, &old_owner), ZINC_OK);
   ASSERT_EQ(shm_unlink(("/zinc_" + g.name()).c_str()), 0);
-  write_region(g.name(), dead_pid(), now_ns());
+  write_region(g.name(), dead_pid(), zinc::test::realtime_ns());
   EXPECT_EQ(zinc_mapped_by(g.c_str(), nullptr, 0), 0) << "we map the old inode, not this one";
   zinc_close(old_owner);
 }
@@ -233,7 +208,7 @@ TEST(MappedBy, BadArguments) {
   EXPECT_EQ(zinc_mapped_by("../etc", nullptr, 0), ZINC_EINVAL);
   EXPECT_EQ(zinc_mapped_by(nullptr, nullptr, 0), ZINC_EINVAL);
   ObjectGuard g(unique_name("mapped-args"));
-  write_region(g.name(), dead_pid(), now_ns());
+  write_region(g.name(), dead_pid(), zinc::test::realtime_ns());
   EXPECT_EQ(zinc_mapped_by(g.c_str(), nullptr, 3), ZINC_EINVAL);
 }
 
@@ -297,7 +272,7 @@ TEST(RemoveStale, BadArguments) {
   EXPECT_EQ(zinc_remove_stale("a/b", 0), ZINC_EINVAL);
   EXPECT_EQ(zinc_remove_stale(nullptr, 0), ZINC_EINVAL);
   ObjectGuard g(unique_name("rm-flags"));
-  write_region(g.name(), dead_pid(), now_ns());
+  write_region(g.name(), dead_pid(), zinc::test::realtime_ns());
   EXPECT_EQ(zinc_remove_stale(g.c_str(), 8), ZINC_EINVAL);
   EXPECT_TRUE(zinc::test::object_exists(g.name()));
 }
@@ -366,7 +341,7 @@ TEST(ReplaceStale, NeverReplacesAnUnfinishedObject) {
 TEST(ReplaceStale, ReplacesARegionWhosePidWasRecycled) {
   ObjectGuard g(unique_name("replace-reused"));
   Peer later;
-  write_region(g.name(), later.pid(), now_ns() - 60 * kSecond);
+  write_region(g.name(), later.pid(), zinc::test::realtime_ns() - 60 * kSecond);
   ZincHandle h = nullptr;
   ASSERT_EQ(zinc_create_ex(g.c_str(), kPage, ZINC_CREATE_REPLACE_STALE, &h), ZINC_OK)
       << last_error();
@@ -376,7 +351,7 @@ TEST(ReplaceStale, ReplacesARegionWhosePidWasRecycled) {
 
 TEST(ReplaceStale, BadCapacityLeavesTheStaleRegionAlone) {
   ObjectGuard g(unique_name("replace-badcap"));
-  write_region(g.name(), dead_pid(), now_ns());
+  write_region(g.name(), dead_pid(), zinc::test::realtime_ns());
   ZincHandle h = nullptr;
   EXPECT_EQ(zinc_create_ex(g.c_str(), 5000, ZINC_CREATE_REPLACE_STALE, &h), ZINC_EINVAL);
   EXPECT_TRUE(zinc::test::object_exists(g.name()));
@@ -397,7 +372,7 @@ TEST(ReplaceStale, ConcurrentReplacersLeaveExactlyOneWinner) {
   constexpr int kThreads = 4;
   for (int round = 0; round < kRounds; ++round) {
     ObjectGuard g(unique_name("replace-race"));
-    write_region(g.name(), dead_pid(), now_ns());
+    write_region(g.name(), dead_pid(), zinc::test::realtime_ns());
     std::atomic<int> ready{0};
     std::vector<ZincHandle> handles(kThreads, nullptr);
     std::vector<int32_t> codes(kThreads, 1);

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -95,6 +96,30 @@ std::vector<uint8_t> valid_header_page(const std::string& name, uint64_t capacit
   put<uint64_t>(page, 32, 1700000000000000000ULL);
   put<uint64_t>(page, 40, zinc::core::name_hash(name));
   return page;
+}
+
+void write_region(const std::string& name, int32_t owner, uint64_t created_at) {
+  auto page = valid_header_page(name, zinc_page_size());
+  std::memcpy(page.data() + 28, &owner, sizeof owner);
+  std::memcpy(page.data() + 32, &created_at, sizeof created_at);
+  write_raw_object(name, page, 2 * zinc_page_size());
+}
+
+uint64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ULL + uint64_t(ts.tv_nsec);
+}
+
+pid_t dead_pid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
 }
 
 Peer::Peer() {

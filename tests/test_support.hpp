@@ -40,6 +40,15 @@ std::vector<uint8_t> read_raw_object(const std::string& name);
 
 // The header page of a valid region with `capacity` bytes named `name`.
 std::vector<uint8_t> valid_header_page(const std::string& name, uint64_t capacity);
+// A valid one-page region, written raw, whose header says `owner` created it
+// at `created_at` (CLOCK_REALTIME ns).
+void write_region(const std::string& name, int32_t owner, uint64_t created_at);
+
+// CLOCK_REALTIME in ns: the clock of the header's created_at.
+uint64_t realtime_ns();
+// A pid no process has now: a child that exited and was reaped.
+pid_t dead_pid();
+bool contains(const std::string& text, const std::string& part);
 
 // Another process running tests/peer.cpp; commands are lines on its stdin,
 // each answered by one line on its stdout.

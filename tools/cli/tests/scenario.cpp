@@ -1,7 +1,5 @@
 #include "scenario.hpp"
 
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -15,26 +13,6 @@ namespace zinc::cli::test {
 
 const uint64_t kPage = zinc_page_size();
 const std::string kPageText = std::to_string(zinc_page_size());
-
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return uint64_t(ts.tv_sec) * kSecond + uint64_t(ts.tv_nsec);
-}
-
-pid_t dead_pid() {
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
-  waitpid(child, nullptr, 0);
-  return child;
-}
-
-void write_region(const std::string& name, int32_t owner, uint64_t created_at) {
-  auto page = zinc::test::valid_header_page(name, kPage);
-  std::memcpy(page.data() + 28, &owner, sizeof owner);
-  std::memcpy(page.data() + 32, &created_at, sizeof created_at);
-  zinc::test::write_raw_object(name, page, 2 * kPage);
-}
 
 void write_corrupted(const std::string& name) {
   auto page = zinc::test::valid_header_page(name, kPage);
@@ -50,10 +28,6 @@ void write_foreign(const std::string& name) {
 }
 
 void write_unfinished(const std::string& name) { zinc::test::write_raw_object(name, {}, 0); }
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

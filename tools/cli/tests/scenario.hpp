@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "json_value.hpp"
+#include "test_support.hpp"
 
 namespace zinc::cli::test {
 
@@ -16,11 +17,11 @@ extern const uint64_t kPage;
 extern const std::string kPageText;
 constexpr uint64_t kSecond = 1000000000ULL;
 
-uint64_t now_ns();
-// A pid no process has now: a child that exited and was reaped.
-pid_t dead_pid();
-// A valid region, written raw, whose header says `owner` created it at `created_at`.
-void write_region(const std::string& name, int32_t owner, uint64_t created_at);
+// Shared with the library's tests (tests/test_support.hpp).
+using zinc::test::contains;
+using zinc::test::dead_pid;
+using zinc::test::realtime_ns;
+using zinc::test::write_region;
 // A region whose magic is wrong (and whose owner_pid is dead).
 void write_corrupted(const std::string& name);
 // Something else's bytes under a zinc name: a 12-byte text file.
@@ -28,7 +29,6 @@ void write_foreign(const std::string& name);
 // What a creator that died right after shm_open leaves: an empty object.
 void write_unfinished(const std::string& name);
 
-bool contains(const std::string& text, const std::string& part);
 // The lines of `text` (without newlines).
 std::vector<std::string> lines_of(const std::string& text);
 // The line of a `zinc ls` table that describes region `name`, split into columns.

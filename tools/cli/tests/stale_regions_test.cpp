@@ -94,7 +94,7 @@ TEST(CliGc, RemovesExactlyTheStaleRegionsAndLeavesLiveOnesAlone) {
   stale_creator.kill_hard();
   orphan_creator.kill_hard();
   // The pid in this header belongs to a process started after the region.
-  write_region(reused.name(), later.pid(), now_ns() - 60 * kSecond);
+  write_region(reused.name(), later.pid(), realtime_ns() - 60 * kSecond);
   write_corrupted(corrupt.name());
   write_unfinished(unfinished.name());
   const std::vector<const ObjectGuard*> all = {&stale,  &reused,  &live,
