@@ -17,7 +17,7 @@ virtual CPU, so blocking transports are faster there); scheduler pins
 neither (--no-pin is the same).
 
 Usage: python bench/python/run.py [--rounds=20000] [--placement=two-cpus]
-       [--json=FILE] [--name-prefix=bench-py-PID]
+       [--json=FILE] [--name-prefix=bench-py-PID] [--no-iceoryx2]
 (zinc must be importable; scripts/bench sets PYTHONPATH and ZINC_LIBRARY.)
 """
 
@@ -248,6 +248,11 @@ def main() -> int:
     )
     parser.add_argument("--no-pin", action="store_true", help="same as --placement=scheduler")
     parser.add_argument("--name-prefix", default=NAME_PREFIX, help="of the regions it creates")
+    parser.add_argument(
+        "--no-iceoryx2",
+        action="store_true",
+        help="skip iceoryx2 even if installed (it keeps a global iox2_* file in /dev/shm)",
+    )
     args = parser.parse_args()
     NAME_PREFIX = args.name_prefix
     cpus = sorted(os.sched_getaffinity(0))
@@ -266,11 +271,12 @@ def main() -> int:
         ("mp-shm-event", "multiprocessing.shared_memory + Event", bench_shm_event),
     ]
     try:
-        import iceoryx2  # noqa: F401
+        if not args.no_iceoryx2:
+            import iceoryx2  # noqa: F401
 
-        transports.append(
-            ("iceoryx2", "iceoryx2 event (Notifier / Listener.blocking_wait)", bench_iceoryx2)
-        )
+            transports.append(
+                ("iceoryx2", "iceoryx2 event (Notifier / Listener.blocking_wait)", bench_iceoryx2)
+            )
     except ImportError as error:
         lines.append(
             {
