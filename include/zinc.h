@@ -96,7 +96,13 @@ enum zinc_remove_flags {
   /* Also refuse (ZINC_EBUSY) while any process still maps the region. */
   ZINC_REMOVE_IF_UNMAPPED = 1,
   /* Decide only: return what the call would return, remove nothing. */
-  ZINC_REMOVE_DRY_RUN = 2
+  ZINC_REMOVE_DRY_RUN = 2,
+  /* Also remove an object that is not a valid region: corrupted, unfinished
+   * at any age, or not a regular file at all (a FIFO, a symlink...). */
+  ZINC_REMOVE_INVALID = 4,
+  /* Remove a valid region even while its creator runs or cannot be judged
+   * (the creator keeps writing to a region nobody can open any more). */
+  ZINC_REMOVE_FORCE = 8
 };
 
 /* ---- The original ABI ------------------------------------------------- */
@@ -239,16 +245,22 @@ int32_t zinc_creator_state(const char *aName);
 int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
 
 /* Unlink region aName if it is stale: a valid region whose creator is dead
- * (ZINC_CREATOR_DEAD or ZINC_CREATOR_PID_REUSED) and, with
- * ZINC_REMOVE_IF_UNMAPPED, that no process maps. ZINC_REMOVE_DRY_RUN only
- * decides. Concurrent removers and ZINC_CREATE_REPLACE_STALE creators
- * serialise on an flock of the object and unlink it only if the name still
- * refers to the object they judged, so at most one of them removes it.
+ * (ZINC_CREATOR_DEAD or ZINC_CREATOR_PID_REUSED), or an unfinished object
+ * (empty, header unpublished: what a creator killed mid-create by an older
+ * or plain v2 implementation leaves) unchanged for 10 s that no process maps
+ * or holds open; and, with ZINC_REMOVE_IF_UNMAPPED, that no process maps.
+ * ZINC_REMOVE_DRY_RUN only decides; ZINC_REMOVE_FORCE and
+ * ZINC_REMOVE_INVALID widen what is removed (zinc rm uses both).
+ * The unlink is identity-safe: every zinc remover and every owner's close
+ * takes an flock of the object it judged and unlinks the name only while
+ * it still refers to that object, so a region re-created under the name
+ * meanwhile is never removed (docs/spec.md section 4.3 names the residual
+ * window: unlinkers outside zinc, which take no lock).
  * 0: removed (or would be); ZINC_EBUSY: not stale (the message says why:
- * creator alive or unknown, mapped by some pids, or another process is
- * removing it); ZINC_ENOENT: no such region (or it vanished meanwhile);
- * ZINC_EAGAIN / ZINC_EBADMSG: not a valid region, left alone; ZINC_EINVAL:
- * bad name or unknown flags. */
+ * creator alive or unknown, mapped or held by some pids, another process is
+ * removing it, or the name now refers to a newer object); ZINC_ENOENT: no
+ * such region (or it vanished meanwhile); ZINC_EAGAIN / ZINC_EBADMSG: not a
+ * valid region, left alone; ZINC_EINVAL: bad name or unknown flags. */
 int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 
 #ifdef __cplusplus

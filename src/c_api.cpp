@@ -199,7 +199,7 @@ int32_t zinc_mapped_by(const char* aName, int32_t* aPids, uintptr_t aMax) {
   // Any object under the name, valid region or not: only its identity counts.
   zinc::core::Inspection region;
   const zinc::core::Status inspected = zinc::core::inspect_object(name, &region);
-  if (region.fd.get() < 0) return fail(inspected);
+  if (!region.identified) return fail(inspected);
   std::vector<int32_t> pids;
   if (zinc::core::Status s = zinc::core::posix::find_mappers(region.id, &pids); !s.is_ok()) {
     return fail(s);

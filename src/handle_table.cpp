@@ -1,5 +1,6 @@
 #include "handle_table.hpp"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <array>
@@ -34,9 +35,36 @@ struct Table {
   uint32_t slots_made = 0;
 };
 
+// fork() copies the table as it is: a mutex another thread held, and pins
+// of waits running in threads the child does not have. The handlers take
+// the mutex across the fork and, in the child, where only the forking
+// thread exists, drop every pin so that a close there never waits for them.
+void lock_for_fork();
+void unlock_after_fork();
+void reset_in_child();
+
 Table& table() {
-  static Table* instance = new Table;  // never destroyed: handles may outlive statics
+  static Table* instance = [] {
+    auto* t = new Table;  // never destroyed: handles may outlive statics
+    pthread_atfork(lock_for_fork, unlock_after_fork, reset_in_child);
+    return t;
+  }();
   return *instance;
+}
+
+void lock_for_fork() {
+  table().mutex.lock();
+}
+void unlock_after_fork() {
+  table().mutex.unlock();
+}
+void reset_in_child() {
+  Table& t = table();
+  for (uint32_t index = 0; index < t.slots_made; ++index) {
+    Slot* chunk = t.chunks[index / kChunkSize].load(std::memory_order_relaxed);
+    chunk[index % kChunkSize].pins.store(0, std::memory_order_relaxed);
+  }
+  t.mutex.unlock();
 }
 
 uint32_t index_of(ZincHandle handle) {
@@ -124,7 +152,8 @@ bool close(ZincHandle handle) {
   // Exactly one closer wins the odd -> even step.
   do {
     if ((current & 1) == 0 || (current & kGenerationMask) != generation) return false;
-  } while (!slot->generation.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst));
+  } while (
+      !slot->generation.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst));
 
   Region* region = slot->region.load(std::memory_order_acquire);
   // No pin now means no wait is running on this handle, and none can start

@@ -68,6 +68,10 @@ inline constexpr size_t kWaiterCountOffset = ZINC_HEADER_SIZE;
 inline constexpr uint64_t kWaiterCountMagic = 0x5A494E435F574354ULL;  // "ZINC_WCT"
 inline constexpr uint64_t kCountedHandleChange = uint64_t{1} << 32;
 
+// A `sleepers` value no honest count reaches (Linux caps threads at 2^22):
+// a waiter that finds one when it registers treats the block as damaged.
+inline constexpr uint32_t kImpossibleSleepers = uint32_t{1} << 24;
+
 static_assert(sizeof(WaiterCount) == 64);
 static_assert(offsetof(WaiterCount, tag) == 0);
 static_assert(offsetof(WaiterCount, counted_handles) == 8);

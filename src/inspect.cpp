@@ -8,15 +8,23 @@
 namespace zinc::core {
 Status inspect_object(std::string_view name, Inspection* out) {
   if (Status s = validate_name(name); !s.is_ok()) return s;
-  if (Status s = posix::open_object(object_name(name), true, &out->fd); !s.is_ok()) {
+  const std::string object = object_name(name);
+  if (Status s = posix::open_object(object, true, &out->fd); !s.is_ok()) {
     if (s.code == ZINC_ENOENT) {
       return Status::error(ZINC_ENOENT, "no region named '" + std::string(name) + "'");
+    }
+    // Not a regular file: identify it anyway, so that it can be removed.
+    if (out->fd.get() >= 0) {
+      out->identified = posix::stat_object(out->fd.get(), &out->size, &out->id).is_ok();
+    } else if (s.code == ZINC_EBADMSG) {
+      out->identified = posix::identify_object(object, &out->id).is_ok();
     }
     return with_name(s, name);
   }
   if (Status s = posix::stat_object(out->fd.get(), &out->size, &out->id); !s.is_ok()) {
     return with_name(s, name);
   }
+  out->identified = true;
   uint8_t bytes[ZINC_HEADER_SIZE];
   size_t got = 0;
   if (Status s = posix::read_prefix(out->fd.get(), bytes, sizeof bytes, &got); !s.is_ok()) {

@@ -12,14 +12,16 @@
 namespace zinc::core {
 
 struct Inspection {
-  posix::Fd fd;  // the object, open read-only (invalid if it could not be opened)
+  posix::Fd fd;             // the object, open read-only (invalid if it could not be opened)
+  bool identified = false;  // `id` is known (also for a symlink or socket, via lstat)
   posix::ObjectId id;
   uint64_t size = 0;
   bool has_header = false;  // a whole header could be read into `header`
   ZincHeaderInfo header{};
 };
 
-// Opens "/zinc_<name>" read-only, reads its header with pread (which never
+// Opens "/zinc_<name>" read-only (never blocking: a FIFO under the name is
+// reported as ZINC_EBADMSG, not waited on), reads its header with pread (which never
 // faults, whatever the object's size) and validates it exactly as zinc_open
 // does, name_hash included. `out` keeps whatever could be gathered even
 // when the returned status is an error.

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -68,7 +69,7 @@ bool maps_line_is(const char* line, const ObjectId& id) {
   char* end = nullptr;
   const char* p = std::strchr(line, ' ');  // after the address range
   if (p == nullptr || (p = std::strchr(p + 1, ' ')) == nullptr) return false;  // perms
-  if ((p = std::strchr(p + 1, ' ')) == nullptr) return false;                   // offset
+  if ((p = std::strchr(p + 1, ' ')) == nullptr) return false;                  // offset
   const unsigned long major_number = std::strtoul(p + 1, &end, 16);
   if (*end != ':') return false;
   const unsigned long minor_number = std::strtoul(end + 1, &end, 16);
@@ -84,7 +85,9 @@ size_t page_size() {
   return size;
 }
 
-int32_t process_id() { return static_cast<int32_t>(getpid()); }
+int32_t process_id() {
+  return static_cast<int32_t>(getpid());
+}
 
 uint64_t realtime_ns() {
   timespec now{};
@@ -117,10 +120,70 @@ Status create_object(const std::string& object, Fd* out) {
   return Status::ok();
 }
 
-Status open_object(const std::string& object, bool read_only, Fd* out) {
-  const int fd = shm_open(object.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0600);
-  if (fd < 0) return os_error(errno, "shm_open(" + object + ")");
+Status create_unnamed_object(Fd* out) {
+  const int fd = ::open(kShmDirectory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return os_error(errno, std::string("open(") + kShmDirectory + ", O_TMPFILE)");
   *out = Fd(fd);
+  return Status::ok();
+}
+
+Status publish_object(int fd, const std::string& object) {
+  const std::string path = kShmDirectory + object;
+  // linkat through /proc/self/fd needs no privilege; AT_EMPTY_PATH needs
+  // CAP_DAC_READ_SEARCH but works without /proc.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    return Status::ok();
+  }
+  int err = errno;
+  if (err != EEXIST && linkat(fd, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH) == 0) {
+    return Status::ok();
+  }
+  if (err != EEXIST) err = errno;
+  return os_error(err, "linkat(" + path + ")");
+}
+
+namespace {
+
+const char* kind_of(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return "regular file";
+    case S_IFIFO: return "FIFO";
+    case S_IFLNK: return "symbolic link";
+    case S_IFDIR: return "directory";
+    case S_IFSOCK: return "socket";
+    case S_IFCHR: return "character device";
+    case S_IFBLK: return "block device";
+    default: return "special file";
+  }
+}
+
+Status not_a_region(const char* kind) {
+  return Status::error(ZINC_EBADMSG, std::string("the object is a ") + kind +
+                                         ", not a regular file: not a zinc region");
+}
+
+}  // namespace
+
+Status open_object(const std::string& object, bool read_only, Fd* out) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. glibc's shm_open
+  // adds O_NOFOLLOW itself; an explicit one costs nothing elsewhere.
+  const int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
+  const int fd = shm_open(object.c_str(), flags, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    // ELOOP: a symlink; EISDIR (which glibc turns into EINVAL): a directory
+    // opened for writing; ENXIO: a socket.
+    if (err == ELOOP || err == EISDIR || err == EINVAL || err == ENXIO || err == ENODEV) {
+      ObjectStat st;
+      if (identify_object(object, &st).is_ok() && !st.regular) return not_a_region(st.kind);
+    }
+    return os_error(err, "shm_open(" + object + ")");
+  }
+  *out = Fd(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return os_error(errno, "fstat");
+  if (!S_ISREG(st.st_mode)) return not_a_region(kind_of(st.st_mode));
   return Status::ok();
 }
 
@@ -129,16 +192,31 @@ Status unlink_object(const std::string& object) {
   return Status::ok();
 }
 
-Status identify_object(const std::string& object, ObjectId* id) {
-  struct stat st{};
-  if (stat(("/dev/shm" + object).c_str(), &st) == 0) {
-    *id = ObjectId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-    return Status::ok();
+Status identify_object(const std::string& object, ObjectStat* out) {
+  struct stat st {};
+  if (lstat((kShmDirectory + object).c_str(), &st) != 0) {
+    return os_error(errno, "lstat(" + std::string(kShmDirectory) + object + ")");
   }
-  Fd fd;
-  if (Status s = open_object(object, true, &fd); !s.is_ok()) return s;
-  uint64_t size = 0;
-  return stat_object(fd.get(), &size, id);
+  out->id = ObjectId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  out->regular = S_ISREG(st.st_mode);
+  out->kind = kind_of(st.st_mode);
+  return Status::ok();
+}
+
+Status identify_object(const std::string& object, ObjectId* id) {
+  ObjectStat st;
+  Status s = identify_object(object, &st);
+  if (s.is_ok()) *id = st.id;
+  return s;
+}
+
+Status rename_object(const std::string& object, const std::string& hidden) {
+  const std::string from = kShmDirectory + object;
+  const std::string to = kShmDirectory + hidden;
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    return os_error(errno, "rename(" + from + ", " + to + ")");
+  }
+  return Status::ok();
 }
 
 Status reserve(int fd, uint64_t size) {
@@ -160,18 +238,26 @@ Status resize(int fd, uint64_t size) {
 }
 
 Status stat_object(int fd, uint64_t* size, ObjectId* id) {
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0) return os_error(errno, "fstat");
   *size = static_cast<uint64_t>(st.st_size);
   *id = ObjectId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
   return Status::ok();
 }
 
+Status changed_at(int fd, uint64_t* ns) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return os_error(errno, "fstat");
+  *ns = static_cast<uint64_t>(st.st_ctim.tv_sec) * 1000000000ULL +
+        static_cast<uint64_t>(st.st_ctim.tv_nsec);
+  return Status::ok();
+}
+
 Status read_prefix(int fd, void* buffer, size_t length, size_t* got) {
   size_t done = 0;
   while (done < length) {
-    const ssize_t n = pread(fd, static_cast<char*>(buffer) + done, length - done,
-                            static_cast<off_t>(done));
+    const ssize_t n =
+        pread(fd, static_cast<char*>(buffer) + done, length - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return os_error(errno, "pread");
     if (n == 0) break;
@@ -189,7 +275,9 @@ Status map_shared(int fd, size_t length, bool populate, uint8_t** base) {
   return Status::ok();
 }
 
-void unmap(uint8_t* base, size_t length) { munmap(base, length); }
+void unmap(uint8_t* base, size_t length) {
+  munmap(base, length);
+}
 
 Status try_lock(int fd) {
   while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -198,6 +286,12 @@ Status try_lock(int fd) {
     return os_error(errno, "flock");
   }
   return Status::ok();
+}
+
+void pause_ns(int64_t ns) {
+  timespec pause{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {
+  }
 }
 
 ProcessInfo probe_process(int32_t pid) {
@@ -248,7 +342,12 @@ Status process_maps(int32_t pid, const ObjectId& id, bool* maps) {
   return Status::ok();
 }
 
-Status find_mappers(const ObjectId& id, std::vector<int32_t>* pids) {
+namespace {
+
+// Calls `matches(pid)` for every process in /proc and collects the pids for
+// which it returns true, in increasing order.
+template <typename Matches>
+Status collect_processes(std::vector<int32_t>* pids, Matches matches) {
   pids->clear();
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return os_error(errno, "opendir(/proc)");
@@ -256,15 +355,46 @@ Status find_mappers(const ObjectId& id, std::vector<int32_t>* pids) {
     char* end = nullptr;
     const long pid = std::strtol(entry->d_name, &end, 10);
     if (*end != '\0' || pid <= 0) continue;
-    bool maps = false;
-    // Unreadable (another user's) or vanished processes are skipped.
-    if (process_maps(static_cast<int32_t>(pid), id, &maps).is_ok() && maps) {
-      pids->push_back(static_cast<int32_t>(pid));
-    }
+    if (matches(static_cast<int32_t>(pid))) pids->push_back(static_cast<int32_t>(pid));
   }
   closedir(proc);
   std::sort(pids->begin(), pids->end());
   return Status::ok();
+}
+
+// Whether any descriptor of `pid` refers to `id`. stat() of /proc/<pid>/fd/N
+// follows the magic link to the open file itself, without opening it.
+bool process_holds(int32_t pid, const ObjectId& id) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* fds = opendir(dir.c_str());
+  if (fds == nullptr) return false;  // another user's, or gone
+  bool holds = false;
+  while (const dirent* entry = readdir(fds)) {
+    if (entry->d_name[0] == '.') continue;
+    struct stat st {};
+    if (stat((dir + "/" + entry->d_name).c_str(), &st) == 0 &&
+        static_cast<uint64_t>(st.st_ino) == id.inode &&
+        static_cast<uint64_t>(st.st_dev) == id.device) {
+      holds = true;
+      break;
+    }
+  }
+  closedir(fds);
+  return holds;
+}
+
+}  // namespace
+
+Status find_mappers(const ObjectId& id, std::vector<int32_t>* pids) {
+  // Unreadable (another user's) or vanished processes are skipped.
+  return collect_processes(pids, [&](int32_t pid) {
+    bool maps = false;
+    return process_maps(pid, id, &maps).is_ok() && maps;
+  });
+}
+
+Status find_holders(const ObjectId& id, std::vector<int32_t>* pids) {
+  return collect_processes(pids, [&](int32_t pid) { return process_holds(pid, id); });
 }
 
 }  // namespace zinc::core::posix

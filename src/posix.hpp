@@ -41,15 +41,41 @@ class Fd {
   int fd_ = -1;
 };
 
+// Where shm_open keeps its objects on Linux (glibc and musl alike): "/zinc_x"
+// is the file kShmDirectory + "/zinc_x".
+inline constexpr const char* kShmDirectory = "/dev/shm";
+
 // shm_open with O_CREAT|O_EXCL|O_RDWR, mode 0600.
 Status create_object(const std::string& object, Fd* out);
-// shm_open with O_RDWR (or O_RDONLY when read_only).
+// A nameless object in /dev/shm (O_TMPFILE, mode 0600) that publish() later
+// gives its name: nobody can see or open it before then, and it vanishes
+// with its last descriptor if the creator dies first. ZINC_ENOTSUP-like
+// codes (-EOPNOTSUPP, -EISDIR, -ENOENT) mean the system lacks it.
+Status create_unnamed_object(Fd* out);
+// Links the nameless object behind fd under `object`, atomically and only
+// if the name is free (ZINC_EEXIST otherwise).
+Status publish_object(int fd, const std::string& object);
+// shm_open with O_RDWR (or O_RDONLY when read_only), never blocking and never
+// following a symlink. Anything but a regular file under the name (a FIFO, a
+// directory, a symlink, a socket) fails with ZINC_EBADMSG, which says what it
+// is; *out then still holds the open descriptor when there is one (a FIFO or
+// directory opened for reading), so a remover can lock it.
 Status open_object(const std::string& object, bool read_only, Fd* out);
 Status unlink_object(const std::string& object);
-// Identity of the object the name refers to now. One stat of the file
-// under /dev/shm where shm_open keeps it there (glibc, musl), else
-// shm_open + fstat.
+
+// What the name refers to now, found with lstat (no open: nothing that sits
+// under the name can block or be disturbed by the look).
+struct ObjectStat {
+  ObjectId id;
+  bool regular = false;   // a regular file (every region is one)
+  const char* kind = "";  // "regular file", "FIFO", "symbolic link", ...
+};
+Status identify_object(const std::string& object, ObjectStat* out);
 Status identify_object(const std::string& object, ObjectId* id);
+// Renames `object` to `hidden` (a name outside the zinc_ namespace) only if
+// `hidden` is free; used to take an object away from the name before it is
+// checked and removed.
+Status rename_object(const std::string& object, const std::string& hidden);
 
 // Sizes the object and reserves its pages (posix_fallocate), so a full
 // /dev/shm fails here with ZINC_ENOSPC instead of SIGBUS on first touch.
@@ -57,6 +83,8 @@ Status reserve(int fd, uint64_t size);
 // Sizes the object without reserving its pages (ftruncate).
 Status resize(int fd, uint64_t size);
 Status stat_object(int fd, uint64_t* size, ObjectId* id);
+// When the object behind fd last changed (st_ctime), ns since the Unix epoch.
+Status changed_at(int fd, uint64_t* ns);
 // Reads up to `length` bytes from offset 0; *got is what was read.
 Status read_prefix(int fd, void* buffer, size_t length, size_t* got);
 
@@ -66,6 +94,9 @@ void unmap(uint8_t* base, size_t length);
 // flock(LOCK_EX|LOCK_NB) on the object behind fd, held until fd is closed.
 // ZINC_EBUSY if another open file description holds it.
 Status try_lock(int fd);
+
+// Sleeps `ns` nanoseconds (for bounded retry loops).
+void pause_ns(int64_t ns);
 
 // --- processes (Linux /proc) -------------------------------------------------
 
@@ -87,5 +118,8 @@ Status process_maps(int32_t pid, const ObjectId& id, bool* maps);
 // Every process whose maps this process may read and that maps `id`,
 // in increasing pid order. Processes whose maps are unreadable are skipped.
 Status find_mappers(const ObjectId& id, std::vector<int32_t>* pids);
+// Every process (as far as /proc lets us see) that holds `id` open through
+// a file descriptor, in increasing pid order; the caller itself included.
+Status find_holders(const ObjectId& id, std::vector<int32_t>* pids);
 
 }  // namespace zinc::core::posix

@@ -1,11 +1,13 @@
 #include "region.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 
 #include "futex.hpp"
 #include "name.hpp"
+#include "removal.hpp"
 #include "stale.hpp"
 #include "zinc.h"
 
@@ -17,8 +19,8 @@ Status validate_capacity(uint64_t capacity, size_t page) {
   // as too large, not as misaligned.
   constexpr uint64_t kMaxObject = uint64_t{std::numeric_limits<std::ptrdiff_t>::max()};
   if (capacity > kMaxObject - page) {
-    return Status::error(ZINC_EINVAL, "capacity " + std::to_string(capacity) +
-                                          " is too large for one mapping");
+    return Status::error(ZINC_EINVAL,
+                         "capacity " + std::to_string(capacity) + " is too large for one mapping");
   }
   if (capacity == 0) return Status::error(ZINC_EINVAL, "capacity must be positive");
   if (capacity % page != 0) {
@@ -40,7 +42,8 @@ Region::Region(std::string name, uint8_t* base, size_t length, bool owner, posix
       owner_(owner),
       id_(id),
       waiters_(waiters),
-      waiters_tag_(waiter_count_tag(header()->created_at)) {}
+      waiters_tag_(waiter_count_tag(header()->created_at)),
+      pid_(posix::process_id()) {}
 
 Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
                       std::unique_ptr<Region>* out) {
@@ -60,25 +63,27 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   }
   const std::string object = object_name(name);
   const uint64_t total = page + capacity;
+  const bool replace_stale = (flags & ZINC_CREATE_REPLACE_STALE) != 0;
 
-  posix::Fd fd;
-  Status created = posix::create_object(object, &fd);
-  if (created.code == ZINC_EEXIST && (flags & ZINC_CREATE_REPLACE_STALE) != 0) {
-    // Readers of the stale region are not waited for: with its creator dead
-    // nobody will publish there again, and their mappings stay valid.
-    Status removed = remove_stale(name, ZINC_REMOVE_DEFAULT);
-    if (removed.is_ok() || removed.code == ZINC_ENOENT) {
-      created = posix::create_object(object, &fd);
-    } else {
-      return Status::error(ZINC_EEXIST, "region '" + std::string(name) +
-                                            "' already exists and was not replaced: " +
-                                            without_name_prefix(removed.message, name));
-    }
-  }
-  if (created.code == ZINC_EEXIST) {
+  // A taken name fails before any page is reserved (the publish below is
+  // what decides, atomically; this only saves the work).
+  posix::ObjectId existing;
+  if (!replace_stale && posix::identify_object(object, &existing).is_ok()) {
     return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
   }
-  if (!created.is_ok()) return with_name(created, name);
+  // The object is built nameless and published complete (publish_region),
+  // so no process ever sees a half-made region under the name, and a
+  // creator killed here leaves nothing behind. Without O_TMPFILE, the
+  // classic shm_open(O_EXCL) path: the name exists from the start.
+  posix::Fd fd;
+  bool named = false;
+  Status created = posix::create_unnamed_object(&fd);
+  if (!created.is_ok() && created.code != ZINC_ENOSPC && created.code != ZINC_EPERM &&
+      created.code != -EMFILE && created.code != -ENFILE) {
+    created = create_named(name, object, replace_stale, &fd);
+    named = true;
+  }
+  if (!created.is_ok()) return created.code == ZINC_EEXIST ? created : with_name(created, name);
   uint64_t size = 0;
   posix::ObjectId id;
   uint8_t* base = nullptr;
@@ -86,7 +91,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   if (s.is_ok()) s = posix::stat_object(fd.get(), &size, &id);
   if (s.is_ok()) s = posix::map_shared(fd.get(), total, flags & ZINC_CREATE_PREFAULT, &base);
   if (!s.is_ok()) {
-    posix::unlink_object(object);  // we created it; nobody can have opened it yet
+    if (named) posix::unlink_object(object);  // we created it; nobody can have opened it yet
     return with_name(s, name);
   }
 
@@ -108,8 +113,50 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   waiters->tag.store(waiter_count_tag(h->created_at), std::memory_order_relaxed);
   h->magic.store(ZINC_MAGIC, std::memory_order_release);
 
+  if (!named) {
+    if (Status p = publish_region(name, object, fd.get(), replace_stale); !p.is_ok()) {
+      posix::unmap(base, total);
+      return p;
+    }
+  }
   out->reset(new Region(std::string(name), base, total, true, id, waiters));
   return Status::ok();
+}
+
+Status Region::create_named(std::string_view name, const std::string& object, bool replace_stale,
+                            posix::Fd* fd) {
+  Status created = posix::create_object(object, fd);
+  if (created.code == ZINC_EEXIST && replace_stale) {
+    if (Status removed = replace(name); !removed.is_ok()) return removed;
+    created = posix::create_object(object, fd);
+  }
+  if (created.code == ZINC_EEXIST) {
+    return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
+  }
+  return created;
+}
+
+Status Region::publish_region(std::string_view name, const std::string& object, int fd,
+                              bool replace_stale) {
+  Status published = posix::publish_object(fd, object);
+  if (published.code == ZINC_EEXIST && replace_stale) {
+    if (Status removed = replace(name); !removed.is_ok()) return removed;
+    published = posix::publish_object(fd, object);
+  }
+  if (published.code == ZINC_EEXIST) {
+    return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
+  }
+  return with_name(published, name);
+}
+
+Status Region::replace(std::string_view name) {
+  // Readers of the stale region are not waited for: with its creator dead
+  // nobody will publish there again, and their mappings stay valid.
+  Status removed = remove_stale(name, ZINC_REMOVE_DEFAULT);
+  if (removed.is_ok() || removed.code == ZINC_ENOENT) return Status::ok();
+  return Status::error(ZINC_EEXIST, "region '" + std::string(name) +
+                                        "' already exists and was not replaced: " +
+                                        without_name_prefix(removed.message, name));
 }
 
 Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
@@ -182,6 +229,13 @@ WaiterCount* Region::join_waiter_count(uint8_t* base, uint64_t created_at) {
 }
 
 Region::~Region() {
+  if (posix::process_id() != pid_) {
+    // A copy inherited through fork(): the handle and its counts belong to
+    // the process that made it, which still holds them. Only our mapping
+    // goes.
+    posix::unmap(base_, length_);
+    return;
+  }
   // Counted handles leave before ref_count drops, so at every instant
   // ref_count - counted handles >= the plain handles attached.
   if (waiters_ != nullptr) {
@@ -206,11 +260,7 @@ Region::~Region() {
     // Unlink by identity: if the name was removed and re-created by someone
     // else, it is not ours to remove. Our mapping keeps our inode alive, so
     // a match cannot be a recycled inode number.
-    const std::string object = object_name(name_);
-    posix::ObjectId current_id;
-    if (posix::identify_object(object, &current_id).is_ok() && current_id == id_) {
-      posix::unlink_object(object);
-    }
+    unlink_own(object_name(name_), id_);
   }
   posix::unmap(base_, length_);
 }
@@ -273,7 +323,15 @@ int32_t Region::try_wait() {
 int Region::sleep_until(uint32_t seen, int64_t deadline_ns) {
   std::atomic<uint32_t>* word = &header()->notify_seq;
   if (waiters_ != nullptr) {
-    waiters_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+    const uint32_t before = waiters_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (before >= kImpossibleSleepers) {
+      // No system runs this many threads: the count is garbage (a peer wrote
+      // it), and this increment may have wrapped it to 0, which would let a
+      // notifier skip the wake. Turn the extension off for every handle
+      // before the re-read below: a notifier that then reads sleepers == 0
+      // reads the cleared tag too, and wakes (docs/spec.md §9.5).
+      waiters_->tag.store(0, std::memory_order_seq_cst);
+    }
     if (word->load(std::memory_order_seq_cst) != seen) {
       waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
       return 0;

@@ -28,7 +28,8 @@ class Region {
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
   // Drops the reference, unlinks the name if this is the owner and the name
-  // still refers to this object, and unmaps.
+  // still refers to this object, and unmaps. In a process other than the
+  // one that made the handle (a fork child), only unmaps.
   ~Region();
 
   uint8_t* data() const { return base_ + page_size_; }
@@ -64,6 +65,16 @@ class Region {
   Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
          WaiterCount* waiters);
   Header* header() const { return reinterpret_cast<Header*>(base_); }
+  // The fallback create without O_TMPFILE: shm_open(O_EXCL) under the name.
+  static Status create_named(std::string_view name, const std::string& object, bool replace_stale,
+                             posix::Fd* fd);
+  // Gives the finished nameless object its name (replacing a stale region
+  // when asked); ZINC_EEXIST if the name is taken.
+  static Status publish_region(std::string_view name, const std::string& object, int fd,
+                               bool replace_stale);
+  // Removes the stale region holding the name; ZINC_EEXIST with the reason
+  // when it is not stale.
+  static Status replace(std::string_view name);
   // Counts a newly opened handle in, if the region carries a sane extension.
   static WaiterCount* join_waiter_count(uint8_t* base, uint64_t created_at);
   // Advances the cursor to `current` if it still equals `seen`.
@@ -86,6 +97,9 @@ class Region {
   // The region's extension block when this handle is counted, else null.
   WaiterCount* waiters_;
   uint64_t waiters_tag_ = 0;
+  // The process that made this handle. A copy inherited by a fork()ed child
+  // only unmaps when closed there: no unlink, no shared count changes.
+  int32_t pid_;
   SpinPolicy spin_;
 };
 

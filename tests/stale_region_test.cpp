@@ -34,7 +34,9 @@ const uint64_t kPage = zinc_page_size();
 const std::string kPageText = std::to_string(kPage);
 constexpr uint64_t kSecond = 1000000000ULL;
 
-std::string last_error() { return zinc_last_error_message(); }
+std::string last_error() {
+  return zinc_last_error_message();
+}
 
 // --- the rule, without /proc ----------------------------------------------------
 
@@ -89,7 +91,8 @@ TEST(CreatorRule, ProbeSeesThisProcessStartBeforeNow) {
   ASSERT_TRUE(me.start_known);
   EXPECT_FALSE(me.zombie);
   EXPECT_LE(me.start_ns, zinc::test::realtime_ns());
-  EXPECT_GT(me.start_ns + 3600 * kSecond, zinc::test::realtime_ns()) << "a test process started within the hour";
+  EXPECT_GT(me.start_ns + 3600 * kSecond, zinc::test::realtime_ns())
+      << "a test process started within the hour";
 }
 
 // --- zinc_creator_state ------------------------------------------------------------
@@ -273,7 +276,7 @@ TEST(RemoveStale, BadArguments) {
   EXPECT_EQ(zinc_remove_stale(nullptr, 0), ZINC_EINVAL);
   ObjectGuard g(unique_name("rm-flags"));
   write_region(g.name(), dead_pid(), zinc::test::realtime_ns());
-  EXPECT_EQ(zinc_remove_stale(g.c_str(), 8), ZINC_EINVAL);
+  EXPECT_EQ(zinc_remove_stale(g.c_str(), 16), ZINC_EINVAL);
   EXPECT_TRUE(zinc::test::object_exists(g.name()));
 }
 

@@ -29,17 +29,21 @@ std::string unique_name(std::string_view scenario) {
          std::to_string(counter++) + "-" + std::to_string(salt % 100000);
 }
 
-ObjectGuard::~ObjectGuard() { shm_unlink(("/zinc_" + name_).c_str()); }
+ObjectGuard::~ObjectGuard() {
+  shm_unlink(("/zinc_" + name_).c_str());
+}
 
-std::string object_path(const std::string& name) { return "/dev/shm/zinc_" + name; }
+std::string object_path(const std::string& name) {
+  return "/dev/shm/zinc_" + name;
+}
 
 bool object_exists(const std::string& name) {
-  struct stat st{};
+  struct stat st {};
   return stat(object_path(name).c_str(), &st) == 0;
 }
 
 uint64_t allocated_bytes(const std::string& name) {
-  struct stat st{};
+  struct stat st {};
   if (stat(object_path(name).c_str(), &st) != 0) return 0;
   return uint64_t(st.st_blocks) * 512;
 }
@@ -122,6 +126,41 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+ChildResult call_in_child(const std::function<int32_t()>& call, int timeout_ms) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  const pid_t child = fork();
+  if (child < 0) throw std::runtime_error("fork");
+  if (child == 0) {
+    const int32_t value = call();
+    const ssize_t n = write(fds[1], &value, sizeof value);
+    _exit(n == sizeof value ? 0 : 1);
+  }
+  close(fds[1]);
+  ChildResult result;
+  pollfd p{fds[0], POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) == 1 &&
+      read(fds[0], &result.value, sizeof result.value) == sizeof result.value) {
+    result.finished = true;
+  }
+  close(fds[0]);
+  if (!result.finished) kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  return result;
+}
+
+bool thread_in_futex(pid_t tid) {
+  const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char text[64] = {};
+  const ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  // The first field is the system call number: 202 is futex on x86-64, 98
+  // on aarch64.
+  return n > 0 && (std::strncmp(text, "202 ", 4) == 0 || std::strncmp(text, "98 ", 3) == 0);
+}
+
 Peer::Peer() {
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
@@ -143,8 +182,10 @@ Peer::~Peer() {
   if (!reaped_) {
     send("exit");
     for (int i = 0; i < 100 && !reaped_; ++i) {
-      if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
-      else usleep(20000);
+      if (waitpid(pid_, &status_, WNOHANG) == pid_)
+        reaped_ = true;
+      else
+        usleep(20000);
     }
     if (!reaped_) kill_hard();
   }

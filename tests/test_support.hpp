@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,18 @@ uint64_t realtime_ns();
 // A pid no process has now: a child that exited and was reaped.
 pid_t dead_pid();
 bool contains(const std::string& text, const std::string& part);
+
+// Runs `call` in a forked child, bounded in time: a call that blocks (in an
+// open of a FIFO, say) is killed after timeout_ms and reported unfinished.
+struct ChildResult {
+  bool finished = false;
+  int32_t value = 0;
+};
+ChildResult call_in_child(const std::function<int32_t()>& call, int timeout_ms);
+
+// Whether thread `tid` of this process is blocked in the futex system call
+// (from /proc/self/task/<tid>/syscall): a waiter that really sleeps.
+bool thread_in_futex(pid_t tid);
 
 // Another process running tests/peer.cpp; commands are lines on its stdin,
 // each answered by one line on its stdout.

@@ -365,3 +365,37 @@ TEST(WaiterCountDamage, SleeperCountBelowZeroOnlyCostsWakes) {
 }
 
 }  // namespace
+
+// A peer wrote 0xFFFFFFFF into `sleepers`: the next registering waiter wraps
+// it to 0, which alone would let a notifier skip the wake. The waiter must
+// see the impossible count and turn the extension off first.
+TEST(WaiterCountDamage, SleeperCountAtTheWrapStillWakesTheWaiter) {
+  ObjectGuard g(zinc::test::unique_name("wc-wrap"));
+  ZincHandle owner = nullptr;
+  ZincHandle reader = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), zinc_page_size(), &owner), ZINC_OK);
+  ASSERT_EQ(zinc_open(g.c_str(), &reader), ZINC_OK);
+  ASSERT_EQ(zinc_set_spin(reader, 0), ZINC_OK);  // straight to the futex
+  block_of(owner).sleepers.store(0xFFFFFFFFu);
+
+  std::atomic<pid_t> waiter_tid{0};
+  std::atomic<int32_t> result{1};
+  Clock::time_point woke;
+  std::thread waiter([&] {
+    waiter_tid = gettid();
+    result = zinc_wait(reader, 20000);
+    woke = Clock::now();
+  });
+  // Deterministic: notify only once the waiter sleeps in the kernel.
+  ASSERT_TRUE(
+      eventually([&] { return waiter_tid != 0 && zinc::test::thread_in_futex(waiter_tid); }));
+  EXPECT_EQ(block_of(owner).sleepers.load(), 0u) << "the registration wrapped the count";
+  const Clock::time_point notified = Clock::now();
+  zinc_notify(owner);
+  waiter.join();
+  EXPECT_EQ(result.load(), ZINC_OK);
+  EXPECT_LT(woke - notified, std::chrono::seconds(2)) << "the wake was skipped";
+  EXPECT_TRUE(region_of(owner).wake_needed()) << "the damaged block stays off";
+  zinc_close(reader);
+  zinc_close(owner);
+}

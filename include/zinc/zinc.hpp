@@ -8,6 +8,7 @@
 
 #include <zinc.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,17 +43,18 @@ inline std::error_code make_error_code(int32_t code) noexcept {
   return code == 0 ? std::error_code{} : std::error_code(-code, category());
 }
 
-inline std::size_t page_size() noexcept { return zinc_page_size(); }
+inline std::size_t page_size() noexcept {
+  return zinc_page_size();
+}
 
 class Region {
  public:
   Region() noexcept = default;
-  Region(Region&& other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+  Region(Region&& other) noexcept : handle_(other.handle_.exchange(nullptr)) {}
   Region& operator=(Region&& other) noexcept {
     if (this != &other) {
       close();
-      handle_ = other.handle_;
-      other.handle_ = nullptr;
+      handle_.store(other.handle_.exchange(nullptr));
     }
     return *this;
   }
@@ -75,7 +77,10 @@ class Region {
                        std::error_code& ec) noexcept {
     Region region;
     ec = with_c_name(name, [&](const char* c_name) {
-      return zinc_create_ex(c_name, capacity, flags, &region.handle_);
+      ZincHandle handle = nullptr;
+      const int32_t code = zinc_create_ex(c_name, capacity, flags, &handle);
+      region.handle_.store(handle);
+      return code;
     });
     return region;
   }
@@ -88,19 +93,26 @@ class Region {
   }
   static Region open(std::string_view name, std::error_code& ec) noexcept {
     Region region;
-    ec = with_c_name(name, [&](const char* c_name) { return zinc_open(c_name, &region.handle_); });
+    ec = with_c_name(name, [&](const char* c_name) {
+      ZincHandle handle = nullptr;
+      const int32_t code = zinc_open(c_name, &handle);
+      region.handle_.store(handle);
+      return code;
+    });
     return region;
   }
 
   // False after close() or a move; every other accessor then returns empty.
-  bool is_open() const noexcept { return handle_ != nullptr; }
+  bool is_open() const noexcept { return handle_.load() != nullptr; }
   explicit operator bool() const noexcept { return is_open(); }
 
   std::span<std::byte> bytes() noexcept {
-    return {reinterpret_cast<std::byte*>(zinc_ptr(handle_)), zinc_capacity(handle_)};
+    const ZincHandle handle = handle_.load();
+    return {reinterpret_cast<std::byte*>(zinc_ptr(handle)), zinc_capacity(handle)};
   }
   std::span<const std::byte> bytes() const noexcept {
-    return {reinterpret_cast<const std::byte*>(zinc_ptr(handle_)), zinc_capacity(handle_)};
+    const ZincHandle handle = handle_.load();
+    return {reinterpret_cast<const std::byte*>(zinc_ptr(handle)), zinc_capacity(handle)};
   }
 
   // The data area as `count` objects of T starting `offset` bytes in
@@ -121,13 +133,13 @@ class Region {
     return {reinterpret_cast<T*>(start), count};
   }
 
-  std::size_t capacity() const noexcept { return zinc_capacity(handle_); }
+  std::size_t capacity() const noexcept { return zinc_capacity(handle_.load()); }
   std::string_view name() const noexcept {
-    const char* n = zinc_name(handle_);
+    const char* n = zinc_name(handle_.load());
     return n == nullptr ? std::string_view{} : std::string_view{n};
   }
 
-  void notify() noexcept { zinc_notify(handle_); }
+  void notify() noexcept { zinc_notify(handle_.load()); }
 
   // True if a notification this handle had not seen arrived within timeout.
   bool wait(std::chrono::milliseconds timeout) {
@@ -137,7 +149,7 @@ class Region {
     return notified;
   }
   bool wait(std::chrono::milliseconds timeout, std::error_code& ec) noexcept {
-    const int32_t code = zinc_wait(handle_, clamp_timeout(timeout));
+    const int32_t code = zinc_wait(handle_.load(), clamp_timeout(timeout));
     ec = code == ZINC_ETIMEDOUT ? std::error_code{} : make_error_code(code);
     return code == ZINC_OK;
   }
@@ -149,7 +161,7 @@ class Region {
     return notified;
   }
   bool try_wait(std::error_code& ec) noexcept {
-    const int32_t code = zinc_try_wait(handle_);
+    const int32_t code = zinc_try_wait(handle_.load());
     ec = code == ZINC_EAGAIN ? std::error_code{} : make_error_code(code);
     return code == ZINC_OK;
   }
@@ -158,21 +170,23 @@ class Region {
   // once. Throws std::system_error for a closed handle or more than 1 s.
   void set_spin(std::chrono::microseconds limit) {
     const auto us = limit.count() <= 0 ? 0 : limit.count();
-    const int32_t code =
-        us > ZINC_MAX_SPIN_US ? ZINC_EINVAL : zinc_set_spin(handle_, static_cast<uint32_t>(us));
+    const int32_t code = us > ZINC_MAX_SPIN_US
+                             ? ZINC_EINVAL
+                             : zinc_set_spin(handle_.load(), static_cast<uint32_t>(us));
     throw_if(make_error_code(code), "zinc_set_spin");
   }
   std::chrono::microseconds spin() const noexcept {
-    return std::chrono::microseconds(zinc_get_spin(handle_));
+    return std::chrono::microseconds(zinc_get_spin(handle_.load()));
   }
 
-  // Idempotent. The owner's close unlinks the name.
+  // Idempotent. The owner's close unlinks the name. May run while another
+  // thread waits on this Region: that wait returns (ZINC_ECANCELED, thrown
+  // as std::system_error) and every later call sees a closed Region.
   void close() noexcept {
-    if (handle_ != nullptr) zinc_close(handle_);
-    handle_ = nullptr;
+    if (ZincHandle handle = handle_.exchange(nullptr); handle != nullptr) zinc_close(handle);
   }
 
-  ZincHandle native_handle() const noexcept { return handle_; }
+  ZincHandle native_handle() const noexcept { return handle_.load(); }
 
  private:
   static uint32_t clamp_timeout(std::chrono::milliseconds timeout) noexcept {
@@ -205,7 +219,8 @@ class Region {
     throw std::system_error(ec, detail);
   }
 
-  ZincHandle handle_ = nullptr;
+  // Atomic: close() may run on one thread while wait() runs on another.
+  std::atomic<ZincHandle> handle_{nullptr};
 };
 
 }  // namespace zinc
