@@ -49,6 +49,11 @@ Outcome collect(const std::string& name, bool dry_run) {
       outcome.reason = without_region_prefix(name, zinc_last_error_message()) +
                        " (not a valid region; 'zinc inspect' explains, 'zinc rm' removes)";
       break;
+    case ZINC_EPERM:
+      // Another user's region (mode 0600): not ours to judge or remove.
+      outcome.action = "skipped";
+      outcome.reason = "permission denied: another user's region (run gc as that user or root)";
+      break;
     case ZINC_ENOENT:
       outcome.action = "gone";
       outcome.reason = "removed by another process meanwhile";
@@ -112,8 +117,11 @@ const Command kGc = {
     R"(
 For every zinc region in /dev/shm (with --prefix, only names starting with
 PREFIX), removes it only if all of these hold:
-  - it is a valid zinc region (corrupted and unfinished objects are skipped:
-    see 'zinc inspect', remove them with 'zinc rm');
+  - it is a valid zinc region (corrupted objects, and anything that is not a
+    regular file, are skipped: see 'zinc inspect', remove them with 'zinc rm'),
+    or an unfinished one (empty, header unpublished) left unchanged for 10 s
+    that no process maps or holds open: what a creator killed mid-create by
+    an older or plain v2 implementation leaves;
   - its creator is dead: no process has its owner_pid, or that process is
     a zombie, or it started after the region was created (a reused pid);
   - no live process maps it, checked in /proc/*/maps (not the ref_count,
@@ -132,9 +140,11 @@ Options:
   --json           {"dry_run": b, "regions": [{"name", "action", "reason",
                    "code"}], "removed": n, "examined": n}
 
-Exit status: 0 (also when regions were kept or skipped); 6 or 7 if a
-removal failed (permission denied, other errors); 7 if /dev/shm cannot be
-read.
+Another user's regions, which this user may not open, are skipped with
+"permission denied".
+
+Exit status: 0 (also when regions were kept or skipped); 7 if a removal
+failed for another reason, or if /dev/shm cannot be read.
 )",
     {{"--dry-run", nullptr}, {"--prefix", "PREFIX"}, {"--json", nullptr}},
     0,

@@ -25,7 +25,8 @@ bool list_region_names(const std::string& prefix, std::vector<std::string>* name
   while (const dirent* entry = readdir(dir)) {
     const std::string file = entry->d_name;
     if (file.compare(0, wanted.size(), wanted) != 0 || file.size() == 5) continue;
-    if (entry->d_type != DT_REG && entry->d_type != DT_UNKNOWN) continue;
+    // Every kind of object is listed: a FIFO or symlink under a zinc name
+    // blocks creates of that name, so ls shows it (as invalid) and rm clears it.
     names->push_back(file.substr(5));
   }
   closedir(dir);
@@ -38,7 +39,8 @@ RegionReport examine_region(const std::string& name) {
   report.name = name;
   report.path = std::string(kShmDir) + "/zinc_" + name;
   struct stat st {};
-  if (stat(report.path.c_str(), &st) == 0) {
+  // lstat: a symlink is reported as what it is, never followed.
+  if (lstat(report.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     report.stat_ok = true;
     report.object_size = static_cast<uint64_t>(st.st_size);
     report.mode = st.st_mode & 07777;

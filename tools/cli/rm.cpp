@@ -1,11 +1,7 @@
 // zinc rm NAME...: unlink regions by name (refusing a live creator's region
 // unless --force).
-#include <sys/mman.h>
-
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "command.hpp"
@@ -15,35 +11,26 @@
 namespace zinc::cli {
 namespace {
 
-// Removes one name; returns 0 or an exit code after reporting.
+// Removes one name; returns 0 or an exit code after reporting. The check
+// and the unlink are the library's (zinc_remove_stale), which unlinks only
+// the object it judged: a region re-created under the name meanwhile stays.
 int remove_one(const Invocation& call, const std::string& name, std::string* removed_what) {
-  ZincHeaderInfo header{};
-  const int32_t code = zinc_inspect(name.c_str(), &header);
-  if (code == ZINC_EINVAL || code == ZINC_ENOENT || code == ZINC_EPERM) return call.fail_zinc(code);
-  if (code == ZINC_OK && !call.has("--force")) {
-    const int32_t creator = zinc_creator_state(name.c_str());
-    if (creator == ZINC_CREATOR_ALIVE || creator == ZINC_CREATOR_UNKNOWN) {
-      const std::string pid = std::to_string(header.owner_pid);
-      return call.fail(kExitBusy,
-                       "region '" + name + "': " +
-                           (creator == ZINC_CREATOR_ALIVE
-                                ? "its creator (pid " + pid + ") is still running"
-                                : "cannot tell whether its creator (pid " + pid + ") is running") +
-                           "; use --force to remove it anyway");
-    }
+  const int32_t inspected = zinc_inspect(name.c_str(), nullptr);
+  if (inspected == ZINC_EINVAL || inspected == ZINC_ENOENT || inspected == ZINC_EPERM) {
+    return call.fail_zinc(inspected);
   }
-  // Only names that passed the zinc name rule get here: nothing outside
-  // the zinc_ namespace can be removed.
-  if (shm_unlink(("/zinc_" + name).c_str()) != 0) {
-    const int err = errno;
-    const int exit_code = err == ENOENT                   ? kExitNoRegion
-                          : err == EACCES || err == EPERM ? kExitDenied
-                                                          : kExitFailed;
-    return call.fail(exit_code, "region '" + name + "': shm_unlink: " + std::strerror(err));
+  uint32_t flags = ZINC_REMOVE_INVALID;
+  if (call.has("--force")) flags |= ZINC_REMOVE_FORCE;
+  const int32_t code = zinc_remove_stale(name.c_str(), flags);
+  if (code == ZINC_EBUSY && inspected == ZINC_OK && !call.has("--force") &&
+      zinc_creator_state(name.c_str()) != ZINC_CREATOR_DEAD) {
+    return call.fail(kExitBusy, std::string(zinc_last_error_message()) +
+                                    "; use --force to remove it anyway");
   }
-  *removed_what = code == ZINC_OK       ? "region"
-                  : code == ZINC_EAGAIN ? "unfinished object"
-                                        : "invalid object";
+  if (code != ZINC_OK) return call.fail_zinc(code);
+  *removed_what = inspected == ZINC_OK       ? "region"
+                  : inspected == ZINC_EAGAIN ? "unfinished object"
+                                             : "invalid object";
   return kExitOk;
 }
 
@@ -77,8 +64,10 @@ const Command kRm = {
     R"(
 Unlinks /dev/shm/zinc_NAME for each NAME. Processes that map the region keep
 their mapping; new opens fail with "no such region". Objects that are not
-valid regions (corrupted, unfinished) are removed too: that is how to clear
-them. A valid region whose creator still runs (or cannot be judged) is
+valid regions (corrupted, unfinished, or not a regular file at all, such as
+a FIFO or a symlink, which is removed itself and never followed) are removed
+too: that is how to clear them. The removal is by identity: if the name is
+re-created between the check and the unlink, the newer region stays. A valid region whose creator still runs (or cannot be judged) is
 refused unless --force: its creator would carry on writing to a region
 nobody can open any more.
 
