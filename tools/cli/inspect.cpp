@@ -42,6 +42,10 @@ std::vector<Problem> find_problems(const RegionReport& r) {
   valid.flags = 0;
   valid.ref_count = 1;
   valid.capacity = r.object_size >= page ? r.object_size - page : 0;
+  if (!r.not_regular.empty()) {
+    problems.push_back({"object", "a " + r.not_regular + " is not a regular file: not a zinc region"});
+    return problems;
+  }
   const std::string size_problem = check(valid, r.object_size);
   if (!size_problem.empty()) problems.push_back({"object", size_problem});
   if (!r.has_header) return problems;
@@ -118,7 +122,7 @@ void print_text(const RegionReport& r, const std::vector<Problem>& problems, uin
   char object[96];
   std::snprintf(object, sizeof object, "%" PRIu64 " bytes, mode %04o, uid %u", r.object_size,
                 r.mode, r.uid);
-  line("object", object);
+  line("object", r.not_regular.empty() ? object : "a " + r.not_regular);
   if (r.has_header) {
     const ZincHeaderInfo& h = r.header;
     line("magic", hex(h.magic, 16));
@@ -137,7 +141,9 @@ void print_text(const RegionReport& r, const std::vector<Problem>& problems, uin
     line("ring_head", std::to_string(h.ring_head));
     line("ring_tail", std::to_string(h.ring_tail));
   } else {
-    std::printf("  (no header: the object is shorter than %d bytes)\n", ZINC_HEADER_SIZE);
+    if (r.not_regular.empty()) {
+      std::printf("  (no header: the object is shorter than %d bytes)\n", ZINC_HEADER_SIZE);
+    }
   }
   line("mapped by", pids_text(r));
   if (r.code == ZINC_OK) {

@@ -40,11 +40,19 @@ RegionReport examine_region(const std::string& name) {
   report.path = std::string(kShmDir) + "/zinc_" + name;
   struct stat st {};
   // lstat: a symlink is reported as what it is, never followed.
-  if (lstat(report.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-    report.stat_ok = true;
-    report.object_size = static_cast<uint64_t>(st.st_size);
-    report.mode = st.st_mode & 07777;
-    report.uid = st.st_uid;
+  if (lstat(report.path.c_str(), &st) == 0) {
+    if (S_ISREG(st.st_mode)) {
+      report.stat_ok = true;
+      report.object_size = static_cast<uint64_t>(st.st_size);
+      report.mode = st.st_mode & 07777;
+      report.uid = st.st_uid;
+    } else {
+      report.not_regular = S_ISFIFO(st.st_mode)   ? "FIFO"
+                           : S_ISLNK(st.st_mode)  ? "symbolic link"
+                           : S_ISDIR(st.st_mode)  ? "directory"
+                           : S_ISSOCK(st.st_mode) ? "socket"
+                                                  : "special file";
+    }
   }
   report.code = zinc_inspect(name.c_str(), &report.header);
   if (report.code != ZINC_OK) report.error = zinc_last_error_message();

@@ -40,7 +40,8 @@ bool list_region_names(const std::string& prefix, std::vector<std::string>* name
 struct RegionReport {
   std::string name;
   std::string path;  // /dev/shm/zinc_<name>
-  bool stat_ok = false;
+  bool stat_ok = false;     // a regular file whose size, mode and uid are below
+  std::string not_regular;  // what the object is instead ("FIFO", ...), if not one
   uint64_t object_size = 0;
   uint32_t mode = 0;
   uint32_t uid = 0;
