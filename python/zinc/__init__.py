@@ -235,6 +235,10 @@ class SharedRegion:
         name = _zinc_name(handle) if _zinc_name is not None else ffi.NULL
         self._name = "" if name == ffi.NULL else _text(name)
         self._owner = False
+        # The process that made the handle. In a fork() child the region is
+        # inherited: usable, but its close only drops the child's mapping
+        # (the native close checks the process too).
+        self._pid = os.getpid()
         self._waits: Set[_StopFlag] = set()
 
     @classmethod
@@ -506,7 +510,10 @@ class SharedRegion:
         self.close()
 
     def __repr__(self) -> str:
-        role = "creator" if self._owner else "opener"
+        if self._pid != os.getpid():
+            role = "inherited"
+        else:
+            role = "creator" if self._owner else "opener"
         state = " closed" if self._h is None else ""
         return (
             f"<zinc.{type(self).__name__} name={self._name!r} capacity={self._capacity} "

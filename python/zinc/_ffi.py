@@ -76,7 +76,9 @@ enum zinc_creator_state {
 enum zinc_remove_flags {
   ZINC_REMOVE_DEFAULT = 0,
   ZINC_REMOVE_IF_UNMAPPED = 1,
-  ZINC_REMOVE_DRY_RUN = 2
+  ZINC_REMOVE_DRY_RUN = 2,
+  ZINC_REMOVE_INVALID = 4,
+  ZINC_REMOVE_FORCE = 8
 };
 
 int32_t zinc_create(const char *aName, uintptr_t aCapacity, ZincHandle *aOut);
