@@ -3,10 +3,15 @@
 scenario, named after it. Inputs the fuzzer found later (scripts/fuzz
 --merge) live beside them under their hash names. Re-running this script
 rewrites only the hand-made seeds. The page size is assumed to be 4096 (the
-seeds still decode on other systems; they just test other branches)."""
+seeds still decode on other systems; they just test other branches).
+
+    fuzz/make_seeds.py           write the seeds
+    fuzz/make_seeds.py --check   fail if a seed is stale or a header field
+                                 boundary (FIELD_BOUNDARIES) has no seed"""
 
 import pathlib
 import struct
+import sys
 
 PAGE = 4096
 MAGIC = 0x5A494E435F524547
@@ -26,7 +31,18 @@ def header(
     name_hash=0,
 ):
     return struct.pack(
-        "<QHHIQIiQQQQ", magic, version, flags, seq, capacity, ref_count, pid, created_at, name_hash, 0, ring_tail
+        "<QHHIQIiQQQQ",
+        magic,
+        version,
+        flags,
+        seq,
+        capacity,
+        ref_count,
+        pid,
+        created_at,
+        name_hash,
+        0,
+        ring_tail,
     )
 
 
@@ -51,8 +67,12 @@ HEADER = {
     ),
     "valid_with_pending_notification": header_seed(2 * PAGE, header(seq=5)),
     "valid_notify_seq_at_wrap": header_seed(2 * PAGE, header(seq=0xFFFFFFFF)),
-    "valid_ref_count_one_below_max": header_seed(2 * PAGE, header(ref_count=0xFFFFFFFE)),
-    "name_hash_of_another_name": header_seed(2 * PAGE, header(name_hash=0xA2C98045CDC80BEA), control=0),
+    "valid_ref_count_one_below_max": header_seed(
+        2 * PAGE, header(ref_count=0xFFFFFFFE)
+    ),
+    "name_hash_of_another_name": header_seed(
+        2 * PAGE, header(name_hash=0xA2C98045CDC80BEA), control=0
+    ),
     "empty_object": header_seed(0, b""),
     "unpublished_magic": header_seed(2 * PAGE, header(magic=0)),
     "bad_magic": header_seed(2 * PAGE, header(magic=0x5A494E435F524548)),
@@ -71,12 +91,114 @@ HEADER = {
     "geometry_16k_pages_valid": header_seed(
         2 * PAGE, header(capacity=16384, ring_tail=2 * 16384), control=geometry(14)
     ),
-    "geometry_page_2_pow_63": header_seed(2 * PAGE, header(capacity=1 << 63, ring_tail=1 << 63), control=geometry(63)),
-    "geometry_page_not_power_of_two": header_seed(2 * PAGE, header(ring_tail=2 * PAGE), control=geometry(3)),
-    "geometry_size_beyond_ptrdiff": header_seed(
-        2 * PAGE, header(capacity=(1 << 64) - 2 * PAGE, ring_tail=(1 << 64) - PAGE), control=geometry(12)
+    "geometry_page_2_pow_63": header_seed(
+        2 * PAGE, header(capacity=1 << 63, ring_tail=1 << 63), control=geometry(63)
     ),
+    "geometry_page_not_power_of_two": header_seed(
+        2 * PAGE, header(ring_tail=2 * PAGE), control=geometry(3)
+    ),
+    "geometry_size_beyond_ptrdiff": header_seed(
+        2 * PAGE,
+        header(capacity=(1 << 64) - 2 * PAGE, ring_tail=(1 << 64) - PAGE),
+        control=geometry(12),
+    ),
+    # Every field at its boundaries (FIELD_BOUNDARIES below checks they stay).
+    "format_version_3": header_seed(2 * PAGE, header(version=3)),
+    "format_version_max": header_seed(2 * PAGE, header(version=0xFFFF)),
+    # The capacity is a u64: right in its low 32 bits, wrong in its high ones.
+    "capacity_off_by_2_pow_32": header_seed(
+        2 * PAGE, header(capacity=(1 << 32) + PAGE)
+    ),
+    "capacity_off_by_2_pow_63": header_seed(
+        2 * PAGE, header(capacity=(1 << 63) + PAGE)
+    ),
+    # Objects too large to plant, checked by zinc_check_header alone.
+    "geometry_capacity_2_pow_32_valid": header_seed(
+        2 * PAGE,
+        header(capacity=1 << 32, ring_tail=(1 << 32) + PAGE),
+        control=geometry(12),
+    ),
+    "geometry_capacity_above_2_pow_32_valid": header_seed(
+        2 * PAGE,
+        header(capacity=(1 << 32) + PAGE, ring_tail=(1 << 32) + 2 * PAGE),
+        control=geometry(12),
+    ),
+    "geometry_capacity_2_pow_32_for_one_page": header_seed(
+        2 * PAGE,
+        header(capacity=(1 << 32) + PAGE, ring_tail=2 * PAGE),
+        control=geometry(12),
+    ),
+    **{
+        f"flag_bit_{bit}": header_seed(2 * PAGE, header(flags=1 << bit))
+        for bit in range(1, 16)
+    },
 }
+
+# The boundary of each header field that the replay of the seeds must reach
+# (a parser that accepts version 3, or reads the capacity as 32 bits, fails
+# the replay): (what, predicate over (control, object size, header fields)).
+HEADER_FIELDS = (
+    "magic",
+    "version",
+    "flags",
+    "seq",
+    "capacity",
+    "ref_count",
+    "pid",
+    "created_at",
+    "name_hash",
+)
+FIELD_BOUNDARIES = [
+    ("version 1", lambda c, size, f: f["version"] == 1),
+    ("version 2", lambda c, size, f: f["version"] == 2),
+    ("version 3", lambda c, size, f: f["version"] == 3),
+    (
+        "capacity at 2^32 (other geometry)",
+        lambda c, size, f: c & OTHER_GEOMETRY and f["capacity"] == 1 << 32,
+    ),
+    (
+        "capacity above 2^32 (other geometry)",
+        lambda c, size, f: c & OTHER_GEOMETRY and f["capacity"] > 1 << 32,
+    ),
+    (
+        "capacity right in its low 32 bits only",
+        lambda c, size, f: (
+            f["capacity"] > 1 << 32 and f["capacity"] % (1 << 32) == size - PAGE
+        ),
+    ),
+    ("ref_count 0", lambda c, size, f: f["ref_count"] == 0),
+    ("ref_count 2^32-1", lambda c, size, f: f["ref_count"] == 0xFFFFFFFF),
+    ("ref_count 2^32-2", lambda c, size, f: f["ref_count"] == 0xFFFFFFFE),
+    ("magic 0", lambda c, size, f: f["magic"] == 0),
+    ("notify_seq 2^32-1", lambda c, size, f: f["seq"] == 0xFFFFFFFF),
+    *(
+        (f"flag bit {bit}", lambda c, size, f, bit=bit: f["flags"] == 1 << bit)
+        for bit in range(16)
+    ),
+]
+
+
+def decode_header_seed(data):
+    """(control, object size, header fields) of a header seed."""
+    control, size = struct.unpack_from("<BI", data)
+    content = data[5:69].ljust(64, b"\0")
+    values = struct.unpack("<QHHIQIiQQ", content[:48])
+    return control, size, dict(zip(HEADER_FIELDS, values))
+
+
+def missing_boundaries(folder):
+    """The FIELD_BOUNDARIES no seed in `folder` reaches."""
+    seeds = [
+        decode_header_seed(p.read_bytes())
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    ]
+    return [
+        what
+        for what, reached in FIELD_BOUNDARIES
+        if not any(reached(*s) for s in seeds)
+    ]
+
 
 HEADER_DICT = [
     ("magic", struct.pack("<Q", MAGIC)),
@@ -163,7 +285,11 @@ API = {
         create(0, 0), open_(1, 0), (NOTIFY_MANY, 0, 7), one(TRY_WAIT, 1), one(WAIT0, 1)
     ),
     "late_open_sees_one_pending": ops(
-        create(0, 0), (NOTIFY_MANY, 0, 3), open_(1, 0), one(TRY_WAIT, 1), one(TRY_WAIT, 1)
+        create(0, 0),
+        (NOTIFY_MANY, 0, 3),
+        open_(1, 0),
+        one(TRY_WAIT, 1),
+        one(TRY_WAIT, 1),
     ),
     "owner_close_unlinks_reader_keeps_data": ops(
         create(0, 0, 1),
@@ -179,9 +305,17 @@ API = {
         one(NOTIFY, 1),
         one(TRY_WAIT, 3),
     ),
-    "create_existing_and_bad_capacity": ops(create(0, 0), create(1, 0), create(2, 1, 2), create(3, 1, 3)),
+    "create_existing_and_bad_capacity": ops(
+        create(0, 0), create(1, 0), create(2, 1, 2), create(3, 1, 3)
+    ),
     "ref_counts_follow_opens_and_closes": ops(
-        create(0, 1), open_(1, 1), open_(2, 1), open_(3, 1), one(INSPECT, 1), one(CLOSE, 2), one(INSPECT, 1)
+        create(0, 1),
+        open_(1, 1),
+        open_(2, 1),
+        open_(3, 1),
+        one(INSPECT, 1),
+        one(CLOSE, 2),
+        one(INSPECT, 1),
     ),
     "calls_on_closed_handles": ops(
         create(0, 0),
@@ -204,10 +338,20 @@ API = {
         one(INSPECT, 0),
     ),
     "live_handles_report_capacity_name_and_spin": ops(
-        create(0, 0, 1), (CHECK, 0, 50, 0), open_(1, 0), (CHECK, 1, 0, 0), (CHECK, 1, 0xFF, 0xFF), (CHECK, 0, 0, 0)
+        create(0, 0, 1),
+        (CHECK, 0, 50, 0),
+        open_(1, 0),
+        (CHECK, 1, 0, 0),
+        (CHECK, 1, 0xFF, 0xFF),
+        (CHECK, 0, 0, 0),
     ),
     "wrap_to_cursor_is_missed": ops(
-        create(0, 0), open_(1, 0), (SEQ_JUMP, 0, 0), one(NOTIFY, 0), one(TRY_WAIT, 1), one(INSPECT, 0)
+        create(0, 0),
+        open_(1, 0),
+        (SEQ_JUMP, 0, 0),
+        one(NOTIFY, 0),
+        one(TRY_WAIT, 1),
+        one(INSPECT, 0),
     ),
 }
 
@@ -225,7 +369,39 @@ def write_target(target, seeds, dictionary=None):
         (CORPUS / target / f"{target}.dict").write_text("\n".join(lines) + "\n")
 
 
+def stale_seeds():
+    """Hand-made seeds whose file differs from (or lacks) what this script writes."""
+    stale = []
+    for target, seeds in (("header", HEADER), ("name", NAME), ("api_sequence", API)):
+        for name, data in seeds.items():
+            path = CORPUS / target / "seeds" / name
+            if not path.is_file() or path.read_bytes() != data:
+                stale.append(f"{target}/seeds/{name}")
+    return stale
+
+
+def check():
+    """--check: the committed seeds are this script's, and they reach every
+    header field boundary. Returns the exit status."""
+    problems = [
+        f"{seed} is missing or stale: run fuzz/make_seeds.py" for seed in stale_seeds()
+    ]
+    problems += [
+        f"no header seed reaches {what}"
+        for what in missing_boundaries(CORPUS / "header" / "seeds")
+    ]
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(
+            f"seeds up to date; the header seeds reach all {len(FIELD_BOUNDARIES)} field boundaries"
+        )
+    return 1 if problems else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(check())
     write_target("header", HEADER, HEADER_DICT)
     write_target("name", NAME, NAME_DICT)
     write_target("api_sequence", API)

@@ -1,14 +1,14 @@
 // Creator and readers in different processes (fork/exec of tests/peer.cpp).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include "header.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
 
@@ -102,19 +102,39 @@ TEST(CrossProcess, CreatorKilledLeavesTheRegionUsable) {
   zinc_close(reader);
 }
 
+// The waiter-count block's `sleepers` word of the region `owner` belongs to:
+// how many counted handles are asleep (or about to be) in a futex wait.
+uint32_t sleepers(ZincHandle owner) {
+  uint8_t* header = zinc_ptr(owner) - zinc_page_size();
+  return reinterpret_cast<zinc::core::WaiterCount*>(header + zinc::core::kWaiterCountOffset)
+      ->sleepers.load();
+}
+
 TEST(CrossProcess, ManyReaderProcessesAllWake) {
   ObjectGuard g(zinc::test::unique_name("xp-many"));
   ZincHandle owner = nullptr;
   ASSERT_EQ(zinc_create(g.c_str(), zinc_page_size(), &owner), ZINC_OK);
+  constexpr uint32_t kReaders = 4;
   std::vector<std::unique_ptr<Peer>> readers;
-  for (int i = 0; i < 4; ++i) {
+  for (uint32_t i = 0; i < kReaders; ++i) {
     readers.push_back(std::make_unique<Peer>());
     ASSERT_EQ(readers.back()->call("open " + g.name()), "rc 0");
+    ASSERT_EQ(readers.back()->call("spin 0"), "rc 0");  // straight to the futex
     readers.back()->send("wait 20000");
   }
-  usleep(100000);
+  // Every reader asleep in the kernel, so one that the notify does not reach
+  // cannot return early by seeing the change on its own.
+  const auto asleep_by = Clock::now() + std::chrono::seconds(10);
+  while (sleepers(owner) < kReaders && Clock::now() < asleep_by) usleep(1000);
+  ASSERT_EQ(sleepers(owner), kReaders);
+  const auto notified = Clock::now();
   zinc_notify(owner);
-  for (auto& r : readers) EXPECT_EQ(r->read_line(), "rc 0");
+  // Each one must be woken by the notify, not sleep to its 20 s deadline
+  // (which would still answer "rc 0": notify_seq did move).
+  for (uint32_t i = 0; i < kReaders; ++i) {
+    EXPECT_EQ(readers[i]->read_line(), "rc 0") << "reader " << i;
+    EXPECT_LT(Clock::now() - notified, std::chrono::seconds(2)) << "reader " << i << " woke late";
+  }
   zinc_close(owner);
 }
 

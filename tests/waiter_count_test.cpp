@@ -119,6 +119,18 @@ TEST_F(WaiterCount, RegisteredSleeperForcesTheWakeAndLeavesAfterwards) {
   EXPECT_FALSE(region_of(owner_).wake_needed());
 }
 
+TEST_F(WaiterCount, TimedOutWaitLeavesTheSleeperCountAsItFoundIt) {
+  // A sleeper that stayed registered after its timeout would only cost
+  // wakes, so nothing else notices it; the count itself must say so.
+  ASSERT_EQ(zinc_set_spin(reader_, 0), ZINC_OK);  // sleep in the futex at once
+  ASSERT_EQ(block_of(owner_).sleepers.load(), 0u);
+  for (uint32_t timeout : {1u, 30u, 30u}) {
+    EXPECT_EQ(zinc_wait(reader_, timeout), ZINC_ETIMEDOUT);
+    EXPECT_EQ(block_of(owner_).sleepers.load(), 0u) << "after wait(" << timeout << ")";
+  }
+  EXPECT_FALSE(region_of(owner_).wake_needed());
+}
+
 TEST_F(WaiterCount, PlainV2WaiterInAnotherThreadIsWoken) {
   auto plain = PlainV2Handle::open(guard_.name());
   ASSERT_NE(plain, nullptr);

@@ -116,19 +116,29 @@ def test_close_from_another_thread_ends_a_wait_with_value_error(region_name: Nam
 
 
 def test_many_threads_waiting_on_one_region_all_wake(region_name: NameFactory) -> None:
+    # Each waiter must return soon after the notify, not at its deadline.
+    # (wait() sleeps in 100 ms slices, so this bound alone cannot tell a
+    # notify that woke only one sleeper; test_core_behaviours.py checks that
+    # with zinc_wait itself.)
     name = region_name()
     results: List[bool] = []
+    woke: List[float] = []
+
+    def wait(reader: zinc.SharedRegion) -> None:
+        results.append(reader.wait(30000))
+        woke.append(time.monotonic())
+
     with zinc.SharedRegion.create(name, PAGE) as owner:
         readers = [zinc.SharedRegion.open(name) for _ in range(4)]
-        threads = [
-            threading.Thread(target=lambda r=r: results.append(r.wait(30000))) for r in readers
-        ]
+        threads = [threading.Thread(target=wait, args=(r,)) for r in readers]
         for thread in threads:
             thread.start()
+        notified = time.monotonic()
         owner.notify()
         for thread in threads:
             thread.join(timeout=30)
         assert results == [True] * 4
+        assert max(woke) - notified < 2.0, f"a waiter woke {max(woke) - notified:.2f} s late"
         for reader in readers:
             reader.close()
 

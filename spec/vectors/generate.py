@@ -219,6 +219,14 @@ def open_vectors() -> list[OpenVector]:
             header(capacity=int.from_bytes(P.to_bytes(8, "little"), "big")),
             2 * P,
         ),
+        # The capacity is a u64: right in its low 32 bits, wrong in its high ones.
+        OpenVector(
+            "corrupt_capacity_off_by_2_pow_32",
+            "required",
+            EBADMSG,
+            header(capacity=2**32 + P),
+            2 * P,
+        ),
         # Corrupted: ref_count values only corruption produces.
         OpenVector("corrupt_ref_count_zero", "required", EBADMSG, header(ref_count=0), 2 * P),
         OpenVector(

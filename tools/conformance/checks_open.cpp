@@ -101,6 +101,38 @@ void rejects_capacity_mismatch(CheckContext& ctx) {
   }
 }
 
+// The capacity is a u64: a reader that keeps only its low 32 bits cannot
+// open a region of 4 GiB or more. The object is sparse (ftruncate only), so
+// it costs /dev/shm a page or two, whatever its size.
+void capacity_uses_all_64_bits(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  const uint64_t capacity = (uint64_t{1} << 32) + p;
+  ObjectGuard g(ctx.unique_name());
+  plant_object(g.name(), valid_header_page(g.name(), capacity), p + capacity);
+  Handle reader(ctx.zinc);
+  const int32_t rc = ctx.zinc.open(g.c_str(), reader.out());
+  if (rc != 0) reader.leak();
+  ctx.require_code("zinc_open of a valid sparse region with capacity 2^32 + page", 0, rc);
+  ctx.expect_eq("zinc_capacity of that region", capacity, ctx.zinc.capacity(reader.get()));
+  uint8_t* data = reader.data();
+  ctx.require(data != nullptr, "zinc_ptr of that region", "non-NULL", "NULL");
+  data[capacity - 1] = 0x7b;  // the last byte, 4 GiB past the first
+  const std::vector<uint8_t> back = read_object_range(g.name(), p + capacity - 1, 1);
+  ctx.expect_eq("the object's last byte after a write through the handle", 0x7b,
+                back.empty() ? 0 : back[0]);
+}
+
+void rejects_capacity_off_by_2_pow_32(CheckContext& ctx) {
+  const uint64_t p = ctx.page();
+  // The low 32 bits agree with the object (one data page); the high ones do not.
+  for (uint64_t high : {uint64_t{1} << 32, uint64_t{0xffffffff} << 32}) {
+    expect_open_result(ctx,
+                       "a 2-page object whose header says capacity " + std::to_string(high + p) +
+                           " (" + std::to_string(p) + " + " + std::to_string(high) + ")",
+                       field(16, 8, high + p), p, 2 * p, {ZINC_EBADMSG});
+  }
+}
+
 void rejects_impossible_ref_counts(CheckContext& ctx) {
   const uint64_t p = ctx.page();
   expect_open_result(ctx, "a header with ref_count 0", field(24, 4, 0), p, 2 * p, {ZINC_EBADMSG});
@@ -240,6 +272,13 @@ const RegisterChecks registered({
     {.name = "open.rejects_bad_magic",
      .summary = "wrong, byte-swapped or bit-flipped magic: -74, *out NULL, object unchanged",
      .run = rejects_bad_magic},
+    {.name = "open.capacity_uses_all_64_bits",
+     .summary = "a sparse region of capacity 2^32 + page opens with that capacity; its last "
+                "byte is the object's",
+     .run = capacity_uses_all_64_bits},
+    {.name = "open.rejects_capacity_off_by_2_pow_32",
+     .summary = "a header capacity right in its low 32 bits but not its high ones: -74",
+     .run = rejects_capacity_off_by_2_pow_32},
     {.name = "open.rejects_other_versions",
      .summary = "version 0, 1, 3, 0x200, 0xffff: -74, object unchanged",
      .run = rejects_other_versions},

@@ -99,6 +99,37 @@ void notify_wakes_every_waiting_handle(CheckContext& ctx) {
   waiters.clear();  // before the handles they wait on
 }
 
+uint32_t sleepers_of(const std::string& name) {
+  const std::vector<uint8_t> raw = read_object_range(name, 0, kWaiterCountEnd);
+  return raw.size() < kWaiterCountEnd ? 0 : decode_waiter_count(raw.data()).sleepers;
+}
+
+// A counted waiter registers in `sleepers` before its futex wait and leaves
+// after it, however the wait ends (docs/spec.md §9.4): a timed-out wait that
+// stayed counted would make every later notify wake for nobody.
+void timed_out_wait_leaves_the_sleeper_count(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  Handle owner = create_region(ctx, g.name(), ctx.page());
+  Handle reader = open_region(ctx, g.name());
+  const uint32_t before = sleepers_of(g.name());
+  ctx.expect_eq("u32 at 80 (sleepers) with nobody waiting", 0, before);
+  for (uint32_t timeout : {20u, 150u, 150u}) {
+    const int32_t rc = ctx.zinc.wait(reader.get(), timeout);
+    const std::string label = "zinc_wait(reader, " + std::to_string(timeout) + ")";
+    ctx.expect_code(label + " with nothing pending", ZINC_ETIMEDOUT, rc);
+    ctx.expect_eq("u32 at 80 (sleepers) after " + label + " timed out", before,
+                  sleepers_of(g.name()));
+  }
+  // And one that is woken leaves it as well.
+  BackgroundWait waiter(ctx.zinc, reader, kLongWaitMs);
+  note_if_not_asleep(ctx, waiter.asleep_within(kAsleepLimitMs), "the waiting thread");
+  ctx.zinc.notify(owner.get());
+  if (ctx.expect(waiter.returned_within(kWakeLimitMs), "zinc_wait(reader, 10000) after a notify",
+                 "returns within 2 s", "still waiting after 2 s")) {
+    ctx.expect_eq("u32 at 80 (sleepers) after a woken wait", before, sleepers_of(g.name()));
+  }
+}
+
 void wake_without_a_change_is_not_a_notification(CheckContext& ctx) {
   ObjectGuard g(ctx.unique_name());
   Handle owner = create_region(ctx, g.name(), ctx.page());
@@ -317,6 +348,11 @@ const RegisterChecks registered({
     {.name = "wait.notify_wakes_every_waiting_handle",
      .summary = "one notify wakes four sleeping waiters on four handles",
      .run = notify_wakes_every_waiting_handle},
+    {.name = "wait.timed_out_wait_leaves_the_sleeper_count",
+     .requirement = Requirement::kExtension,
+     .summary = "waiter count: after zinc_wait(h, 20 / 150) times out, and after a woken wait, "
+                "the sleepers word is what it was before",
+     .run = timed_out_wait_leaves_the_sleeper_count},
     {.name = "wait.wake_without_a_change_is_not_a_notification",
      .summary = "FUTEX_WAKEs without a seq change do not end a wait: it times out with -110",
      .run = wake_without_a_change_is_not_a_notification},

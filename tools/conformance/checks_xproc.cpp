@@ -140,6 +140,36 @@ void killed_creator_leaves_the_region_usable(CheckContext& ctx) {
   }
 }
 
+// The creator exited without closing and its parent has not reaped it yet
+// (a zombie: its pid still exists). Nothing about the region may depend on
+// that: it stays, opens, keeps its bytes and wakes waiters.
+void unreaped_creator_leaves_the_region_usable(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  auto creator = ctx.candidate_peer();
+  require_answer(ctx, *creator, "create " + g.name() + " " + std::to_string(ctx.page()),
+                 rc_line(0));
+  require_answer(ctx, *creator, "fill 6", "ok");
+  if (!creator->kill_unreaped()) {
+    ctx.skip("the peer process is not this kit's child (--peer-command without exec)");
+  }
+  ctx.expect(object_exists(g.name()), "the name after its creator died unreaped",
+             "still there (nobody unlinked it)", "gone");
+  Handle reader = open_region(ctx, g.name());
+  ctx.expect_eq("bytes that differ from what the unreaped creator wrote", 0,
+                pattern_mismatches(reader.data(), ctx.page(), 6));
+  ctx.expect_eq("ref_count (the creator never closed; this reader opened)", 2,
+                read_header(g.name()).ref_count);
+  auto waiter = ctx.candidate_peer();
+  require_answer(ctx, *waiter, "open " + g.name(), rc_line(0));
+  start_peer_wait(ctx, *waiter, kLongWaitMs);
+  ctx.zinc.notify(reader.get());
+  int32_t rc = 0;
+  if (peer_wait_result(ctx, *waiter, "peer: zinc_wait(10000) after a notify here",
+                       "returns within 2 s", kWakeLimitMs, &rc)) {
+    ctx.expect_code("peer: zinc_wait", 0, rc);
+  }
+}
+
 void owner_pid_is_the_creating_process(CheckContext& ctx) {
   ObjectGuard g(ctx.unique_name());
   auto peer = ctx.candidate_peer();
@@ -177,6 +207,10 @@ const RegisterChecks registered({
      .summary =
          "after SIGKILL of the creator the name stays, opens, keeps its bytes and wakes waiters",
      .run = killed_creator_leaves_the_region_usable},
+    {.name = "xproc.unreaped_creator_leaves_the_region_usable",
+     .summary = "after the creator exits unreaped (a zombie) the name stays, opens, keeps its "
+                "bytes and wakes waiters",
+     .run = unreaped_creator_leaves_the_region_usable},
     {.name = "xproc.owner_pid_is_the_creating_process",
      .summary = "owner_pid is the pid of the process that created the region",
      .run = owner_pid_is_the_creating_process},

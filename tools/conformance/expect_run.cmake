@@ -1,10 +1,11 @@
 # Runs zinc-conformance on one library and asserts the outcome, so a test
 # proves more than "it exited non-zero": the checks named in FAILING must be
-# reported as failed (a mutant's bug caught where it should be), and every
-# text in CONTAINS must appear in the report.
+# reported as failed (a mutant's bug caught where it should be), those in
+# PASSING as passed, and every text in CONTAINS must appear in the report.
 #
 #   cmake -DKIT=... -DLIB=... -DEXPECT=pass|fail [-DARGS="--strict ..."]
-#         [-DFAILING="check check"] [-DCONTAINS="text|text"] -P expect_run.cmake
+#         [-DFAILING="check check"] [-DPASSING="check check"] [-DCONTAINS="text|text"]
+#         -P expect_run.cmake
 foreach(var KIT LIB EXPECT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "expect_run.cmake needs -D${var}=...")
@@ -12,6 +13,7 @@ foreach(var KIT LIB EXPECT)
 endforeach()
 separate_arguments(args UNIX_COMMAND "${ARGS}")
 separate_arguments(failing UNIX_COMMAND "${FAILING}")
+separate_arguments(passing UNIX_COMMAND "${PASSING}")
 string(REPLACE "|" ";" contains "${CONTAINS}")
 
 execute_process(COMMAND ${KIT} --lib ${LIB} ${args}
@@ -27,6 +29,12 @@ foreach(check ${failing})
   string(REPLACE "." "\\." pattern "${check}")
   if(NOT output MATCHES "\nFAIL  (required |extension)  ${pattern}[ \n]")
     list(APPEND problems "expected check ${check} to be reported as FAIL")
+  endif()
+endforeach()
+foreach(check ${passing})
+  string(REPLACE "." "\\." pattern "${check}")
+  if(NOT output MATCHES "\nPASS  (required |extension)  ${pattern}\n")
+    list(APPEND problems "expected check ${check} to be reported as PASS")
   endif()
 endforeach()
 foreach(text ${contains})

@@ -24,8 +24,9 @@ const std::vector<std::string>& required_functions() {
 
 const std::vector<std::string>& optional_functions() {
   static const std::vector<std::string> names = {
-      "zinc_strerror",  "zinc_last_error_message", "zinc_page_size", "zinc_name",
-      "zinc_create_ex", "zinc_check_header",       "zinc_inspect",   "zinc_name_hash"};
+      "zinc_strerror",      "zinc_last_error_message", "zinc_page_size",   "zinc_name",
+      "zinc_create_ex",     "zinc_check_header",       "zinc_inspect",     "zinc_name_hash",
+      "zinc_creator_state", "zinc_mapped_by",          "zinc_remove_stale"};
   return names;
 }
 
@@ -54,6 +55,9 @@ bool load_library(const std::string& path, LoadedLibrary* out, std::string* erro
   resolve(library, "zinc_check_header", &a.check_header, &a);
   resolve(library, "zinc_inspect", &a.inspect, &a);
   resolve(library, "zinc_name_hash", &a.name_hash, &a);
+  resolve(library, "zinc_creator_state", &a.creator_state, &a);
+  resolve(library, "zinc_mapped_by", &a.mapped_by, &a);
+  resolve(library, "zinc_remove_stale", &a.remove_stale, &a);
   for (const std::string& name : required_functions()) {
     if (!a.has(name)) out->missing_required.push_back(name);
   }

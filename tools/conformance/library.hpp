@@ -31,6 +31,9 @@ struct Api {
   decltype(&zinc_check_header) check_header = nullptr;
   decltype(&zinc_inspect) inspect = nullptr;
   decltype(&zinc_name_hash) name_hash = nullptr;
+  decltype(&zinc_creator_state) creator_state = nullptr;
+  decltype(&zinc_mapped_by) mapped_by = nullptr;
+  decltype(&zinc_remove_stale) remove_stale = nullptr;
 
   // Every zinc_* function name that was resolved.
   std::set<std::string> exported;

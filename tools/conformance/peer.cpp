@@ -162,6 +162,17 @@ void Peer::kill_hard() {
   reaped_ = true;
 }
 
+bool Peer::kill_unreaped() {
+  if (reaped_ || reported_pid_ != pid_) return false;
+  kill(pid_, SIGKILL);
+  // Wait for the exit but leave the process to be reaped later (WNOWAIT).
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
 std::string Peer::describe_exit() {
   if (!reaped_) {
     // It closed its output; it is exiting or gone.

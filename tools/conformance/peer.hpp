@@ -55,6 +55,11 @@ class Peer {
   bool try_read_line(std::string* line, int timeout_ms);
 
   void kill_hard();  // SIGKILL, as a crash would
+  // SIGKILL without reaping: the process stays a zombie (exited, not yet
+  // waited for) until this Peer is destroyed. False if the process using zinc
+  // is not our child (a --peer-command that does not exec), whose shell would
+  // reap it; then nothing is killed.
+  bool kill_unreaped();
   // The pid the peer reported in its "ready" line (the process using zinc).
   pid_t pid() const { return reported_pid_; }
   // What runs in it: a library path or a command.

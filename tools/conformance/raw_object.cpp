@@ -63,6 +63,23 @@ std::vector<uint8_t> read_object(const std::string& name) {
   return bytes;
 }
 
+std::vector<uint8_t> read_object_range(const std::string& name, uint64_t offset, size_t length) {
+  const int fd = open(object_path(name).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("kit could not read " + object_path(name));
+  std::vector<uint8_t> bytes(length);
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n =
+        pread(fd, bytes.data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  bytes.resize(done);
+  return bytes;
+}
+
 uint64_t object_size(const std::string& name) {
   struct stat st {};
   if (stat(object_path(name).c_str(), &st) != 0) fail("kit could not stat " + object_path(name));

@@ -23,6 +23,9 @@ class KitError : public std::runtime_error {
 std::string object_path(const std::string& name);  // "/dev/shm/zinc_<name>"
 bool object_exists(const std::string& name);
 std::vector<uint8_t> read_object(const std::string& name);
+// `length` bytes from `offset` (fewer at the end of the object): for objects
+// too large to read whole.
+std::vector<uint8_t> read_object_range(const std::string& name, uint64_t offset, size_t length);
 uint64_t object_size(const std::string& name);
 unsigned object_mode(const std::string& name);  // permission bits
 // Creates "/zinc_<name>" (it must not exist) with `bytes`, then sizes it to
