@@ -40,6 +40,7 @@ from typing import (
     overload,
 )
 
+from . import _async_wait
 from ._ffi import ffi, lib
 
 if TYPE_CHECKING:
@@ -235,7 +236,8 @@ class SharedRegion:
         name = _zinc_name(handle) if _zinc_name is not None else ffi.NULL
         self._name = "" if name == ffi.NULL else _text(name)
         self._owner = False
-        self._waits: Set[_StopFlag] = set()
+        # What close() stops: the stop flags of wait() and the pending wait_async().
+        self._waits: Set[Union[_StopFlag, _async_wait.AsyncWait, _async_wait.ThreadWait]] = set()
 
     @classmethod
     def create(
@@ -455,21 +457,46 @@ class SharedRegion:
         return notified
 
     async def wait_async(self, timeout_ms: int = 1000) -> bool:
-        """wait() for asyncio: blocks a worker thread, not the event loop.
+        """wait() for asyncio: neither blocks the event loop nor takes a worker
+        of its default executor.
 
-        Cancelling it stops the worker within 100 ms (a notification arriving
-        in that window is consumed).
+        All pending wait_async() calls of a process are served by one waiter
+        thread per 127 regions, sleeping in futex_waitv (Linux 5.16+); where
+        that is missing, or with ZINC_WAIT_ASYNC=threads, each pending call
+        has a thread of its own. Cancelling it ends it at once without
+        consuming a later notification; a close() ends it with ValueError.
         """
         handle = self._handle()
         timeout = _integer(timeout_ms, "timeout_ms", _TIMEOUT_MAX)
-        stop, token = self._begin_wait()
+        code = lib.zinc_try_wait(handle)
+        if code == 0:
+            return True
+        if code != lib.ZINC_EAGAIN:
+            raise _error(code)
+        if timeout == 0:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout / 1000
+        waiter = _async_wait.shared_waiter(_error)
+        pending: Optional[Union[_async_wait.AsyncWait, _async_wait.ThreadWait]] = None
+        if waiter is not None:
+            pending = waiter.add(handle, loop, deadline)
+        if pending is None:
+            stop = _StopFlag()
+            context = contextvars.copy_context()
+            context.run(_stop_waiting.set, stop)
+            # _wait is looked up when the thread runs it, so tests can replace it.
+            pending = _async_wait.ThreadWait(
+                loop, lambda: context.run(_wait, handle, timeout), stop
+            )
+        self._waits.add(pending)
         try:
-            notified = await asyncio.to_thread(_wait, handle, timeout)
+            notified = await pending.future
         except BaseException:
-            stop.set()
+            pending.cancel()
             raise
         finally:
-            self._end_wait(stop, token)
+            self._waits.discard(pending)
         if not notified and self._h is None:
             raise ValueError("region is closed")
         return notified
