@@ -332,8 +332,8 @@ class _WaiterThread:
             entry.uaddr = slot.seq_address
             entry.val = slot.expected
             count += 1
-            first = min(w.deadline for w in waits)
-            earliest = first if earliest is None else min(earliest, first)
+            soonest = min(w.deadline for w in waits)
+            earliest = soonest if earliest is None else min(earliest, soonest)
         return count, earliest
 
     def _release(self, slot: _Slot) -> None:
@@ -345,7 +345,7 @@ class _WaiterThread:
         slot.handle = None
 
     def _fail(self, error: OSError) -> None:
-        outcomes = []
+        outcomes: List[Tuple[asyncio.AbstractEventLoop, asyncio.Future[bool], Result]] = []
         with self._lock:
             self.broken = True
             for slot in self._slots.values():
