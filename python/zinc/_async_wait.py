@@ -175,34 +175,49 @@ def settle_all(
 class AsyncWait:
     """One pending wait_async() served by a waiter thread."""
 
-    __slots__ = ("loop", "future", "deadline", "done", "_thread")
+    __slots__ = ("loop", "future", "deadline", "done", "_thread", "_slot")
 
     def __init__(
-        self, thread: _WaiterThread, loop: asyncio.AbstractEventLoop, deadline: float
+        self,
+        thread: _WaiterThread,
+        slot: _Slot,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
     ) -> None:
         self.loop = loop
         self.future: asyncio.Future[bool] = loop.create_future()
         self.deadline = deadline
         self.done = False  # guarded by the thread's lock
         self._thread = thread
+        self._slot = slot
 
     def set(self) -> None:
         """The region was closed: the wait ends with False (wait_async then
         raises ValueError). Any thread."""
-        self._thread.finish(self, False)
+        self._thread.finish(self, self._slot, False)
 
     def cancel(self) -> None:
         """The awaiting task was cancelled: forget the wait. Once this returns
         the waiter thread consumes no notification for it."""
-        self._thread.finish(self, None)
+        self._thread.finish(self, self._slot, None)
 
 
 class _Slot:
     """A region with pending waits in one waiter thread."""
 
-    __slots__ = ("handle", "seq", "seq_address", "sleepers_address", "expected", "waits")
+    __slots__ = (
+        "key",
+        "handle",
+        "seq",
+        "seq_address",
+        "sleepers_address",
+        "expected",
+        "waits",
+        "index",
+    )
 
-    def __init__(self, handle: Any, base: int, sleepers_address: Optional[int]) -> None:
+    def __init__(self, key: int, handle: Any, base: int, sleepers_address: Optional[int]) -> None:
+        self.key = key
         # Holding the handle keeps the mapping, and so the words, in place.
         self.handle = handle
         self.seq_address = base + _NOTIFY_SEQ_OFFSET
@@ -210,16 +225,30 @@ class _Slot:
         self.sleepers_address = sleepers_address
         self.expected: Optional[int] = None  # notify_seq when last found unchanged
         self.waits: List[AsyncWait] = []
+        self.index = -1  # position in the thread's vector, less one; -1: not in it
+
+
+Outcomes = List[Tuple[asyncio.AbstractEventLoop, asyncio.Future[bool], Result]]
 
 
 class _WaiterThread:
-    """A daemon thread that waits on up to REGIONS_PER_THREAD regions at once."""
+    """A daemon thread that waits on up to REGIONS_PER_THREAD regions at once.
+
+    Its vector holds the control word, then one word per region (the slots in
+    _order). A wake looks only at what can have changed: the region whose
+    word woke it, the slots that add() and finish() marked, every word that
+    differs from its expected value when futex_waitv found one that did
+    (EAGAIN), and every slot's deadlines when the earliest one passed.
+    """
 
     def __init__(self, make_error: Callable[[int], OSError]) -> None:
         self._make_error = make_error
         self._lock = threading.Lock()
         self._control = ctypes.c_uint32(0)
         self._slots: Dict[int, _Slot] = {}  # by handle address
+        self._order: List[_Slot] = []  # the slot of vector entry i + 1 is _order[i]
+        self._marked: Dict[int, _Slot] = {}  # slots to look at on the next wake
+        self._earliest: Optional[float] = None  # no wait ends before; may be early
         self._vector = (_FutexWaitv * FUTEX_WAITV_MAX)()
         self._vector[0].uaddr = ctypes.addressof(self._control)
         self._vector[0].flags = _FUTEX2_SIZE_U32 | _FUTEX2_PRIVATE
@@ -248,20 +277,24 @@ class _WaiterThread:
             if slot is None:
                 if not new_region or len(self._slots) >= REGIONS_PER_THREAD:
                     return None
-                slot = _Slot(handle, base, _sleepers_word(base))
+                slot = _Slot(key, handle, base, _sleepers_word(base))
                 if slot.sleepers_address is not None:
                     atomic_add(slot.sleepers_address, 1)
                 self._slots[key] = slot
-            wait = AsyncWait(self, loop, deadline)
+            wait = AsyncWait(self, slot, loop, deadline)
             slot.waits.append(wait)
+            if self._earliest is None or deadline < self._earliest:
+                self._earliest = deadline
+            self._marked[key] = slot
             self._poke()
         return wait
 
-    def finish(self, wait: AsyncWait, result: Optional[bool]) -> None:
+    def finish(self, wait: AsyncWait, slot: _Slot, result: Optional[bool]) -> None:
         with self._lock:
             if wait.done:
                 return
             wait.done = True
+            self._marked[slot.key] = slot
             self._poke()
         if result is not None:
             settle_all([(wait.loop, wait.future, result)])
@@ -273,68 +306,116 @@ class _WaiterThread:
         _wake_private(ctypes.addressof(self._control))
 
     def _run(self) -> None:
+        woken: Optional[int] = None  # what the last futex_waitv said; None: look at all
         while True:
-            outcomes: List[Tuple[asyncio.AbstractEventLoop, asyncio.Future[bool], Result]] = []
+            outcomes: Outcomes = []
             with self._lock:
                 self._vector[0].val = self._control.value
-                count, deadline = self._sweep(outcomes)
+                self._look(woken, outcomes)
+                count = len(self._order) + 1
+                deadline = self._earliest
             settle_all(outcomes)
             del outcomes
-            error = futex_waitv(self._vector, count, deadline, self._timeout)
-            if error not in (0, errno.EAGAIN, errno.ETIMEDOUT, errno.EINTR):
+            result, error = _call(
+                _SYS_FUTEX_WAITV,
+                ctypes.addressof(self._vector),
+                count,
+                0,
+                self._set_timeout(deadline),
+                _CLOCK_MONOTONIC,
+            )
+            if result >= 0:
+                woken = result
+            elif error == errno.EAGAIN:
+                woken = -1
+            elif error in (errno.ETIMEDOUT, errno.EINTR):
+                woken = None
+            else:
                 self._fail(OSError(error, f"futex_waitv failed: {os.strerror(error)}"))
                 return
 
-    def _sweep(
-        self, outcomes: List[Tuple[asyncio.AbstractEventLoop, asyncio.Future[bool], Result]]
-    ) -> Tuple[int, Optional[float]]:
-        """Under the lock: completes what is due and fills the vector with the
-        words to sleep on. Returns (words, earliest deadline)."""
+    def _set_timeout(self, deadline: Optional[float]) -> int:
+        if deadline is None:
+            return 0
+        seconds = math.floor(deadline)
+        self._timeout.tv_sec = seconds
+        # Rounded up, so the thread never wakes before the deadline it serves.
+        self._timeout.tv_nsec = min(999_999_999, math.ceil((deadline - seconds) * 1e9))
+        return ctypes.addressof(self._timeout)
+
+    def _look(self, woken: Optional[int], outcomes: Outcomes) -> None:
+        """Under the lock: completes what is due and updates the vector."""
         now = time.monotonic()
-        count = 1
-        earliest: Optional[float] = None
-        for key, slot in list(self._slots.items()):
-            waits = [w for w in slot.waits if not w.done]
-            while waits:
-                # notify_seq is read before zinc_try_wait: if that finds nothing
-                # pending, the cursor equals what it read, which is this value
-                # or a later one; a later one makes futex_waitv return at once.
-                seq = int(slot.seq[0])
-                if seq == slot.expected:
-                    break
-                code = int(lib.zinc_try_wait(slot.handle))
-                if code == lib.ZINC_EAGAIN:
-                    slot.expected = seq
-                    break
-                if code == 0:
-                    # The waits of one region object share its cursor: each
-                    # notification goes to one of them (spec 5.5), the oldest.
-                    first = waits.pop(0)
-                    first.done = True
-                    outcomes.append((first.loop, first.future, True))
-                    continue
-                error = self._make_error(code)
-                for wait in waits:
-                    wait.done = True
-                    outcomes.append((wait.loop, wait.future, error))
-                waits = []
-            for wait in waits:
-                if wait.deadline <= now:
-                    wait.done = True
-                    outcomes.append((wait.loop, wait.future, False))
-            waits = [w for w in waits if not w.done]
-            slot.waits = waits
-            if not waits:
-                del self._slots[key]
-                self._release(slot)
+        if woken is None:  # a deadline passed (or a signal): everything
+            candidates = list(self._order)
+            self._earliest = None
+        elif woken == -1:  # some word differed from its expected value
+            candidates = [s for s in self._order if int(s.seq[0]) != s.expected]
+        elif woken > 0:
+            candidates = [self._order[woken - 1]]
+        else:
+            candidates = []
+        candidates += self._marked.values()
+        self._marked = {}
+        for slot in candidates:
+            if self._slots.get(slot.key) is slot:  # not released earlier in this pass
+                self._check(slot, now, outcomes)
+        if woken is None:
+            for slot in self._order:
+                soonest = min(w.deadline for w in slot.waits)
+                if self._earliest is None or soonest < self._earliest:
+                    self._earliest = soonest
+
+    def _check(self, slot: _Slot, now: float, outcomes: Outcomes) -> None:
+        waits = [w for w in slot.waits if not w.done]
+        while waits:
+            # notify_seq is read before zinc_try_wait: if that finds nothing
+            # pending, the cursor equals what it read, which is this value or
+            # a later one; a later one makes futex_waitv return at once.
+            seq = int(slot.seq[0])
+            if seq == slot.expected:
+                break
+            code = int(lib.zinc_try_wait(slot.handle))
+            if code == lib.ZINC_EAGAIN:
+                slot.expected = seq
+                break
+            if code == 0:
+                # The waits of one region object share its cursor: each
+                # notification goes to one of them (spec 5.5), the oldest.
+                first = waits.pop(0)
+                first.done = True
+                outcomes.append((first.loop, first.future, True))
                 continue
-            entry = self._vector[count]
-            entry.uaddr = slot.seq_address
-            entry.val = slot.expected
-            count += 1
-            soonest = min(w.deadline for w in waits)
-            earliest = soonest if earliest is None else min(earliest, soonest)
-        return count, earliest
+            error = self._make_error(code)
+            for wait in waits:
+                wait.done = True
+                outcomes.append((wait.loop, wait.future, error))
+            waits = []
+        for wait in waits:
+            if wait.deadline <= now:
+                wait.done = True
+                outcomes.append((wait.loop, wait.future, False))
+        slot.waits = [w for w in waits if not w.done]
+        if not slot.waits:
+            self._remove(slot)
+            return
+        if slot.index < 0:
+            slot.index = len(self._order)
+            self._order.append(slot)
+            self._vector[slot.index + 1].uaddr = slot.seq_address
+        self._vector[slot.index + 1].val = slot.expected
+
+    def _remove(self, slot: _Slot) -> None:
+        if slot.index >= 0:
+            last = self._order.pop()
+            if last is not slot:
+                self._order[slot.index] = last
+                last.index = slot.index
+                self._vector[last.index + 1].uaddr = last.seq_address
+                self._vector[last.index + 1].val = last.expected
+            slot.index = -1
+        del self._slots[slot.key]
+        self._release(slot)
 
     def _release(self, slot: _Slot) -> None:
         if slot.sleepers_address is not None:
@@ -345,7 +426,7 @@ class _WaiterThread:
         slot.handle = None
 
     def _fail(self, error: OSError) -> None:
-        outcomes: List[Tuple[asyncio.AbstractEventLoop, asyncio.Future[bool], Result]] = []
+        outcomes: Outcomes = []
         with self._lock:
             self.broken = True
             for slot in self._slots.values():
@@ -355,6 +436,7 @@ class _WaiterThread:
                         outcomes.append((wait.loop, wait.future, error))
                 self._release(slot)
             self._slots.clear()
+            self._order.clear()
         settle_all(outcomes)
 
 
