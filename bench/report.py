@@ -70,7 +70,10 @@ def verdict(ok: bool) -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -187,7 +190,10 @@ def pingpong_section(
         "(`bench/pingpong.cpp`). The zinc rows use two regions (one per direction) and the",
         "public C ABI.",
         "",
-        table(["transport", "p50", "p99", "p99.9", "round trips/s", "CPU parent / child"], rows),
+        table(
+            ["transport", "p50", "p99", "p99.9", "round trips/s", "CPU parent / child"],
+            rows,
+        ),
         "",
         "![Round-trip latency distributions](bench/pingpong.png)",
         "",
@@ -224,7 +230,9 @@ def pingpong_section(
             continue
         samples = r["rtt_samples_ns"]
         n = len(samples)
-        ax.plot([s / 1000 for s in samples], [(i + 1) / n for i in range(n)], label=label)
+        ax.plot(
+            [s / 1000 for s in samples], [(i + 1) / n for i in range(n)], label=label
+        )
     ax.set_xscale("log")
     ax.set_xlabel("round trip (us, log scale)")
     ax.set_ylabel("fraction of round trips at most this long")
@@ -268,7 +276,9 @@ def payload_section(
         and r.get("scribble_bytes", 0) == 0
     ]
     controls = [r for r in runs if r["bench"] == "pingpong" and r.get("busy_us", 0) > 0]
-    scribbles = [r for r in runs if r["bench"] == "pingpong" and r.get("scribble_bytes", 0) > 0]
+    scribbles = [
+        r for r in runs if r["bench"] == "pingpong" and r.get("scribble_bytes", 0) > 0
+    ]
     if not sized:
         return
 
@@ -286,10 +296,13 @@ def payload_section(
     rows = []
     for name, points in by_series.items():
         rows.append(
-            [name] + [fmt_ns(points[s]["rtt_p50_ns"]) if s in points else "" for s in sizes]
+            [name]
+            + [fmt_ns(points[s]["rtt_p50_ns"]) if s in points else "" for s in sizes]
         )
     writes = {
-        r["payload_bytes"]: r["payload_write_p50_ns"] for r in sized if r["transport"] == "zinc"
+        r["payload_bytes"]: r["payload_write_p50_ns"]
+        for r in sized
+        if r["transport"] == "zinc"
     }
     rows.append(
         ["(writing the payload itself, p50)"]
@@ -357,7 +370,9 @@ def payload_section(
     fig, ax = plt.subplots(figsize=(8, 5))
     for name, points in by_series.items():
         xs = sorted(points)
-        ax.plot(xs, [points[x]["rtt_p50_ns"] / 1000 for x in xs], marker="o", label=name)
+        ax.plot(
+            xs, [points[x]["rtt_p50_ns"] / 1000 for x in xs], marker="o", label=name
+        )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(sizes, [fmt_bytes(size) for size in sizes])
@@ -376,7 +391,11 @@ def payload_section(
     # frame once would take: a hot round trip is a few hundred ns, and its p50
     # moves by 100-200 ns from run to run on this VM.
     memcpy = next(
-        (r["gb_per_s"] for r in runs if r["bench"] == "stream" and r["transport"] == "memcpy"),
+        (
+            r["gb_per_s"]
+            for r in runs
+            if r["bench"] == "stream" and r["transport"] == "memcpy"
+        ),
         None,
     )
     copy_ns = (4 << 20) / memcpy if memcpy else None
@@ -389,7 +408,9 @@ def payload_section(
         if 64 in points and (4 << 20) in points:
             small, big = points[64]["rtt_p50_ns"], points[4 << 20]["rtt_p50_ns"]
             scribble = scribble_by_series.get(name)
-            measured = f"4 MiB {fmt_ns(big)} vs 64 B {fmt_ns(small)}: {big / small:.2f}x"
+            measured = (
+                f"4 MiB {fmt_ns(big)} vs 64 B {fmt_ns(small)}: {big / small:.2f}x"
+            )
             reference = small
             if scribble:
                 reference = scribble["rtt_p50_ns"]
@@ -400,7 +421,9 @@ def payload_section(
             same = big <= 1.25 * reference
             if copy_ns and big > reference:
                 share = (big - reference) / copy_ns
-                measured += f"; the difference is {100 * share:.2f}% of one 4 MiB memcpy"
+                measured += (
+                    f"; the difference is {100 * share:.2f}% of one 4 MiB memcpy"
+                )
                 same = same or share < 0.01
             checks.append(
                 [
@@ -426,7 +449,9 @@ def stream_section(runs: list[dict], lines: list[str], checks: list[list[str]]) 
         r = stream.get(key)
         if r is None:
             continue
-        share = f"{100 * r['gb_per_s'] / memcpy:.0f}%" if memcpy and key != "memcpy" else ""
+        share = (
+            f"{100 * r['gb_per_s'] / memcpy:.0f}%" if memcpy and key != "memcpy" else ""
+        )
         detail = (
             fmt_bytes(r["buffer_bytes"]) + " buffers"
             if key == "memcpy"
@@ -467,7 +492,11 @@ def idle_section(runs: list[dict], lines: list[str], checks: list[list[str]]) ->
             "1ms": "wait(1 ms) in a loop",
         }
         rows.append(
-            [pattern.get(r["pattern"], r["pattern"]), f"{r['spin_us']} us", f"{r['cpu_pct']:.3f}%"]
+            [
+                pattern.get(r["pattern"], r["pattern"]),
+                f"{r['spin_us']} us",
+                f"{r['cpu_pct']:.3f}%",
+            ]
         )
     lines += [
         "## An idle waiter",
@@ -483,18 +512,27 @@ def idle_section(runs: list[dict], lines: list[str], checks: list[list[str]]) ->
     if default_long:
         pct = default_long[0]["cpu_pct"]
         checks.append(
-            ["an idle waiter uses under 2% of a CPU", f"{pct:.3f}% of a CPU", verdict(pct < 2)]
+            [
+                "an idle waiter uses under 2% of a CPU",
+                f"{pct:.3f}% of a CPU",
+                verdict(pct < 2),
+            ]
         )
 
 
-def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[str]]) -> None:
+def micro_section(
+    micro: dict[str, float], lines: list[str], checks: list[list[str]]
+) -> None:
     if not micro:
         return
     notify_rows = [
         ["atomic increment of the notify word alone", "BM_AtomicIncrement"],
         ["FUTEX_WAKE with nobody waiting (a system call)", "BM_FutexWakeNobody"],
         ["zinc_notify, nobody asleep", "BM_ZincNotifyNobodyAsleep"],
-        ["zinc_notify, a plain v2 peer attached (must wake)", "BM_ZincNotifyPlainPeerAttached"],
+        [
+            "zinc_notify, a plain v2 peer attached (must wake)",
+            "BM_ZincNotifyPlainPeerAttached",
+        ],
         ["zinc_try_wait, nothing pending", "BM_ZincTryWaitNothingPending"],
         ["zinc_notify + zinc_try_wait", "BM_ZincNotifyThenTryWait"],
         ["zinc_notify + zinc_wait (pending)", "BM_ZincNotifyThenWait"],
@@ -524,32 +562,55 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
 
     sizes = [4096, 1 << 20, 64 << 20]
     setup_rows = [
-        ["bare: shm_open, ftruncate, mmap, munmap, close, shm_unlink", "BM_BareCreateClose"],
+        [
+            "bare: shm_open, ftruncate, mmap, munmap, close, shm_unlink",
+            "BM_BareCreateClose",
+        ],
         ["bare + write a 64-byte header (first touch)", "BM_BareCreateTouchClose"],
         ["bare + posix_fallocate + write a header", "BM_BareCreateFallocateTouchClose"],
         ["zinc_create + zinc_close", "BM_ZincCreateClose"],
-        ["zinc_create_ex(ZINC_CREATE_PREFAULT) + zinc_close", "BM_ZincCreatePrefaultClose"],
-        ["zinc_create_ex(ZINC_CREATE_NORESERVE) + zinc_close", "BM_ZincCreateNoReserveClose"],
+        [
+            "zinc_create_ex(ZINC_CREATE_PREFAULT) + zinc_close",
+            "BM_ZincCreatePrefaultClose",
+        ],
+        [
+            "zinc_create_ex(ZINC_CREATE_NORESERVE) + zinc_close",
+            "BM_ZincCreateNoReserveClose",
+        ],
     ]
     rows = []
     for label, key in setup_rows:
-        cells = [fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in sizes]
+        cells = [
+            fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in sizes
+        ]
         rows.append([label] + cells)
     open_rows = [
-        ["bare: shm_open, fstat, mmap, read the header, munmap, close", "BM_BareOpenClose"],
+        [
+            "bare: shm_open, fstat, mmap, read the header, munmap, close",
+            "BM_BareOpenClose",
+        ],
         ["zinc_open + zinc_close", "BM_ZincOpenClose"],
     ]
     fill_sizes = [1 << 20, 64 << 20]
     fill_rows = []
     for label, key in (
-        ["bare (ftruncate): pages zeroed by first-touch faults", "BM_BareCreateFillClose"],
+        [
+            "bare (ftruncate): pages zeroed by first-touch faults",
+            "BM_BareCreateFillClose",
+        ],
         ["zinc_create (posix_fallocate)", "BM_ZincCreateFillClose"],
         ["zinc_create_ex(ZINC_CREATE_PREFAULT)", "BM_ZincCreatePrefaultFillClose"],
-        ["zinc_create_ex(ZINC_CREATE_NORESERVE) (ftruncate)", "BM_ZincCreateNoReserveFillClose"],
+        [
+            "zinc_create_ex(ZINC_CREATE_NORESERVE) (ftruncate)",
+            "BM_ZincCreateNoReserveFillClose",
+        ],
     ):
         fill_rows.append(
             [label]
-            + [fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in fill_sizes]
+            + [
+                fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else ""
+                for s in fill_sizes
+            ]
         )
     first_rows = [
         ["first 4 MiB write into a new region", "BM_FirstFrameWrite/manual_time"],
@@ -574,7 +635,9 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
         "allocated and zeroed by the faults of the first writes. Create, write every byte once,",
         "close:",
         "",
-        table(["create + fill + close"] + [fmt_bytes(s) for s in fill_sizes], fill_rows),
+        table(
+            ["create + fill + close"] + [fmt_bytes(s) for s in fill_sizes], fill_rows
+        ),
         "",
         table(
             ["open + close", "time"],
@@ -621,7 +684,9 @@ def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[s
         )
 
 
-def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]) -> None:
+def python_section(
+    runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]
+) -> None:
     if not runs:
         lines += [
             "## Python",
@@ -631,7 +696,11 @@ def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[
         ]
         return
     pp = [r for r in runs if r["bench"] == "python-pingpong"]
-    where = {"two-cpus": "two CPUs", "one-cpu": "one CPU", "scheduler": "left to the scheduler"}
+    where = {
+        "two-cpus": "two CPUs",
+        "one-cpu": "one CPU",
+        "scheduler": "left to the scheduler",
+    }
     rows = [
         [
             r["label"],
@@ -652,7 +721,9 @@ def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[
         "and left to the scheduler (which puts them on one CPU or two depending on the",
         "machine's other load).",
         "",
-        table(["transport", "processes on", "p50", "p99", "p99.9", "round trips"], rows),
+        table(
+            ["transport", "processes on", "p50", "p99", "p99.9", "round trips"], rows
+        ),
         "",
         "On one CPU every hand-over is a context switch, whatever the transport (the C",
         "ping-pong above shows that floor), and the two interpreters run their loops in",
@@ -693,12 +764,62 @@ def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[
                 verdict(ratio <= 1.5),
             ]
         )
+    lines += python_asyncio_section(runs)
     notes = [r for r in runs if r["bench"] == "python-note"]
     for r in notes:
         lines += [f"Note: {r['text']}", ""]
 
 
-def headline(runs: list[dict], micro: dict[str, float], python_runs: list[dict]) -> list[str]:
+ASYNCIO_MODES = {
+    "waiter": "shared waiter threads, futex_waitv (wait_async today)",
+    "threads": "a thread per wait (the fallback, ZINC_WAIT_ASYNC=threads)",
+    "to_thread": "asyncio.to_thread on the default executor (wait_async before)",
+}
+
+
+def python_asyncio_section(runs: list[dict]) -> list[str]:
+    """The table of bench/python/asyncio_waits.py: many pending wait_async()."""
+    rows = [r for r in runs if r["bench"] == "python-asyncio"]
+    if not rows:
+        return []
+
+    def latency(r: dict) -> list[str]:
+        if not r["samples"]:
+            return [f"starved ({r['starved']} of {r['starved']} over 1 s)", "-"]
+        starved = f" ({r['starved']} starved)" if r["starved"] else ""
+        return [fmt_ns(r["p50_ns"]) + starved, fmt_ns(r["p99_ns"])]
+
+    body = [
+        [
+            f"{r['pending']:,}",
+            ASYNCIO_MODES.get(r["mode"], r["mode"]),
+            *latency(r),
+            fmt_ns(r["all_woken_ns"]) if r["all_woken_ns"] else "not within 10 s",
+            f"{r['rss_kib'] / 1024:.1f} MiB",
+            str(r["threads"]),
+        ]
+        for r in sorted(rows, key=lambda r: (r["pending"], list(ASYNCIO_MODES).index(r["mode"])))
+    ]
+    return [
+        "### asyncio: many pending waits",
+        "",
+        "`bench/python/asyncio_waits.py`: 1, 100 and 1,000 pending `wait_async()` calls, each",
+        "on a region of its own, in a fresh process per row. Wake latency: notify one region",
+        "(at random) and time until its task resumes; a sample over 1 s counts as starved (the",
+        "default executor's workers are all held by other waits). All woken: notify every",
+        "region, time until every wait returned. Memory and threads: what the pending waits add.",
+        "",
+        table(
+            ["pending", "how", "wake p50", "wake p99", "all woken", "memory", "threads"],
+            body,
+        ),
+        "",
+    ]
+
+
+def headline(
+    runs: list[dict], micro: dict[str, float], python_runs: list[dict]
+) -> list[str]:
     """The short table README.md quotes (docs/bench/readme-performance.md)."""
     rows = []
     plain = {

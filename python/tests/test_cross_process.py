@@ -32,9 +32,11 @@ CONTROL = 64  # bytes at the start of each region kept for the round counter
 def placed(
     draw: st.DrawFn, payload: np.ndarray[Any, Any], capacity_pages: int
 ) -> Tuple[np.ndarray[Any, Any], int]:
-    """An offset at which `payload` fits after the control bytes."""
+    """An offset at which `payload` fits after the control bytes, aligned for
+    its dtype (as_numpy refuses a misaligned one)."""
     room = capacity_pages * PAGE - CONTROL - payload.nbytes
-    return payload, CONTROL + draw(st.integers(0, room))
+    offset = CONTROL + draw(st.integers(0, room))
+    return payload, offset - offset % payload.dtype.alignment
 
 
 def region_pages(payloads: List[np.ndarray[Any, Any]]) -> int:

@@ -89,3 +89,63 @@ def test_python_readme_examples_run_as_shown(region_name: NameFactory) -> None:
         for leftover in Path("/dev/shm").glob(f"zinc_{prefix}-*"):
             leftover.unlink()
     assert runner.failures == 0, "".join(failures)
+
+
+def numpy_example_blocks(markdown: str) -> List[str]:
+    """Writer code, reader code, writer output, reader output of the numpy example."""
+    blocks = fenced_blocks(markdown)
+    for i in range(len(blocks) - 3):
+        if blocks[i][0] == "python" and "numpy_writer.py" in blocks[i + 2][1]:
+            assert [b[0] for b in blocks[i : i + 4]] == ["python", "python", "text", "text"]
+            return [b[1] for b in blocks[i : i + 4]]
+    raise AssertionError("no numpy example with numpy_writer.py found")
+
+
+def test_numpy_example_runs_and_prints_what_the_readme_shows(
+    region_name: NameFactory, peers: Callable[..., Peer]
+) -> None:
+    writer_code, reader_code, writer_shown, reader_shown = numpy_example_blocks(
+        (PYTHON_DIR / "README.md").read_text()
+    )
+    assert writer_code == (EXAMPLES / "numpy_writer.py").read_text()
+    assert reader_code == (EXAMPLES / "numpy_reader.py").read_text()
+    name = region_name()
+
+    def script(code: str) -> str:
+        return code.replace('"numpy-demo"', repr(name))
+
+    writer = peers("-c", script(writer_code))
+    writer_lines = writer_shown.splitlines()
+    assert writer_lines[0] == "$ .venv/bin/python python/examples/numpy_writer.py"
+    assert writer.readline().rstrip("\n") == writer_lines[1], writer.finish().stderr
+    reader = peers("-c", script(reader_code)).finish()
+    assert reader.returncode == 0, reader.stderr
+    reader_lines = reader_shown.splitlines()
+    assert reader_lines[0] == "$ .venv/bin/python python/examples/numpy_reader.py"
+    assert reader.stdout.splitlines() == reader_lines[1:]
+    result = writer.finish()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == writer_lines[2:]
+    assert not object_path(name).exists()
+
+
+def test_original_numpy_example_as_two_scripts_fails_as_the_readme_says(
+    region_name: NameFactory, peers: Callable[..., Peer]
+) -> None:
+    name = region_name()
+    writer = peers(
+        "-c",
+        "import numpy as np, zinc\n"
+        f"region = zinc.SharedRegion.create({name!r}, 4 * zinc.PAGE_SIZE)\n"
+        "region.as_numpy(np.float64)[:] = np.linspace(0, 1, 2048)\n"
+        "region.notify()\n",
+    ).finish()
+    assert writer.returncode == 0, writer.stderr
+    reader_code = (EXAMPLES / "numpy_reader.py").read_text().replace('"numpy-demo"', repr(name))
+    reader = peers("-c", reader_code).finish()
+    assert reader.returncode != 0
+    assert (
+        reader.stderr.splitlines()[-1] == f"FileNotFoundError: [Errno 2] no region named {name!r}"
+    )
+    shown = "FileNotFoundError: [Errno 2] no region named 'numpy-demo'"
+    assert shown in (PYTHON_DIR / "README.md").read_text()

@@ -44,6 +44,8 @@ def use_everything(name: str) -> None:
         assert_type(records, NDArray[Any])
         by_name = reader.as_numpy("<i4", shape=4, offset=8)
         assert_type(by_name, NDArray[Any])
+        counted = assert_type(reader.as_numpy(np.uint16, count=3, offset=2), NDArray[np.uint16])
+        assert counted.shape == (3,)
         assert bytes(raw[:5]) == b"hello" and floats.size == zinc.PAGE_SIZE // 8
         assert by_dtype.shape == (2, 3) and records.dtype.names == ("id", "x")
 

@@ -40,6 +40,7 @@ from typing import (
     overload,
 )
 
+from . import _async_wait
 from ._ffi import ffi, lib
 
 if TYPE_CHECKING:
@@ -239,7 +240,8 @@ class SharedRegion:
         # inherited: usable, but its close only drops the child's mapping
         # (the native close checks the process too).
         self._pid = os.getpid()
-        self._waits: Set[_StopFlag] = set()
+        # What close() stops: the stop flags of wait() and the pending wait_async().
+        self._waits: Set[Union[_StopFlag, _async_wait.AsyncWait, _async_wait.ThreadWait]] = set()
 
     @classmethod
     def create(
@@ -270,7 +272,13 @@ class SharedRegion:
         with SIGBUS. It cannot be combined with ``prefault=True``.
         """
         encoded = _name(name)
-        size = _integer(capacity, "capacity", _SIZE_MAX)
+        size = operator.index(capacity)
+        if not 0 <= size <= _SIZE_MAX:
+            # 0 is in the C type's range, and the library refuses it (EINVAL).
+            raise OverflowError(
+                f"capacity must be a positive multiple of the page size ({PAGE_SIZE}) "
+                f"below 2**64, got {size}"
+            )
         out = ffi.new("ZincHandle *")
         flags = (
             (int(lib.ZINC_CREATE_REPLACE_STALE) if replace_stale else 0)
@@ -349,6 +357,7 @@ class SharedRegion:
         *,
         shape: Union[int, Tuple[int, ...], None] = ...,
         offset: int = ...,
+        count: Optional[int] = ...,
     ) -> NDArray[np.uint8]: ...
 
     @overload
@@ -358,6 +367,7 @@ class SharedRegion:
         *,
         shape: Union[int, Tuple[int, ...], None] = ...,
         offset: int = ...,
+        count: Optional[int] = ...,
     ) -> NDArray[_ScalarT]: ...
 
     @overload
@@ -367,6 +377,7 @@ class SharedRegion:
         *,
         shape: Union[int, Tuple[int, ...], None] = ...,
         offset: int = ...,
+        count: Optional[int] = ...,
     ) -> NDArray[_ScalarT]: ...
 
     @overload
@@ -376,6 +387,7 @@ class SharedRegion:
         *,
         shape: Union[int, Tuple[int, ...], None] = ...,
         offset: int = ...,
+        count: Optional[int] = ...,
     ) -> NDArray[Any]: ...
 
     def as_numpy(
@@ -384,13 +396,18 @@ class SharedRegion:
         *,
         shape: Union[int, Tuple[int, ...], None] = None,
         offset: int = 0,
+        count: Optional[int] = None,
     ) -> NDArray[Any]:
         """A numpy array over the region's data (no copy).
 
-        By default uint8 of shape (capacity,). With `dtype` (any numpy dtype,
-        structured ones included) the array holds as many items as fit after
-        `offset` bytes, or has `shape` if given. Writes through the array are
-        writes to the shared memory. Needs numpy (an ImportError says so).
+        By default uint8 of shape (capacity,). With `dtype` (any numpy dtype
+        without Python objects: structured, subarray, strings...) the array
+        holds as many items as fit after `offset` bytes, or `count` items, or
+        has `shape`. `offset` must be a multiple of the dtype's alignment. A
+        subarray dtype such as ``("<f4", (3,))`` adds its shape to the array's,
+        as numpy does. Writes through the array are writes to the shared
+        memory. Bad arguments raise ValueError saying what does not fit. Needs
+        numpy (an ImportError says so).
         """
         buffer = self.as_buffer()
         np = _numpy()
@@ -404,23 +421,44 @@ class SharedRegion:
         start = operator.index(offset)
         if not 0 <= start <= self._capacity:
             raise ValueError(f"offset {start} is outside the region (capacity {self._capacity})")
-        if shape is None:
-            dims: Tuple[int, ...] = ((self._capacity - start) // item.itemsize,)
+        # The data starts on a page boundary, so an offset's alignment is its
+        # address's alignment.
+        if start % item.alignment:
+            raise ValueError(
+                f"offset {start} is not a multiple of the alignment of {item} "
+                f"({item.alignment} bytes)"
+            )
+        if shape is not None and count is not None:
+            raise ValueError("give shape or count, not both")
+        if count is not None:
+            dims: Tuple[int, ...] = (operator.index(count),)
+        elif shape is None:
+            dims = ((self._capacity - start) // item.itemsize,)
         elif isinstance(shape, tuple):
             dims = tuple(operator.index(n) for n in shape)
         else:
             dims = (operator.index(shape),)
+        if count is not None and dims[0] < 0:
+            raise ValueError(f"count {dims[0]} is negative")
         if any(n < 0 for n in dims):
             raise ValueError(f"shape {dims} has a negative dimension")
         nbytes = math.prod(dims) * item.itemsize
         if start + nbytes > self._capacity:
+            what = f"count {dims[0]}" if count is not None else f"shape {dims}"
             raise ValueError(
-                f"shape {dims} of {item} needs {nbytes} bytes at offset {start}, "
+                f"{what} of {item} needs {nbytes} bytes at offset {start}, "
                 f"but the region has {self._capacity - start} bytes there "
                 f"(capacity {self._capacity})"
             )
-        array: NDArray[Any] = np.frombuffer(buffer[start : start + nbytes], dtype=item)
-        return array.reshape(dims)
+        # A subarray dtype is its base dtype with its shape appended, nested
+        # ones outermost first (as in np.empty(dims, dtype)); frombuffer alone
+        # would not reshape to dims.
+        base, tail = item, ()
+        while base.subdtype is not None:
+            base, subshape = base.subdtype
+            tail += subshape
+        array: NDArray[Any] = np.frombuffer(buffer[start : start + nbytes], dtype=base)
+        return array.reshape(dims + tail)
 
     def notify(self) -> None:
         """Wakes every waiter on this region, in every process."""
@@ -459,21 +497,46 @@ class SharedRegion:
         return notified
 
     async def wait_async(self, timeout_ms: int = 1000) -> bool:
-        """wait() for asyncio: blocks a worker thread, not the event loop.
+        """wait() for asyncio: neither blocks the event loop nor takes a worker
+        of its default executor.
 
-        Cancelling it stops the worker within 100 ms (a notification arriving
-        in that window is consumed).
+        All pending wait_async() calls of a process are served by one waiter
+        thread per 127 regions, sleeping in futex_waitv (Linux 5.16+); where
+        that is missing, or with ZINC_WAIT_ASYNC=threads, each pending call
+        has a thread of its own. Cancelling it ends it at once without
+        consuming a later notification; a close() ends it with ValueError.
         """
         handle = self._handle()
         timeout = _integer(timeout_ms, "timeout_ms", _TIMEOUT_MAX)
-        stop, token = self._begin_wait()
+        code = lib.zinc_try_wait(handle)
+        if code == 0:
+            return True
+        if code != lib.ZINC_EAGAIN:
+            raise _error(code)
+        if timeout == 0:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout / 1000
+        waiter = _async_wait.shared_waiter(_error)
+        pending: Optional[Union[_async_wait.AsyncWait, _async_wait.ThreadWait]] = None
+        if waiter is not None:
+            pending = waiter.add(handle, loop, deadline)
+        if pending is None:
+            stop = _StopFlag()
+            context = contextvars.copy_context()
+            context.run(_stop_waiting.set, stop)
+            # _wait is looked up when the thread runs it, so tests can replace it.
+            pending = _async_wait.ThreadWait(
+                loop, lambda: context.run(_wait, handle, timeout), stop
+            )
+        self._waits.add(pending)
         try:
-            notified = await asyncio.to_thread(_wait, handle, timeout)
+            notified = await pending.future
         except BaseException:
-            stop.set()
+            pending.cancel()
             raise
         finally:
-            self._end_wait(stop, token)
+            self._waits.discard(pending)
         if not notified and self._h is None:
             raise ValueError("region is closed")
         return notified

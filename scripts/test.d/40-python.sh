@@ -2,11 +2,14 @@
 # install, not editable: scikit-build-core builds libzinc_core with CMake and
 # puts it and zinc.h into the package), then runs python/tests against that
 # installed package, including mypy --strict. The install is skipped when
-# nothing it is built from changed since the last one.
+# nothing it is built from changed since the last one. scripts/wheel makes the
+# sdist and the wheel into build/dist-test once per change of the same
+# sources; tests/test_packaging.py installs them into fresh virtualenvs.
 
 zinc_python_sources_hash() {
   (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md \
-    CMakeLists.txt cmake include src -type f ! -path '*__pycache__*' -print0 \
+    python/CMakeLists.txt python/examples scripts/wheel \
+    CMakeLists.txt cmake include src examples/demo.cpp -type f ! -path '*__pycache__*' -print0 \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
@@ -24,12 +27,32 @@ zinc_python_install() {
   echo "$want" > "$stamp"
 }
 
+zinc_python_dist() {
+  local dist="$ZINC_ROOT/build/dist-test" want log="$ZINC_ROOT/build/python-dist.log"
+  local stamp="$dist/.sources.sha256"
+  want="$(zinc_python_sources_hash)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && ls "$dist"/zinc_shm-*.whl > /dev/null 2>&1; then
+    echo "the sdist and wheel in build/dist-test are up to date"
+    return 0
+  fi
+  echo "scripts/wheel --out build/dist-test (log: build/python-dist.log)"
+  rm -rf "$dist"
+  "$ZINC_ROOT/scripts/wheel" --out "$dist" > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+  echo "$want" > "$stamp"
+}
+
 zinc_log "python: install"
 mkdir -p "$ZINC_ROOT/build"
 if zinc_python_install; then
+  dist_env=()
+  if zinc_python_dist; then
+    dist_env=(ZINC_TEST_DIST="$ZINC_ROOT/build/dist-test")
+  else
+    zinc_count "python (scripts/wheel)" 0 1
+  fi
   # scripts/test runs stages from the repository root.
   zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
-    "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider
+    "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider
   zinc_sweep_test_objects
 else
   zinc_count "python (install)" 0 1
