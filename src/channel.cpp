@@ -47,7 +47,9 @@ void snapshot_header(const ChannelHeader* h, uint8_t* out) {
   put(out, 64, h->writer_joined_at.load(std::memory_order_relaxed));
 }
 
-uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
+uint64_t round_up(uint64_t n, uint64_t to) {
+  return (n + to - 1) / to * to;
+}
 
 int64_t deadline_after(uint32_t timeout_ms) {
   return futex::monotonic_ns() + int64_t{timeout_ms} * 1'000'000;
@@ -79,9 +81,8 @@ Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count
     return with_name(s, name);
   }
   if ((flags & ~(kRegionFlags | ZINC_CHANNEL_CREATE_READER)) != 0) {
-    return with_name(Status::error(ZINC_EINVAL, "unknown channel create flags " +
-                                                    std::to_string(flags)),
-                     name);
+    return with_name(
+        Status::error(ZINC_EINVAL, "unknown channel create flags " + std::to_string(flags)), name);
   }
   std::unique_ptr<Region> region;
   const uint64_t capacity = round_up(geometry.required_bytes, posix::page_size());
@@ -104,7 +105,8 @@ Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count
   uint8_t snapshot[ZINC_CHANNEL_HEADER_SIZE];
   snapshot_header(h, snapshot);
   const Role role = (flags & ZINC_CHANNEL_CREATE_READER) != 0 ? Role::kReader : Role::kWriter;
-  std::unique_ptr<Channel> channel(new Channel(std::move(region), decode_channel_header(snapshot), role));
+  std::unique_ptr<Channel> channel(
+      new Channel(std::move(region), decode_channel_header(snapshot), role));
   Status joined = role == Role::kWriter ? channel->join_writer() : channel->join_reader();
   if (!joined.is_ok()) return with_name(joined, name);
   *out = std::move(channel);
@@ -122,7 +124,8 @@ Status Channel::open(std::string_view name, Role role, std::unique_ptr<Channel>*
   if (Status s = validate_channel(snapshot, sizeof snapshot, region->capacity()); !s.is_ok()) {
     return with_name(s, name);
   }
-  std::unique_ptr<Channel> channel(new Channel(std::move(region), decode_channel_header(snapshot), role));
+  std::unique_ptr<Channel> channel(
+      new Channel(std::move(region), decode_channel_header(snapshot), role));
   Status joined = role == Role::kWriter ? channel->join_writer() : channel->join_reader();
   if (!joined.is_ok()) return with_name(joined, name);
   *out = std::move(channel);
@@ -329,7 +332,8 @@ Status Channel::acquire_lossless(uint32_t timeout_ms) {
                                         std::min(deadline, now + kReclaimIntervalNs));
       if (err != 0) {
         header_->writer_sleeping.store(0, std::memory_order_relaxed);
-        return Status::error(err, "channel: futex wait failed: " + std::string(std::strerror(-err)));
+        return Status::error(err,
+                             "channel: futex wait failed: " + std::string(std::strerror(-err)));
       }
     }
     header_->writer_sleeping.store(0, std::memory_order_relaxed);
@@ -471,8 +475,8 @@ Status Channel::read(uint32_t timeout_ms, ZincChannelFrame* out) {
   const int64_t deadline = deadline_after(timeout_ms);
   for (;;) {
     bool got = false;
-    Status s = mode_ == ZINC_CHANNEL_LOSSLESS ? try_read_lossless(&got, out)
-                                              : try_read_latest(&got, out);
+    Status s =
+        mode_ == ZINC_CHANNEL_LOSSLESS ? try_read_lossless(&got, out) : try_read_latest(&got, out);
     if (!s.is_ok()) return s;
     if (got) {
       holding_ = true;

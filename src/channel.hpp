@@ -100,8 +100,8 @@ class Channel {
   // Writer state.
   bool joined_ = false;
   bool acquired_ = false;
-  uint64_t frame_ = 0;       // the next frame's number
-  uint32_t slot_ = 0;        // the acquired slot
+  uint64_t frame_ = 0;  // the next frame's number
+  uint32_t slot_ = 0;   // the acquired slot
   uint32_t next_candidate_ = 0;
   int64_t last_reclaim_ns_ = 0;
 

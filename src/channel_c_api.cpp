@@ -26,7 +26,9 @@ using zinc::core::Status;
 int32_t fail(int32_t code, const std::string& message) {
   return zinc::core::record_failure(Status::error(code, message));
 }
-int32_t fail(const Status& status) { return zinc::core::record_failure(status); }
+int32_t fail(const Status& status) {
+  return zinc::core::record_failure(status);
+}
 
 // Handle values: id << 4 | kTag, never NULL and never a plausible pointer
 // (Region handles use tag 5).
@@ -83,7 +85,9 @@ int32_t make_channel(ZincChannel* out, const char* name, Make make) {
 
 // Runs a frame call and maps its status; timeouts and "nothing now" are
 // ordinary results, but they still leave their message.
-int32_t result(const Status& s) { return s.is_ok() ? ZINC_OK : fail(s); }
+int32_t result(const Status& s) {
+  return s.is_ok() ? ZINC_OK : fail(s);
+}
 
 }  // namespace
 

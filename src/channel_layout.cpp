@@ -14,9 +14,13 @@ T field(const uint8_t* bytes, size_t offset) {
   return value;
 }
 
-Status bad(std::string message) { return Status::error(ZINC_EBADMSG, "channel: " + message); }
+Status bad(std::string message) {
+  return Status::error(ZINC_EBADMSG, "channel: " + message);
+}
 
-uint64_t round_up_64(uint64_t n) { return (n + 63) & ~uint64_t{63}; }
+uint64_t round_up_64(uint64_t n) {
+  return (n + 63) & ~uint64_t{63};
+}
 
 }  // namespace
 
@@ -40,13 +44,13 @@ Status channel_geometry(uint32_t mode, uint32_t slot_count, uint64_t slot_size,
   // most one slot and the newest frame's slot is never rewritten, so it
   // needs one more slot than that to write into.
   if (mode == ZINC_CHANNEL_LATEST && slot_count < max_readers + 2) {
-    return Status::error(ZINC_EINVAL, "a latest-value channel needs slot_count >= max_readers + 2 (" +
-                                          std::to_string(max_readers + 2) + "), not " +
-                                          std::to_string(slot_count));
+    return Status::error(
+        ZINC_EINVAL, "a latest-value channel needs slot_count >= max_readers + 2 (" +
+                         std::to_string(max_readers + 2) + "), not " + std::to_string(slot_count));
   }
   if (slot_size == 0 || slot_size > kMaxSlotSize) {
-    return Status::error(ZINC_EINVAL, "slot_size " + std::to_string(slot_size) +
-                                          " is not in 1..2^40");
+    return Status::error(ZINC_EINVAL,
+                         "slot_size " + std::to_string(slot_size) + " is not in 1..2^40");
   }
   out->slot_stride = ZINC_CHANNEL_SLOT_HEADER_SIZE + round_up_64(slot_size);
   out->slots_offset = ZINC_CHANNEL_HEADER_SIZE + uint64_t{max_readers} * ZINC_CHANNEL_ENTRY_SIZE;
@@ -125,7 +129,8 @@ Status validate_tables(const uint8_t* bytes, const ZincChannelInfo& info) {
 Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity) {
   const ZincChannelInfo info = decode_channel_header(bytes);
   if (capacity < ZINC_CHANNEL_HEADER_SIZE) {
-    return bad("a data area of " + std::to_string(capacity) + " bytes cannot hold a channel header");
+    return bad("a data area of " + std::to_string(capacity) +
+               " bytes cannot hold a channel header");
   }
   if (info.magic == 0) {
     return Status::error(ZINC_EAGAIN, "channel: the header is not published yet (magic 0)");
@@ -137,8 +142,8 @@ Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity
   }
   if (info.flags != 0) return bad("unknown flags " + std::to_string(info.flags));
   ChannelGeometry geometry;
-  if (Status s = channel_geometry(info.mode, info.slot_count, info.slot_size, info.max_readers,
-                                  &geometry);
+  if (Status s =
+          channel_geometry(info.mode, info.slot_count, info.slot_size, info.max_readers, &geometry);
       !s.is_ok()) {
     return bad(s.message);
   }

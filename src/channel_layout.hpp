@@ -26,14 +26,14 @@ struct alignas(64) ChannelHeader {
   uint32_t flags;               // 0
   uint32_t slot_count;
   uint32_t max_readers;
-  uint64_t slot_size;                       // payload bytes per slot
-  std::atomic<uint64_t> write_seq;          // frames committed (= next frame number)
-  std::atomic<uint32_t> latest_slot;        // latest mode: slot of the newest frame
-  std::atomic<uint32_t> release_seq;        // futex word the writer sleeps on
-  std::atomic<uint32_t> writer_sleeping;    // 1 while the writer is (about to be) asleep
+  uint64_t slot_size;                     // payload bytes per slot
+  std::atomic<uint64_t> write_seq;        // frames committed (= next frame number)
+  std::atomic<uint32_t> latest_slot;      // latest mode: slot of the newest frame
+  std::atomic<uint32_t> release_seq;      // futex word the writer sleeps on
+  std::atomic<uint32_t> writer_sleeping;  // 1 while the writer is (about to be) asleep
   uint32_t reserved0;
-  std::atomic<uint64_t> writer;             // owner word of the writer role
-  std::atomic<uint64_t> writer_joined_at;   // CLOCK_REALTIME ns the writer took the role
+  std::atomic<uint64_t> writer;            // owner word of the writer role
+  std::atomic<uint64_t> writer_joined_at;  // CLOCK_REALTIME ns the writer took the role
   uint64_t reserved[7];
 };
 
@@ -82,18 +82,22 @@ inline constexpr uint64_t kOwnerActive = uint64_t{1} << 32;
 inline uint64_t owner_word(int32_t pid, bool active) {
   return static_cast<uint32_t>(pid) | (active ? kOwnerActive : 0);
 }
-inline int32_t owner_pid(uint64_t word) { return static_cast<int32_t>(static_cast<uint32_t>(word)); }
-inline bool owner_active(uint64_t word) { return (word & kOwnerActive) != 0; }
+inline int32_t owner_pid(uint64_t word) {
+  return static_cast<int32_t>(static_cast<uint32_t>(word));
+}
+inline bool owner_active(uint64_t word) {
+  return (word & kOwnerActive) != 0;
+}
 
-inline constexpr uint32_t kNoSlot = UINT32_MAX;       // latest_slot before the first frame
+inline constexpr uint32_t kNoSlot = UINT32_MAX;  // latest_slot before the first frame
 inline constexpr uint32_t kMaxSlotCount = 65536;
 inline constexpr uint64_t kMaxSlotSize = uint64_t{1} << 40;
 
 // Where everything is, derived from the header's geometry.
 struct ChannelGeometry {
-  uint64_t slot_stride = 0;    // slot header + payload rounded up to 64
-  uint64_t slots_offset = 0;   // first slot, from the start of the data area
-  uint64_t required_bytes = 0; // bytes of data area the layout needs
+  uint64_t slot_stride = 0;     // slot header + payload rounded up to 64
+  uint64_t slots_offset = 0;    // first slot, from the start of the data area
+  uint64_t required_bytes = 0;  // bytes of data area the layout needs
 };
 
 // The geometry of a valid (mode, slot_count, slot_size, max_readers), or an
