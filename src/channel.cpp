@@ -283,7 +283,8 @@ bool Channel::ring_has_room(uint64_t frame, int32_t* blocker) const {
     const uint64_t word = entry(i).owner.load(std::memory_order_seq_cst);
     if (!owner_active(word)) continue;
     const uint64_t cursor = entry(i).cursor.load(std::memory_order_seq_cst);
-    if (cursor + slot_count_ <= frame) {
+    // (A cursor past `frame` can only be damage; it holds nothing back.)
+    if (cursor <= frame && frame - cursor >= slot_count_) {
       *blocker = owner_pid(word);
       return false;
     }
