@@ -255,6 +255,7 @@ Status Channel::join_reader() {
   const bool lossless = mode_ == ZINC_CHANNEL_LOSSLESS;
   e.cursor.store(lossless ? header_->write_seq.load(std::memory_order_seq_cst) : 0,
                  std::memory_order_relaxed);
+  if (testing::reader_join_hook != nullptr) testing::reader_join_hook();
   e.owner.store(owner_word(pid, true), std::memory_order_seq_cst);
   if (lossless) {
     e.cursor.store(header_->write_seq.load(std::memory_order_seq_cst), std::memory_order_seq_cst);

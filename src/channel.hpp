@@ -22,6 +22,13 @@
 
 namespace zinc::core {
 
+namespace testing {
+// Test seam for a race that timing cannot force: when set, a joining
+// reader calls it after its first read of write_seq and before it publishes
+// its entry (tests/channel_test.cpp). Null in every real use.
+inline void (*reader_join_hook)() = nullptr;
+}  // namespace testing
+
 class Channel {
  public:
   enum class Role { kWriter, kReader };

@@ -1,6 +1,8 @@
 // Channels (docs/spec.md §10) through the C ABI: one scenario per test.
 // Processes that must die at a known point are tests/channel_peer.cpp,
 // killed with SIGKILL after they report that point.
+#include "channel.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -340,6 +342,95 @@ TEST(Channel, latest_value_never_torn) {
   EXPECT_EQ(torn.load(), 0u);
   EXPECT_GT(frames_read.load(), 0u);
   EXPECT_GT(sent, 0u);
+}
+
+// The join race, forced: the writer laps the whole ring after the joining
+// reader read write_seq but before its entry was published, so no scan of
+// the writer saw the reader. The reader's second read of write_seq must move
+// it past the overwritten frames (without it, its first read would find
+// frame 0's slot rewritten: EBADMSG).
+TEST(Channel, lossless_reader_joining_while_the_writer_laps_the_ring_loses_nothing) {
+  ObjectGuard name(unique_name("ch-join-race"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 64, 1, 0, writer.out()),
+            ZINC_OK);
+  static ZincChannel writer_for_hook;
+  writer_for_hook = writer;
+  zinc::core::testing::reader_join_hook = [] {
+    for (uint8_t i = 0; i < 5; ++i) send_frame(writer_for_hook, i);
+  };
+  const int32_t rc = zinc_channel_open_reader(name.c_str(), reader.out());
+  zinc::core::testing::reader_join_hook = nullptr;
+  ASSERT_EQ(rc, ZINC_OK);
+  ZincChannelFrame frame{};
+  EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EAGAIN) << zinc_last_error_message();
+  send_frame(writer, 5);
+  ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK) << zinc_last_error_message();
+  EXPECT_EQ(frame.sequence, 5u);
+  EXPECT_TRUE(all_bytes_are(frame, 5));
+}
+
+// Raw access to a channel's data area through a plain region handle, to play
+// the other party's half of a race at an exact point.
+struct RawChannel {
+  explicit RawChannel(const std::string& name) { zinc_open(name.c_str(), &region); }
+  ~RawChannel() { zinc_close(region); }
+  std::atomic<uint64_t>& u64(uint64_t offset) {
+    return *reinterpret_cast<std::atomic<uint64_t>*>(zinc_ptr(region) + offset);
+  }
+  std::atomic<uint32_t>& u32(uint64_t offset) {
+    return *reinterpret_cast<std::atomic<uint32_t>*>(zinc_ptr(region) + offset);
+  }
+  ZincHandle region = nullptr;
+};
+
+// The writer's half of the pin race, forced: a reader's pin is already in
+// place when the writer marks the slot it would take next. The writer must
+// put the slot's seq back and take another slot.
+TEST(Channel, latest_writer_that_finds_its_slot_pinned_puts_it_back) {
+  ObjectGuard name(unique_name("ch-pin-race"));
+  ChannelGuard writer;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
+            ZINC_OK);
+  send_frame(writer, 1);  // frame 0 in slot 0; the writer takes slot 1 next
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+  RawChannel raw(name.name());
+  const uint64_t slot1 = info.slots_offset + info.slot_stride;
+  raw.u64(slot1).store(6);  // an old committed frame 2 in slot 1
+  // Entry 1: a live reader (this process) pinning slot 1.
+  raw.u64(128 + 64).store((uint64_t{1} << 32) | static_cast<uint32_t>(getpid()));
+  raw.u32(128 + 64 + 24).store(2);
+  ZincChannelFrame frame{};
+  ASSERT_EQ(zinc_channel_acquire(writer, 0, &frame), ZINC_OK);
+  EXPECT_EQ(frame.sequence, 1u);
+  EXPECT_EQ(raw.u64(info.slots_offset + 2 * info.slot_stride).load(), 3u)
+      << "the writer took slot 2 for frame 1";
+  EXPECT_EQ(raw.u64(slot1).load(), 6u) << "the pinned slot's seq was put back";
+  raw.u64(128 + 64).store(0);
+}
+
+// The reader's half, forced: the writer has marked the newest slot as being
+// written (as if it took it between the reader's load of latest_slot and
+// its pin). The reader must not use it, and finds nothing new.
+TEST(Channel, latest_reader_never_uses_a_slot_marked_as_being_written) {
+  ObjectGuard name(unique_name("ch-odd-slot"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 3, 64, 1, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  send_frame(writer, 1);
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+  RawChannel raw(name.name());
+  const uint64_t newest = info.slots_offset + info.latest_slot * info.slot_stride;
+  raw.u64(newest).store(3);  // frame 1 being written in the newest slot
+  ZincChannelFrame frame{};
+  EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EAGAIN);
+  EXPECT_EQ(raw.u32(128 + 24).load(), 0u) << "the reader left no pin behind";
+  raw.u64(newest).store(2);  // committed again
+  ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK);
+  EXPECT_EQ(frame.sequence, 0u);
 }
 
 TEST(Channel, dead_reader_stops_holding_back_writer) {
