@@ -186,8 +186,15 @@ struct Child {
   bool writer = false;
 };
 
+// The child starts with SIGTERM blocked and unblocks it once its handler is
+// in place, so the driver's SIGTERM at the end cannot kill a child that was
+// started a moment before (it would look like a bad exit).
 pid_t spawn(const char* self, const std::string& role, const std::string& name,
             const std::string& stats, int index, const char* mode) {
+  sigset_t term, previous;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, &previous);
   const pid_t pid = fork();
   if (pid == 0) {
     const std::string idx = std::to_string(index);
@@ -195,6 +202,7 @@ pid_t spawn(const char* self, const std::string& role, const std::string& name,
           "--index", idx.c_str(), "--mode", mode, static_cast<char*>(nullptr));
     _exit(127);
   }
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
   return pid;
 }
 
@@ -213,6 +221,10 @@ int main(int argc, char** argv) {
   const std::string role = arg(argc, argv, "--role", "driver");
   if (role != "driver") {
     signal(SIGTERM, on_term);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &term, nullptr);
     ZincHandle stats_handle = nullptr;
     Stats* stats = map_stats(arg(argc, argv, "--stats", ""), &stats_handle);
     const int index = std::atoi(arg(argc, argv, "--index", "0"));
@@ -335,11 +347,11 @@ int main(int argc, char** argv) {
       "  frames flowing again %.1f ms after the last kill\n",
       mode_name.c_str(), static_cast<unsigned long long>(seed), elapsed(), next_index,
       static_cast<unsigned long long>(written), static_cast<unsigned long long>(read),
-      static_cast<unsigned long long>(driver_read),
-      static_cast<unsigned long long>(writer_kills), static_cast<unsigned long long>(reader_kills),
-      static_cast<unsigned long long>(torn), static_cast<unsigned long long>(lost),
-      static_cast<unsigned long long>(backwards), static_cast<unsigned long long>(failures),
-      static_cast<unsigned long long>(bad_exits), settle_ms);
+      static_cast<unsigned long long>(driver_read), static_cast<unsigned long long>(writer_kills),
+      static_cast<unsigned long long>(reader_kills), static_cast<unsigned long long>(torn),
+      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(backwards),
+      static_cast<unsigned long long>(failures), static_cast<unsigned long long>(bad_exits),
+      settle_ms);
   const bool ok = torn == 0 && lost == 0 && backwards == 0 && failures == 0 && bad_exits == 0 &&
                   flowing && written > 0;
   if (!flowing) std::printf("VIOLATION: no frame reached the driver's reader within 5 s\n");
