@@ -263,6 +263,143 @@ int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
  * valid region, left alone; ZINC_EINVAL: bad name or unknown flags. */
 int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 
+
+/* ---- Channels (docs/spec.md section 10) -------------------------------- */
+/* A channel is a convention over a region's data bytes: a channel header,
+ * a table of reader entries, then slot_count fixed-size slots. One writer
+ * fills a slot in place and commits it; any number of readers (up to the
+ * channel's max_readers, at most ZINC_CHANNEL_MAX_READERS) get read-only
+ * views of committed frames and release them. No payload byte is copied.
+ *   ZINC_CHANNEL_LOSSLESS: a bounded ring; every reader sees every frame
+ *     committed after it joined, in order; the writer waits (or gets
+ *     ZINC_EAGAIN / ZINC_ETIMEDOUT) while the slowest live reader is
+ *     slot_count frames behind.
+ *   ZINC_CHANNEL_LATEST: a reader gets the newest committed frame (never a
+ *     torn one); the writer never waits. Needs slot_count >= max_readers + 2.
+ * Readers and writers killed at any point do not wedge the others: a dead
+ * reader's entry is reclaimed (judged like a stale region's creator, from
+ * its pid and join time), a frame whose writer died before committing is
+ * never shown, and a new writer may take a dead writer's role.
+ * Frames are numbered from 0 by the writer ("sequence"). */
+#define ZINC_CHANNEL_MAGIC 0x5A494E435F43484EULL /* "ZINC_CHN" */
+#define ZINC_CHANNEL_VERSION 1
+#define ZINC_CHANNEL_HEADER_SIZE 128
+#define ZINC_CHANNEL_ENTRY_SIZE 64
+#define ZINC_CHANNEL_SLOT_HEADER_SIZE 64
+#define ZINC_CHANNEL_MAX_READERS 64
+
+typedef void *ZincChannel;
+
+enum zinc_channel_mode {
+  ZINC_CHANNEL_LOSSLESS = 1,
+  ZINC_CHANNEL_LATEST = 2
+};
+
+/* Flags for zinc_channel_create: any ZINC_CREATE_* flag (passed to the
+ * region), plus: */
+enum zinc_channel_flags {
+  /* The creator joins as a reader instead of as the writer (a consumer that
+   * owns the channel); a writer then joins with zinc_channel_open_writer. */
+  ZINC_CHANNEL_CREATE_READER = 256
+};
+
+/* A frame: the writer's slot (from zinc_channel_acquire: data is writable,
+ * length is the slot size) or a reader's committed frame (from
+ * zinc_channel_read: data must only be read, length is what the writer
+ * committed). sequence is the frame number. data stays valid until the
+ * frame is committed or released, or the channel closed. */
+typedef struct ZincChannelFrame {
+  uint8_t *data;
+  uint64_t length;
+  uint64_t sequence;
+} ZincChannelFrame;
+
+/* The channel header, decoded, and the geometry derived from it. */
+typedef struct ZincChannelInfo {
+  uint64_t magic;
+  uint16_t version;
+  uint16_t mode;
+  uint32_t flags;
+  uint32_t slot_count;
+  uint32_t max_readers;
+  uint64_t slot_size;
+  uint64_t write_seq;       /* frames committed so far */
+  uint32_t latest_slot;     /* latest mode: slot of the newest frame; UINT32_MAX none */
+  uint32_t release_seq;
+  int32_t writer_pid;       /* 0: no writer holds the role */
+  uint32_t writer_active;   /* 1 if the writer role is fully taken */
+  uint64_t writer_joined_at;
+  uint64_t slots_offset;    /* derived: first slot, from the data area's start */
+  uint64_t slot_stride;     /* derived: slot header + payload rounded up to 64 */
+  uint64_t required_bytes;  /* derived: data-area bytes the layout needs */
+  uint32_t readers;         /* active reader entries (when the table was given) */
+  uint32_t reserved;
+} ZincChannelInfo;
+
+/* Creates region name sized for the channel (rounded up to whole pages)
+ * and lays the channel out in it. The creator owns the name (its close
+ * unlinks it) and is the writer, or a reader with ZINC_CHANNEL_CREATE_READER.
+ * ZINC_EINVAL: bad mode, slot_count (1..65536; latest: >= max_readers + 2),
+ * slot_size (1..2^40), max_readers (1..ZINC_CHANNEL_MAX_READERS) or flags;
+ * otherwise what zinc_create_ex returns. *out is NULL on any failure. */
+int32_t zinc_channel_create(const char *name, uint32_t mode, uint32_t slot_count,
+                            uint64_t slot_size, uint32_t max_readers, uint32_t flags,
+                            ZincChannel *out);
+
+/* Opens channel name as its writer. ZINC_EBUSY while a live process holds
+ * the writer role (one writer per channel); a dead writer's role is taken
+ * over, and its unfinished frame is written anew. ZINC_EBADMSG: the region
+ * holds no valid channel; ZINC_EAGAIN: not laid out yet; else as zinc_open. */
+int32_t zinc_channel_open_writer(const char *name, ZincChannel *out);
+
+/* Opens channel name as a reader. Lossless: the first frame read is the
+ * first one committed after the join; latest: the newest frame.
+ * ZINC_EBUSY: all max_readers entries are held by live readers. */
+int32_t zinc_channel_open_reader(const char *name, ZincChannel *out);
+
+/* Writer: the slot for the next frame, to fill in place. Lossless: waits up
+ * to timeout_ms while the ring is full (0: do not wait: ZINC_EAGAIN; else
+ * ZINC_ETIMEDOUT). Latest: never waits. Acquiring again before committing
+ * returns the same slot. ZINC_EINVAL for a reader or a closed handle;
+ * ZINC_ECANCELED if the handle is closed meanwhile; ZINC_EBADMSG if the
+ * shared state is corrupt. */
+int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
+
+/* Writer: publishes the acquired slot as a frame of length bytes
+ * (<= slot size) and wakes the readers. ZINC_EINVAL: nothing acquired,
+ * length too large, not a writer. */
+int32_t zinc_channel_commit(ZincChannel channel, uint64_t length);
+
+/* Reader: the next frame (lossless) or the newest frame not read yet
+ * (latest), as a read-only view that stays valid until zinc_channel_release.
+ * Waits up to timeout_ms (0: ZINC_EAGAIN when none; else ZINC_ETIMEDOUT).
+ * ZINC_EINVAL: a writer handle, or a frame is still held;
+ * ZINC_ECANCELED; ZINC_EBADMSG: the slot's metadata is corrupt. */
+int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
+
+/* Reader: gives the held frame back (lossless: it no longer holds the
+ * writer back). ZINC_EINVAL if nothing is held. */
+int32_t zinc_channel_release(ZincChannel channel);
+
+/* Leaves the channel (frees the reader entry or the writer role) and
+ * closes its region handle; the creator's close unlinks the name. NULL and
+ * closed handles are ignored. A thread blocked in acquire or read on the
+ * handle returns ZINC_ECANCELED. */
+void zinc_channel_close(ZincChannel channel);
+
+/* The channel's header now, decoded (and its active readers). */
+int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
+
+/* Validates a channel exactly as the opens do, without any OS object:
+ * bytes holds the first len bytes of a data area of capacity bytes.
+ * With len >= required_bytes the reader table and every slot's metadata
+ * are checked too. 0: valid; ZINC_EAGAIN: magic 0 (not published);
+ * ZINC_EBADMSG: invalid (see zinc_last_error_message); ZINC_EINVAL: NULL,
+ * or len < ZINC_CHANNEL_HEADER_SIZE. *out (may be NULL) receives the
+ * decoded header whenever len >= ZINC_CHANNEL_HEADER_SIZE. */
+int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
+                                  ZincChannelInfo *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -216,3 +216,9 @@ int32_t zinc_remove_stale(const char* aName, uint32_t aFlags) {
 }
 
 }  // extern "C"
+
+// For the other extern "C" files (channel_c_api.cpp): records a failure
+// behind zinc_last_error_message and returns its code.
+namespace zinc::core {
+int32_t record_failure(const Status& status) { return fail(status); }
+}  // namespace zinc::core

@@ -124,6 +124,48 @@ uint32_t zinc_get_spin(ZincHandle aH);
 int32_t zinc_creator_state(const char *aName);
 int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
 int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
+
+typedef void *ZincChannel;
+enum zinc_channel_mode { ZINC_CHANNEL_LOSSLESS = 1, ZINC_CHANNEL_LATEST = 2 };
+enum zinc_channel_flags { ZINC_CHANNEL_CREATE_READER = 256 };
+typedef struct ZincChannelFrame {
+  uint8_t *data;
+  uint64_t length;
+  uint64_t sequence;
+} ZincChannelFrame;
+typedef struct ZincChannelInfo {
+  uint64_t magic;
+  uint16_t version;
+  uint16_t mode;
+  uint32_t flags;
+  uint32_t slot_count;
+  uint32_t max_readers;
+  uint64_t slot_size;
+  uint64_t write_seq;
+  uint32_t latest_slot;
+  uint32_t release_seq;
+  int32_t writer_pid;
+  uint32_t writer_active;
+  uint64_t writer_joined_at;
+  uint64_t slots_offset;
+  uint64_t slot_stride;
+  uint64_t required_bytes;
+  uint32_t readers;
+  uint32_t reserved;
+} ZincChannelInfo;
+int32_t zinc_channel_create(const char *name, uint32_t mode, uint32_t slot_count,
+                            uint64_t slot_size, uint32_t max_readers, uint32_t flags,
+                            ZincChannel *out);
+int32_t zinc_channel_open_writer(const char *name, ZincChannel *out);
+int32_t zinc_channel_open_reader(const char *name, ZincChannel *out);
+int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
+int32_t zinc_channel_commit(ZincChannel channel, uint64_t length);
+int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
+int32_t zinc_channel_release(ZincChannel channel);
+void zinc_channel_close(ZincChannel channel);
+int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
+int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
+                                  ZincChannelInfo *out);
 """
 
 _CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")

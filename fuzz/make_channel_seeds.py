@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seeds of fuzz/corpus/channel/seeds/, one file per
+scenario, named after it (the channel layout of docs/spec.md section 10).
+Inputs the fuzzer found later (scripts/fuzz --merge) live beside them under
+their hash names. Re-running this script rewrites only the hand-made seeds.
+Input format: control byte, data-area pages - 1, the data area's bytes."""
+
+import pathlib
+import struct
+
+MAGIC = 0x5A494E435F43484E
+LOSSLESS, LATEST = 1, 2
+ACTIVE = 1 << 32
+NO_SLOT = 0xFFFFFFFF
+SEEDS = pathlib.Path(__file__).resolve().parent / "corpus" / "channel" / "seeds"
+
+WRITER_TAKEN = 1
+JOIN_AS_WRITER = 2
+
+
+def header(
+    mode=LOSSLESS,
+    slots=4,
+    size=64,
+    readers=2,
+    write_seq=0,
+    latest=NO_SLOT,
+    writer=0,
+    magic=MAGIC,
+    version=1,
+    flags=0,
+):
+    return struct.pack(
+        "<QHHIIIQQIIIIQQ56x",
+        magic,
+        version,
+        mode,
+        flags,
+        slots,
+        readers,
+        size,
+        write_seq,
+        latest,
+        0,
+        0,
+        0,
+        writer,
+        0,
+    )
+
+
+def entry(owner=0, cursor=0, held=0):
+    return struct.pack("<QQQI36x", owner, 0, cursor, held)
+
+
+def slot(seq=0, length=0, size=64, fill=b"\0"):
+    stride = (size + 63) // 64 * 64
+    return struct.pack("<QQ48x", seq, length) + (fill * stride)[:stride]
+
+
+def channel(hdr_args, entries=(), slots=(), readers=2, size=64):
+    body = header(readers=readers, size=size, **hdr_args)
+    table = list(entries) + [entry()] * (readers - len(entries))
+    return body + b"".join(table) + b"".join(slots)
+
+
+def seed(area, control=JOIN_AS_WRITER, pages=1):
+    return struct.pack("<BB", control, pages - 1) + area
+
+
+SEEDS_BY_NAME = {
+    "lossless_fresh": seed(channel({})),
+    "lossless_ring_full_for_slowest_reader": seed(
+        channel(
+            {"write_seq": 4},
+            entries=[entry(ACTIVE | 1, cursor=0)],
+            slots=[slot(2 * f + 2, 64) for f in range(4)],
+        )
+    ),
+    "lossless_reader_one_behind_has_room": seed(
+        channel(
+            {"write_seq": 4},
+            entries=[entry(ACTIVE | 1, cursor=1)],
+            slots=[slot(2 * f + 2, 64) for f in range(4)],
+        )
+    ),
+    "lossless_cursor_past_write_seq": seed(
+        channel({"write_seq": 2}, entries=[entry(ACTIVE | 1, cursor=99)])
+    ),
+    "lossless_writer_role_taken": seed(channel({}), control=WRITER_TAKEN | JOIN_AS_WRITER),
+    "latest_newest_frame_readable": seed(
+        channel(
+            {"mode": LATEST, "slots": 4, "latest": 1, "write_seq": 2},
+            slots=[slot(2), slot(4, 10, fill=b"\x07"), slot(), slot()],
+        )
+    ),
+    "latest_slot_being_written": seed(
+        channel(
+            {"mode": LATEST, "slots": 4, "latest": 2, "write_seq": 3},
+            slots=[slot(), slot(), slot(5), slot()],
+        )
+    ),
+    "latest_frame_longer_than_slot": seed(
+        channel({"mode": LATEST, "slots": 4, "latest": 0, "write_seq": 1}, slots=[slot(2, 65)])
+    ),
+    "latest_every_free_slot_pinned": seed(
+        channel(
+            {"mode": LATEST, "slots": 4, "latest": 0, "write_seq": 1},
+            entries=[entry(ACTIVE | 1, held=2), entry(ACTIVE | 1, held=3)],
+            slots=[slot(2, 1), slot(), slot(), slot()],
+        )
+    ),
+    "latest_writer_killed_after_latest_before_write_seq": seed(
+        channel(
+            {"mode": LATEST, "slots": 4, "latest": 3, "write_seq": 5},
+            slots=[slot(), slot(), slot(), slot(12, 3)],
+        )
+    ),
+    "table_full_of_live_readers": seed(
+        channel({}, entries=[entry(ACTIVE | 1), entry(1)]), control=0
+    ),
+    "reader_entry_with_garbage_owner": seed(channel({}, entries=[entry(3 << 32)])),
+    "reader_holds_slot_out_of_range": seed(channel({}, entries=[entry(ACTIVE | 1, held=9)])),
+    "unpublished_magic": seed(channel({"magic": 0})),
+    "bad_magic": seed(channel({"magic": MAGIC + 1})),
+    "version_2": seed(channel({"version": 2})),
+    "unknown_mode": seed(channel({"mode": 3})),
+    "unknown_flags": seed(channel({"flags": 1})),
+    "zero_slots": seed(channel({"slots": 0})),
+    "latest_too_few_slots": seed(channel({"mode": LATEST, "slots": 3})),
+    "layout_beyond_the_data_area": seed(channel({"slots": 100}), pages=1),
+    "layout_fills_two_pages_exactly": seed(channel({"slots": 60}, size=4), pages=2),
+    "slot_size_zero": seed(channel({}, size=0)),
+    "slot_size_huge": seed(header(size=1 << 41)),
+    "latest_slot_out_of_range": seed(channel({"mode": LATEST, "slots": 4, "latest": 4})),
+    "max_readers_65": seed(header(readers=65)),
+    "short_input": b"\x02",
+}
+
+
+def main():
+    SEEDS.mkdir(parents=True, exist_ok=True)
+    for name, data in SEEDS_BY_NAME.items():
+        (SEEDS / name).write_bytes(data)
+    print(f"wrote {len(SEEDS_BY_NAME)} seeds to {SEEDS}")
+
+
+if __name__ == "__main__":
+    main()

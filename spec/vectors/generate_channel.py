@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Generates the channel test vectors (docs/spec.md section 10) in this folder.
+
+    python3 spec/vectors/generate_channel.py           # rewrite the vectors
+    python3 spec/vectors/generate_channel.py --check   # exit 1 if the files are stale
+
+Two kinds, described in README.md:
+  channel.tsv + channel/<id>.bin   data-area images and what validating each
+                                   must return (zinc_check_channel_header)
+  channel_geometry.tsv             creation arguments and the layout they give
+                                   (or EINVAL)
+Each vector states the result it is meant to have; the generator also computes
+it with its own implementation of the spec's rules (check() and geometry()
+below) and refuses to write a vector on which the two disagree. Standard
+library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import struct
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+MAGIC = 0x5A494E435F43484E  # "ZINC_CHN"
+LOSSLESS, LATEST = 1, 2
+ACTIVE = 1 << 32
+NO_SLOT = 0xFFFFFFFF
+PAGE = 4096
+OK, EAGAIN, EINVAL, EBADMSG = 0, -11, -22, -74
+
+
+def geometry(mode: int, slots: int, size: int, readers: int) -> tuple[int, int, int] | str:
+    """(slots_offset, slot_stride, required_bytes), or why the arguments are invalid."""
+    if mode not in (LOSSLESS, LATEST):
+        return f"mode {mode} is neither lossless (1) nor latest (2)"
+    if not 1 <= readers <= 64:
+        return f"max_readers {readers} is not in 1..64"
+    if not 1 <= slots <= 65536:
+        return f"slot_count {slots} is not in 1..65536"
+    if mode == LATEST and slots < readers + 2:
+        return f"a latest channel needs slot_count >= max_readers + 2, not {slots}"
+    if not 1 <= size <= 1 << 40:
+        return f"slot_size {size} is not in 1..2^40"
+    stride = 64 + (size + 63) // 64 * 64
+    offset = 128 + 64 * readers
+    return offset, stride, offset + slots * stride
+
+
+def header(mode=LOSSLESS, slots=4, size=64, readers=2, write_seq=0, latest=NO_SLOT, writer=0,
+           magic=MAGIC, version=1, flags=0) -> bytes:  # fmt: skip
+    return struct.pack("<QHHIIIQQIIIIQQ56x", magic, version, mode, flags, slots, readers, size,
+                       write_seq, latest, 0, 0, 0, writer, 0)  # fmt: skip
+
+
+def entry(owner=0, cursor=0, held=0, joined_at=0) -> bytes:
+    return struct.pack("<QQQI36x", owner, joined_at, cursor, held)
+
+
+def slot(seq=0, length=0, size=64, fill=b"\0") -> bytes:
+    stride = (size + 63) // 64 * 64
+    return struct.pack("<QQ48x", seq, length) + (fill * stride)[:stride]
+
+
+def channel(entries=(), slot_images=(), **hdr) -> bytes:
+    readers = hdr.get("readers", 2)
+    table = list(entries) + [entry()] * (readers - len(entries))
+    return header(**hdr) + b"".join(table) + b"".join(slot_images)
+
+
+def owner_ok(word: int) -> bool:
+    pid = word & 0xFFFFFFFF
+    return word == 0 or (word >> 33 == 0 and 0 < pid < 1 << 31)
+
+
+def check(area: bytes, length: int) -> tuple[int, str]:
+    """What validating the first `length` bytes of data area `area` returns."""
+    if len(area) < 128:
+        return EBADMSG, "a data area too small for the header"
+    (magic, version, mode, flags, slots, readers, size, write_seq, latest) = struct.unpack_from(
+        "<QHHIIIQQI", area, 0
+    )
+    (writer,) = struct.unpack_from("<Q", area, 56)
+    if magic == 0:
+        return EAGAIN, "magic 0: not laid out yet"
+    if magic != MAGIC:
+        return EBADMSG, "bad magic"
+    if version != 1:
+        return EBADMSG, f"version {version}"
+    if flags != 0:
+        return EBADMSG, f"unknown flags {flags}"
+    layout = geometry(mode, slots, size, readers)
+    if isinstance(layout, str):
+        return EBADMSG, layout
+    offset, stride, required = layout
+    if required > len(area):
+        return EBADMSG, f"the layout needs {required} bytes, the data area has {len(area)}"
+    if latest != NO_SLOT and latest >= slots:
+        return EBADMSG, f"latest_slot {latest} of only {slots} slots"
+    if not owner_ok(writer):
+        return EBADMSG, "a malformed writer owner word"
+    if length < required:
+        return OK, "a valid header"
+    for i in range(readers):
+        owner, _, _, held = struct.unpack_from("<QQQI", area, 128 + 64 * i)
+        if not owner_ok(owner):
+            return EBADMSG, f"reader entry {i} has a malformed owner word"
+        if owner & ACTIVE and held > slots:
+            return EBADMSG, f"reader entry {i} pins slot {held} - 1 of only {slots}"
+    for s in range(slots):
+        seq, frame_length = struct.unpack_from("<QQ", area, offset + s * stride)
+        if seq != 0 and seq % 2 == 0 and frame_length > size:
+            return EBADMSG, f"slot {s} holds {frame_length} bytes, more than {size}"
+    return OK, "a valid channel"
+
+
+def pad(area: bytes, pages: int = 1) -> bytes:
+    return area.ljust(pages * PAGE, b"\0")
+
+
+LOSSLESS_FULL = [slot(2 * f + 2, 64, fill=bytes([f])) for f in range(4)]
+
+# id -> (intended code, data area)
+IMAGES: dict[str, tuple[int, bytes]] = {
+    "lossless_fresh": (OK, pad(channel())),
+    "lossless_four_frames_two_readers": (
+        OK,
+        pad(channel([entry(ACTIVE | 100, 4), entry(ACTIVE | 101, 1)], LOSSLESS_FULL, write_seq=4)),
+    ),
+    "lossless_reader_claiming": (OK, pad(channel([entry(100)]))),
+    "lossless_writer_active": (OK, pad(channel(writer=ACTIVE | 100))),
+    "lossless_writer_killed_mid_frame": (
+        OK,
+        pad(channel([], [slot(2), slot(3)], write_seq=1, writer=ACTIVE | 100)),
+    ),
+    "latest_newest_in_slot_1": (
+        OK,
+        pad(
+            channel(
+                [], [slot(2, 64), slot(4, 10), slot(), slot()], mode=LATEST, latest=1, write_seq=2
+            )
+        ),
+    ),
+    "latest_reader_pins_slot_0": (
+        OK,
+        pad(
+            channel(
+                [entry(ACTIVE | 100, 1, held=1)],
+                [slot(2, 1)] + [slot()] * 3,
+                mode=LATEST,
+                latest=0,
+                write_seq=1,
+            )
+        ),  # fmt: skip
+    ),
+    "one_slot_of_one_byte": (OK, pad(channel([], [slot(size=1)], slots=1, size=1, readers=1))),
+    "layout_fills_two_pages_exactly": (OK, pad(channel(slots=62, size=4), 2)),
+    "layout_one_byte_too_big": (EBADMSG, pad(channel(slots=62, size=4), 2)[: 2 * PAGE - 64]),
+    "unpublished": (EAGAIN, pad(channel(magic=0))),
+    "bad_magic": (EBADMSG, pad(channel(magic=MAGIC + 1))),
+    "region_magic_instead": (EBADMSG, pad(channel(magic=0x5A494E435F524547))),
+    "version_0": (EBADMSG, pad(channel(version=0))),
+    "version_2": (EBADMSG, pad(channel(version=2))),
+    "mode_0": (EBADMSG, pad(channel(mode=0))),
+    "mode_3": (EBADMSG, pad(channel(mode=3))),
+    "flags_1": (EBADMSG, pad(channel(flags=1))),
+    "slot_count_0": (EBADMSG, pad(channel(slots=0))),
+    "slot_count_65537": (EBADMSG, pad(header(slots=65537))),
+    "latest_with_too_few_slots": (EBADMSG, pad(channel(mode=LATEST, slots=3))),
+    "max_readers_0": (EBADMSG, pad(header(readers=0))),
+    "max_readers_65": (EBADMSG, pad(header(readers=65))),
+    "slot_size_0": (EBADMSG, pad(channel(size=0))),
+    "slot_size_beyond_2_pow_40": (EBADMSG, pad(header(size=(1 << 40) + 1))),
+    "latest_slot_out_of_range": (EBADMSG, pad(channel(mode=LATEST, latest=4))),
+    "writer_word_with_high_bits": (EBADMSG, pad(channel(writer=(1 << 40) | 100))),
+    "writer_word_pid_0_active": (EBADMSG, pad(channel(writer=ACTIVE))),
+    "reader_word_with_high_bits": (EBADMSG, pad(channel([entry(3 << 32)]))),
+    "reader_pins_slot_out_of_range": (EBADMSG, pad(channel([entry(ACTIVE | 100, held=5)]))),
+    "committed_frame_longer_than_slot": (EBADMSG, pad(channel([], [slot(2, 65)], write_seq=1))),
+    "frame_being_written_with_any_length": (OK, pad(channel([], [slot(1, 1 << 60)]))),
+}
+
+# id -> (mode, slot_count, slot_size, max_readers)
+GEOMETRY: dict[str, tuple[int, int, int, int]] = {
+    "lossless_smallest": (LOSSLESS, 1, 1, 1),
+    "lossless_camera_1080p": (LOSSLESS, 4, 1920 * 1080 * 3, 4),
+    "lossless_64_readers": (LOSSLESS, 8, 64, 64),
+    "latest_smallest": (LATEST, 3, 64, 1),
+    "latest_payload_not_multiple_of_64": (LATEST, 6, 100, 4),
+    "lossless_largest_slot_count": (LOSSLESS, 65536, 1, 1),
+    "mode_0": (0, 4, 64, 1),
+    "slot_count_0": (LOSSLESS, 0, 64, 1),
+    "slot_count_65537": (LOSSLESS, 65537, 64, 1),
+    "latest_too_few_slots": (LATEST, 3, 64, 2),
+    "slot_size_0": (LOSSLESS, 4, 0, 1),
+    "slot_size_beyond_2_pow_40": (LOSSLESS, 1, (1 << 40) + 1, 1),
+    "max_readers_0": (LOSSLESS, 4, 64, 0),
+    "max_readers_65": (LOSSLESS, 4, 64, 65),
+}
+
+
+def build() -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    rows = ["id\tcapacity\timage\tcode\theader_code\treason"]
+    for vid, (intended, area) in IMAGES.items():
+        code, reason = check(area, len(area))
+        if code != intended:
+            raise SystemExit(f"vector {vid}: intended {intended}, the rules say {code} ({reason})")
+        header_code, _ = check(area, 128)
+        rows.append(f"{vid}\t{len(area)}\tchannel/{vid}.bin\t{code}\t{header_code}\t{reason}")
+        files[f"channel/{vid}.bin"] = area
+    files["channel.tsv"] = ("\n".join(rows) + "\n").encode()
+    rows = ["id\tmode\tslot_count\tslot_size\tmax_readers\tcode\tslots_offset\tslot_stride"
+            "\trequired_bytes\tcapacity_4k\treason"]  # fmt: skip
+    for gid, (mode, slots, size, readers) in GEOMETRY.items():
+        layout = geometry(mode, slots, size, readers)
+        if isinstance(layout, str):
+            rows.append(
+                f"{gid}\t{mode}\t{slots}\t{size}\t{readers}\t{EINVAL}\t-\t-\t-\t-\t{layout}"
+            )
+            continue
+        offset, stride, required = layout
+        capacity = (required + PAGE - 1) // PAGE * PAGE
+        rows.append(
+            f"{gid}\t{mode}\t{slots}\t{size}\t{readers}\t{OK}\t{offset}\t{stride}\t{required}"
+            f"\t{capacity}\ta valid geometry"
+        )
+    files["channel_geometry.tsv"] = ("\n".join(rows) + "\n").encode()
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the files on disk")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write (default: here)")
+    args = parser.parse_args()
+    files = build()
+    if args.check:
+        stale = [
+            p
+            for p, c in files.items()
+            if not (args.out / p).exists() or (args.out / p).read_bytes() != c
+        ]
+        stale += [
+            f"channel/{t.name} (not generated)"
+            for t in sorted((args.out / "channel").glob("*"))
+            if f"channel/{t.name}" not in files
+        ]
+        if stale:
+            print(
+                "channel vectors are stale; run python3 spec/vectors/generate_channel.py",
+                file=sys.stderr,
+            )
+            print("\n".join(stale), file=sys.stderr)
+            return 1
+        print(f"channel vectors are up to date ({len(files)} files)")
+        return 0
+    (args.out / "channel").mkdir(parents=True, exist_ok=True)
+    for target in (args.out / "channel").glob("*"):
+        if f"channel/{target.name}" not in files:
+            target.unlink()
+    for path, content in files.items():
+        (args.out / path).write_bytes(content)
+    print(f"wrote {len(files)} files to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+// A channel: one writer and many readers passing fixed-size frames through
+// the slots of a region's data area, without copying (docs/spec.md §10).
+// The channel is a client of Region: it uses only the data area and
+// notify/wait, plus a futex word of its own on which a lossless writer
+// waits for readers to release.
+//
+// One Channel object is one participant (the writer or one reader). Its
+// calls are meant for one thread at a time; cancel() may come from another
+// thread and makes a blocked acquire or read return ZINC_ECANCELED.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "channel_layout.hpp"
+#include "posix.hpp"
+#include "region.hpp"
+#include "status.hpp"
+#include "zinc.h"
+
+namespace zinc::core {
+
+namespace testing {
+// Test seam for a race that timing cannot force: when set, a joining
+// reader calls it after its first read of write_seq and before it publishes
+// its entry (tests/channel_test.cpp). Null in every real use.
+inline void (*reader_join_hook)() = nullptr;
+}  // namespace testing
+
+class Channel {
+ public:
+  enum class Role { kWriter, kReader };
+
+  // Creates the region, lays the channel out and joins it: as the writer,
+  // or as a reader with ZINC_CHANNEL_CREATE_READER in `flags` (the other
+  // bits are ZINC_CREATE_* flags for the region).
+  static Status create(std::string_view name, uint32_t mode, uint32_t slot_count,
+                       uint64_t slot_size, uint32_t max_readers, uint32_t flags,
+                       std::unique_ptr<Channel>* out);
+  static Status open(std::string_view name, Role role, std::unique_ptr<Channel>* out);
+
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+  // Leaves the role (a reader also releases what it holds), then closes
+  // the region handle.
+  ~Channel();
+
+  Role role() const { return role_; }
+
+  // Writer: the slot of the next frame (see zinc_channel_acquire).
+  Status acquire(uint32_t timeout_ms, ZincChannelFrame* out);
+  // Writer: publishes the acquired slot as a frame of `length` bytes.
+  Status commit(uint64_t length);
+  // Reader: the next (lossless) or newest unread (latest) committed frame.
+  Status read(uint32_t timeout_ms, ZincChannelFrame* out);
+  // Reader: gives the held frame back.
+  Status release();
+
+  // The header now (atomic loads), with the active readers counted.
+  ZincChannelInfo info() const;
+  // Makes current and future blocking calls return ZINC_ECANCELED.
+  void cancel();
+
+  // Reclaims the entries of readers whose process is dead; returns how many.
+  // Runs by itself while a lossless writer is held back and when a reader
+  // finds the table full; public for tests.
+  uint32_t reclaim_dead_readers();
+
+ private:
+  Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, Role role);
+  Status join_writer();
+  Status join_reader();
+  bool owner_is_dead(uint64_t word, uint64_t joined_at) const;
+
+  SlotHeader* slot_header(uint32_t slot) const;
+  uint8_t* payload(uint32_t slot) const;
+  ReaderEntry& entry(uint32_t index) const { return entries_[index]; }
+
+  // Writer internals.
+  bool ring_has_room(uint64_t frame, int32_t* blocker) const;
+  bool slot_is_pinned(uint32_t slot) const;
+  Status acquire_lossless(uint32_t timeout_ms);
+  Status acquire_latest();
+  // Reader internals: 1 = got a frame, 0 = none yet, else an error status.
+  Status try_read_lossless(bool* got, ZincChannelFrame* out);
+  Status try_read_latest(bool* got, ZincChannelFrame* out);
+  void wake_writer();
+
+  std::unique_ptr<Region> region_;
+  ChannelHeader* header_;
+  ReaderEntry* entries_;
+  uint8_t* slots_;
+  // Geometry copied from the validated header at open: never re-read from
+  // shared memory, so later damage there cannot send an index astray.
+  uint32_t mode_;
+  uint32_t slot_count_;
+  uint32_t max_readers_;
+  uint64_t slot_size_;
+  uint64_t slot_stride_;
+  Role role_;
+  posix::ObjectId region_id_;
+  bool region_id_known_ = false;
+  std::atomic<bool> cancelled_{false};
+
+  // Writer state.
+  bool joined_ = false;
+  bool acquired_ = false;
+  uint64_t frame_ = 0;  // the next frame's number
+  uint32_t slot_ = 0;   // the acquired slot
+  uint32_t next_candidate_ = 0;
+  int64_t last_reclaim_ns_ = 0;
+
+  // Reader state.
+  uint32_t entry_index_ = 0;
+  bool holding_ = false;
+  uint64_t held_frame_ = 0;
+};
+
+}  // namespace zinc::core

@@ -1,0 +1,184 @@
+// The extern "C" surface of channels: argument checks, the channel handle
+// table and error codes. Everything else is in Channel.
+//
+// A ZincChannel is an opaque number, not a pointer: a double close, a call
+// on a closed handle, or a value that never was a channel is detected. The
+// table hands out shared references, so a close from another thread while
+// an acquire or read blocks cancels that call and the channel is destroyed
+// when it has returned.
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "channel.hpp"
+#include "channel_layout.hpp"
+#include "last_error.hpp"
+#include "zinc.h"
+
+namespace {
+
+using zinc::core::Channel;
+using zinc::core::Status;
+
+int32_t fail(int32_t code, const std::string& message) {
+  return zinc::core::record_failure(Status::error(code, message));
+}
+int32_t fail(const Status& status) {
+  return zinc::core::record_failure(status);
+}
+
+// Handle values: id << 4 | kTag, never NULL and never a plausible pointer
+// (Region handles use tag 5).
+constexpr uintptr_t kTag = 0x9;
+
+struct Table {
+  std::mutex mutex;
+  std::unordered_map<uintptr_t, std::shared_ptr<Channel>> channels;
+  uintptr_t next_id = 1;
+};
+
+Table& table() {
+  static Table* instance = new Table;  // never destroyed: handles may outlive statics
+  return *instance;
+}
+
+ZincChannel insert(std::unique_ptr<Channel> channel) {
+  Table& t = table();
+  std::lock_guard lock(t.mutex);
+  const uintptr_t value = (t.next_id++ << 4) | kTag;
+  t.channels.emplace(value, std::shared_ptr<Channel>(std::move(channel)));
+  return reinterpret_cast<ZincChannel>(value);
+}
+
+std::shared_ptr<Channel> find(ZincChannel handle) {
+  Table& t = table();
+  std::lock_guard lock(t.mutex);
+  const auto it = t.channels.find(reinterpret_cast<uintptr_t>(handle));
+  return it == t.channels.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Channel> take(ZincChannel handle) {
+  Table& t = table();
+  std::lock_guard lock(t.mutex);
+  const auto it = t.channels.find(reinterpret_cast<uintptr_t>(handle));
+  if (it == t.channels.end()) return nullptr;
+  std::shared_ptr<Channel> channel = std::move(it->second);
+  t.channels.erase(it);
+  return channel;
+}
+
+constexpr const char* kBadChannel = "channel handle is NULL or already closed";
+
+template <typename Make>
+int32_t make_channel(ZincChannel* out, const char* name, Make make) {
+  if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
+  *out = nullptr;
+  if (name == nullptr) return fail(ZINC_EINVAL, "name is NULL");
+  std::unique_ptr<Channel> channel;
+  if (Status s = make(std::string_view(name), &channel); !s.is_ok()) return fail(s);
+  *out = insert(std::move(channel));
+  return ZINC_OK;
+}
+
+// Runs a frame call and maps its status; timeouts and "nothing now" are
+// ordinary results, but they still leave their message.
+int32_t result(const Status& s) {
+  return s.is_ok() ? ZINC_OK : fail(s);
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t zinc_channel_create(const char* name, uint32_t mode, uint32_t slot_count,
+                            uint64_t slot_size, uint32_t max_readers, uint32_t flags,
+                            ZincChannel* out) {
+  return make_channel(out, name, [&](std::string_view n, std::unique_ptr<Channel>* c) {
+    return Channel::create(n, mode, slot_count, slot_size, max_readers, flags, c);
+  });
+}
+
+int32_t zinc_channel_open_writer(const char* name, ZincChannel* out) {
+  return make_channel(out, name, [](std::string_view n, std::unique_ptr<Channel>* c) {
+    return Channel::open(n, Channel::Role::kWriter, c);
+  });
+}
+
+int32_t zinc_channel_open_reader(const char* name, ZincChannel* out) {
+  return make_channel(out, name, [](std::string_view n, std::unique_ptr<Channel>* c) {
+    return Channel::open(n, Channel::Role::kReader, c);
+  });
+}
+
+int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame* out) {
+  if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  return result(c->acquire(timeout_ms, out));
+}
+
+int32_t zinc_channel_commit(ZincChannel channel, uint64_t length) {
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  return result(c->commit(length));
+}
+
+int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame* out) {
+  if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  return result(c->read(timeout_ms, out));
+}
+
+int32_t zinc_channel_release(ZincChannel channel) {
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  return result(c->release());
+}
+
+void zinc_channel_close(ZincChannel channel) {
+  if (channel == nullptr) return;
+  std::shared_ptr<Channel> c = take(channel);
+  if (c == nullptr) {
+    fail(ZINC_EINVAL, kBadChannel);
+    return;
+  }
+  // A blocked acquire/read holds its own reference: it returns
+  // ZINC_ECANCELED, and the last reference destroys the channel.
+  c->cancel();
+}
+
+int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo* out) {
+  if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  *out = c->info();
+  return ZINC_OK;
+}
+
+int32_t zinc_check_channel_header(const uint8_t* bytes, uintptr_t len, uint64_t capacity,
+                                  ZincChannelInfo* out) {
+  if (bytes == nullptr) return fail(ZINC_EINVAL, "bytes is NULL");
+  if (len < ZINC_CHANNEL_HEADER_SIZE) {
+    return fail(ZINC_EINVAL, "fewer than " + std::to_string(ZINC_CHANNEL_HEADER_SIZE) +
+                                 " channel header bytes given");
+  }
+  if (len > capacity) return fail(ZINC_EINVAL, "more bytes given than the data area holds");
+  if (out != nullptr) *out = zinc::core::decode_channel_header(bytes);
+  const Status s = zinc::core::validate_channel(bytes, len, capacity);
+  if (out != nullptr && s.is_ok() && len >= out->required_bytes) {
+    out->readers = 0;
+    for (uint32_t i = 0; i < out->max_readers; ++i) {
+      uint64_t word;
+      std::memcpy(&word, bytes + ZINC_CHANNEL_HEADER_SIZE + uint64_t{i} * ZINC_CHANNEL_ENTRY_SIZE,
+                  sizeof word);
+      if (zinc::core::owner_active(word)) ++out->readers;
+    }
+  }
+  return result(s);
+}
+
+}  // extern "C"

@@ -1,0 +1,163 @@
+#include "channel_layout.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace zinc::core {
+namespace {
+
+template <typename T>
+T field(const uint8_t* bytes, size_t offset) {
+  T value;
+  std::memcpy(&value, bytes + offset, sizeof value);
+  return value;
+}
+
+Status bad(std::string message) {
+  return Status::error(ZINC_EBADMSG, "channel: " + message);
+}
+
+uint64_t round_up_64(uint64_t n) {
+  return (n + 63) & ~uint64_t{63};
+}
+
+}  // namespace
+
+Status channel_geometry(uint32_t mode, uint32_t slot_count, uint64_t slot_size,
+                        uint32_t max_readers, ChannelGeometry* out) {
+  if (mode != ZINC_CHANNEL_LOSSLESS && mode != ZINC_CHANNEL_LATEST) {
+    return Status::error(ZINC_EINVAL, "channel mode " + std::to_string(mode) +
+                                          " is neither ZINC_CHANNEL_LOSSLESS (1) nor "
+                                          "ZINC_CHANNEL_LATEST (2)");
+  }
+  if (max_readers == 0 || max_readers > ZINC_CHANNEL_MAX_READERS) {
+    return Status::error(ZINC_EINVAL, "max_readers " + std::to_string(max_readers) +
+                                          " is not in 1.." +
+                                          std::to_string(ZINC_CHANNEL_MAX_READERS));
+  }
+  if (slot_count == 0 || slot_count > kMaxSlotCount) {
+    return Status::error(ZINC_EINVAL, "slot_count " + std::to_string(slot_count) +
+                                          " is not in 1.." + std::to_string(kMaxSlotCount));
+  }
+  // The writer of a latest-value channel never waits: each reader pins at
+  // most one slot and the newest frame's slot is never rewritten, so it
+  // needs one more slot than that to write into.
+  if (mode == ZINC_CHANNEL_LATEST && slot_count < max_readers + 2) {
+    return Status::error(
+        ZINC_EINVAL, "a latest-value channel needs slot_count >= max_readers + 2 (" +
+                         std::to_string(max_readers + 2) + "), not " + std::to_string(slot_count));
+  }
+  if (slot_size == 0 || slot_size > kMaxSlotSize) {
+    return Status::error(ZINC_EINVAL,
+                         "slot_size " + std::to_string(slot_size) + " is not in 1..2^40");
+  }
+  out->slot_stride = ZINC_CHANNEL_SLOT_HEADER_SIZE + round_up_64(slot_size);
+  out->slots_offset = ZINC_CHANNEL_HEADER_SIZE + uint64_t{max_readers} * ZINC_CHANNEL_ENTRY_SIZE;
+  // At most 2^16 slots of at most 2^40 + 128 bytes: no overflow.
+  out->required_bytes = out->slots_offset + uint64_t{slot_count} * out->slot_stride;
+  return Status::ok();
+}
+
+ZincChannelInfo decode_channel_header(const uint8_t* bytes) {
+  ZincChannelInfo info{};
+  info.magic = field<uint64_t>(bytes, 0);
+  info.version = field<uint16_t>(bytes, 8);
+  info.mode = field<uint16_t>(bytes, 10);
+  info.flags = field<uint32_t>(bytes, 12);
+  info.slot_count = field<uint32_t>(bytes, 16);
+  info.max_readers = field<uint32_t>(bytes, 20);
+  info.slot_size = field<uint64_t>(bytes, 24);
+  info.write_seq = field<uint64_t>(bytes, 32);
+  info.latest_slot = field<uint32_t>(bytes, 40);
+  info.release_seq = field<uint32_t>(bytes, 44);
+  const uint64_t writer = field<uint64_t>(bytes, 56);
+  info.writer_pid = owner_pid(writer);
+  info.writer_active = owner_active(writer) ? 1 : 0;
+  info.writer_joined_at = field<uint64_t>(bytes, 64);
+  ChannelGeometry geometry;
+  if (channel_geometry(info.mode, info.slot_count, info.slot_size, info.max_readers, &geometry)
+          .is_ok()) {
+    info.slots_offset = geometry.slots_offset;
+    info.slot_stride = geometry.slot_stride;
+    info.required_bytes = geometry.required_bytes;
+  }
+  return info;
+}
+
+namespace {
+
+Status validate_owner(uint64_t word, const std::string& what) {
+  if (word == 0) return Status::ok();
+  if ((word >> 33) != 0 || owner_pid(word) <= 0) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(word));
+    return bad(what + " owner word 0x" + hex + " is neither free nor a pid with the active bit");
+  }
+  return Status::ok();
+}
+
+Status validate_tables(const uint8_t* bytes, const ZincChannelInfo& info) {
+  for (uint32_t i = 0; i < info.max_readers; ++i) {
+    const uint8_t* entry = bytes + ZINC_CHANNEL_HEADER_SIZE + uint64_t{i} * ZINC_CHANNEL_ENTRY_SIZE;
+    const uint64_t owner = field<uint64_t>(entry, 0);
+    const std::string name = "reader entry " + std::to_string(i);
+    if (Status s = validate_owner(owner, name); !s.is_ok()) return s;
+    if (!owner_active(owner)) continue;
+    // Cursors are not compared with write_seq: in a snapshot of a live
+    // channel a reader may have moved on after write_seq was read.
+    const uint32_t held = field<uint32_t>(entry, 24);
+    if (held > info.slot_count) {
+      return bad(name + " holds slot " + std::to_string(held) + " - 1 of only " +
+                 std::to_string(info.slot_count));
+    }
+  }
+  for (uint32_t s = 0; s < info.slot_count; ++s) {
+    const uint8_t* slot = bytes + info.slots_offset + uint64_t{s} * info.slot_stride;
+    const uint64_t seq = field<uint64_t>(slot, 0);
+    const uint64_t length = field<uint64_t>(slot, 8);
+    if (seq != 0 && seq % 2 == 0 && length > info.slot_size) {
+      return bad("slot " + std::to_string(s) + " holds a frame of " + std::to_string(length) +
+                 " bytes, more than the slot size " + std::to_string(info.slot_size));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity) {
+  const ZincChannelInfo info = decode_channel_header(bytes);
+  if (capacity < ZINC_CHANNEL_HEADER_SIZE) {
+    return bad("a data area of " + std::to_string(capacity) +
+               " bytes cannot hold a channel header");
+  }
+  if (info.magic == 0) {
+    return Status::error(ZINC_EAGAIN, "channel: the header is not published yet (magic 0)");
+  }
+  if (info.magic != ZINC_CHANNEL_MAGIC) return bad("bad magic (not a channel)");
+  if (info.version != ZINC_CHANNEL_VERSION) {
+    return bad("version " + std::to_string(info.version) + ", expected " +
+               std::to_string(ZINC_CHANNEL_VERSION));
+  }
+  if (info.flags != 0) return bad("unknown flags " + std::to_string(info.flags));
+  ChannelGeometry geometry;
+  if (Status s =
+          channel_geometry(info.mode, info.slot_count, info.slot_size, info.max_readers, &geometry);
+      !s.is_ok()) {
+    return bad(s.message);
+  }
+  if (geometry.required_bytes > capacity) {
+    return bad("the layout needs " + std::to_string(geometry.required_bytes) +
+               " bytes, the data area has " + std::to_string(capacity));
+  }
+  if (info.latest_slot != kNoSlot && info.latest_slot >= info.slot_count) {
+    return bad("latest_slot " + std::to_string(info.latest_slot) + " of only " +
+               std::to_string(info.slot_count) + " slots");
+  }
+  if (Status s = validate_owner(field<uint64_t>(bytes, 56), "writer"); !s.is_ok()) return s;
+  if (length >= geometry.required_bytes) return validate_tables(bytes, info);
+  return Status::ok();
+}
+
+}  // namespace zinc::core

@@ -1,0 +1,118 @@
+// The channel layout (docs/spec.md §10): a channel header, a reader table and
+// fixed-size slots, laid out in a region's data area. The region itself stays
+// an ordinary format-v2 region; a plain v2 peer sees only data bytes.
+//
+// validate_channel is a pure function over bytes so that fuzzers, test
+// vectors and ports reach the rules an open applies without touching
+// /dev/shm, as validate_header does for the region header.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "status.hpp"
+#include "zinc.h"
+
+namespace zinc::core {
+
+// At offset 0 of the data area. Fields other processes modify are atomic;
+// the rest are written once by the creator before `magic` is published with
+// a release store.
+struct alignas(64) ChannelHeader {
+  std::atomic<uint64_t> magic;  // ZINC_CHANNEL_MAGIC, published last
+  uint16_t version;             // ZINC_CHANNEL_VERSION
+  uint16_t mode;                // ZINC_CHANNEL_LOSSLESS or ZINC_CHANNEL_LATEST
+  uint32_t flags;               // 0
+  uint32_t slot_count;
+  uint32_t max_readers;
+  uint64_t slot_size;                     // payload bytes per slot
+  std::atomic<uint64_t> write_seq;        // frames committed (= next frame number)
+  std::atomic<uint32_t> latest_slot;      // latest mode: slot of the newest frame
+  std::atomic<uint32_t> release_seq;      // futex word the writer sleeps on
+  std::atomic<uint32_t> writer_sleeping;  // 1 while the writer is (about to be) asleep
+  uint32_t reserved0;
+  std::atomic<uint64_t> writer;            // owner word of the writer role
+  std::atomic<uint64_t> writer_joined_at;  // CLOCK_REALTIME ns the writer took the role
+  uint64_t reserved[7];
+};
+
+// One entry of the reader table, which follows the header.
+struct alignas(64) ReaderEntry {
+  std::atomic<uint64_t> owner;      // owner word (below)
+  std::atomic<uint64_t> joined_at;  // CLOCK_REALTIME ns the reader joined
+  std::atomic<uint64_t> cursor;     // lossless: next frame; latest: last frame read + 1
+  std::atomic<uint32_t> held;       // latest mode: slot index + 1 of the pinned slot, 0 none
+  uint32_t reserved0;
+  uint64_t reserved[4];
+};
+
+// The metadata in front of each slot's payload.
+struct alignas(64) SlotHeader {
+  // 0: never written; 2f+1: frame f is being written; 2f+2: frame f committed.
+  std::atomic<uint64_t> seq;
+  std::atomic<uint64_t> length;  // payload bytes of the frame in the slot
+  uint64_t reserved[6];
+};
+
+static_assert(sizeof(ChannelHeader) == ZINC_CHANNEL_HEADER_SIZE);
+static_assert(offsetof(ChannelHeader, version) == 8);
+static_assert(offsetof(ChannelHeader, mode) == 10);
+static_assert(offsetof(ChannelHeader, flags) == 12);
+static_assert(offsetof(ChannelHeader, slot_count) == 16);
+static_assert(offsetof(ChannelHeader, max_readers) == 20);
+static_assert(offsetof(ChannelHeader, slot_size) == 24);
+static_assert(offsetof(ChannelHeader, write_seq) == 32);
+static_assert(offsetof(ChannelHeader, latest_slot) == 40);
+static_assert(offsetof(ChannelHeader, release_seq) == 44);
+static_assert(offsetof(ChannelHeader, writer_sleeping) == 48);
+static_assert(offsetof(ChannelHeader, writer) == 56);
+static_assert(offsetof(ChannelHeader, writer_joined_at) == 64);
+static_assert(sizeof(ReaderEntry) == ZINC_CHANNEL_ENTRY_SIZE);
+static_assert(offsetof(ReaderEntry, joined_at) == 8);
+static_assert(offsetof(ReaderEntry, cursor) == 16);
+static_assert(offsetof(ReaderEntry, held) == 24);
+static_assert(sizeof(SlotHeader) == ZINC_CHANNEL_SLOT_HEADER_SIZE);
+static_assert(offsetof(SlotHeader, length) == 8);
+
+// Owner words (writer role and reader entries): 0 = free; otherwise the low
+// 32 bits are the pid and bit 32 says the role is active. A word with a pid
+// but without the bit is being claimed: its other fields are not set yet.
+inline constexpr uint64_t kOwnerActive = uint64_t{1} << 32;
+inline uint64_t owner_word(int32_t pid, bool active) {
+  return static_cast<uint32_t>(pid) | (active ? kOwnerActive : 0);
+}
+inline int32_t owner_pid(uint64_t word) {
+  return static_cast<int32_t>(static_cast<uint32_t>(word));
+}
+inline bool owner_active(uint64_t word) {
+  return (word & kOwnerActive) != 0;
+}
+
+inline constexpr uint32_t kNoSlot = UINT32_MAX;  // latest_slot before the first frame
+inline constexpr uint32_t kMaxSlotCount = 65536;
+inline constexpr uint64_t kMaxSlotSize = uint64_t{1} << 40;
+
+// Where everything is, derived from the header's geometry.
+struct ChannelGeometry {
+  uint64_t slot_stride = 0;     // slot header + payload rounded up to 64
+  uint64_t slots_offset = 0;    // first slot, from the start of the data area
+  uint64_t required_bytes = 0;  // bytes of data area the layout needs
+};
+
+// The geometry of a valid (mode, slot_count, slot_size, max_readers), or an
+// EINVAL status saying which argument is out of range.
+Status channel_geometry(uint32_t mode, uint32_t slot_count, uint64_t slot_size,
+                        uint32_t max_readers, ChannelGeometry* out);
+
+// Decodes the header (first ZINC_CHANNEL_HEADER_SIZE bytes, native order).
+ZincChannelInfo decode_channel_header(const uint8_t* bytes);
+
+// Every rule an open applies to a channel in a data area of `capacity`
+// bytes of which the first `length` are in `bytes` (at least the header).
+// ZINC_EAGAIN: magic 0 (not published yet); ZINC_EBADMSG: invalid. When
+// `length` covers the reader table and the slots, their metadata is checked
+// too (owner words, cursors, held slots, slot lengths).
+Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity);
+
+}  // namespace zinc::core
