@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "futex.hpp"
@@ -71,7 +72,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   if (!replace_stale && posix::identify_object(object, &existing).is_ok()) {
     return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
   }
-  // The object is built nameless and published complete (publish_region),
+  // The object is built nameless and published complete (publish_object),
   // so no process ever sees a half-made region under the name, and a
   // creator killed here leaves nothing behind. Without O_TMPFILE, the
   // classic shm_open(O_EXCL) path: the name exists from the start.
@@ -80,7 +81,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   Status created = posix::create_unnamed_object(&fd);
   if (!created.is_ok() && created.code != ZINC_ENOSPC && created.code != ZINC_EPERM &&
       created.code != -EMFILE && created.code != -ENFILE) {
-    created = create_named(name, object, replace_stale, &fd);
+    created = claim_name(name, replace_stale, [&] { return posix::create_object(object, &fd); });
     named = true;
   }
   if (!created.is_ok()) return created.code == ZINC_EEXIST ? created : with_name(created, name);
@@ -114,39 +115,28 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   h->magic.store(ZINC_MAGIC, std::memory_order_release);
 
   if (!named) {
-    if (Status p = publish_region(name, object, fd.get(), replace_stale); !p.is_ok()) {
+    Status published =
+        claim_name(name, replace_stale, [&] { return posix::publish_object(fd.get(), object); });
+    if (!published.is_ok()) {
       posix::unmap(base, total);
-      return p;
+      return published.code == ZINC_EEXIST ? published : with_name(published, name);
     }
   }
   out->reset(new Region(std::string(name), base, total, true, id, waiters));
   return Status::ok();
 }
 
-Status Region::create_named(std::string_view name, const std::string& object, bool replace_stale,
-                            posix::Fd* fd) {
-  Status created = posix::create_object(object, fd);
-  if (created.code == ZINC_EEXIST && replace_stale) {
+Status Region::claim_name(std::string_view name, bool replace_stale,
+                          const std::function<Status()>& attempt) {
+  Status claimed = attempt();
+  if (claimed.code == ZINC_EEXIST && replace_stale) {
     if (Status removed = replace(name); !removed.is_ok()) return removed;
-    created = posix::create_object(object, fd);
+    claimed = attempt();
   }
-  if (created.code == ZINC_EEXIST) {
+  if (claimed.code == ZINC_EEXIST) {
     return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
   }
-  return created;
-}
-
-Status Region::publish_region(std::string_view name, const std::string& object, int fd,
-                              bool replace_stale) {
-  Status published = posix::publish_object(fd, object);
-  if (published.code == ZINC_EEXIST && replace_stale) {
-    if (Status removed = replace(name); !removed.is_ok()) return removed;
-    published = posix::publish_object(fd, object);
-  }
-  if (published.code == ZINC_EEXIST) {
-    return Status::error(ZINC_EEXIST, "region '" + std::string(name) + "' already exists");
-  }
-  return with_name(published, name);
+  return claimed;
 }
 
 Status Region::replace(std::string_view name) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,13 +66,11 @@ class Region {
   Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
          WaiterCount* waiters);
   Header* header() const { return reinterpret_cast<Header*>(base_); }
-  // The fallback create without O_TMPFILE: shm_open(O_EXCL) under the name.
-  static Status create_named(std::string_view name, const std::string& object, bool replace_stale,
-                             posix::Fd* fd);
-  // Gives the finished nameless object its name (replacing a stale region
-  // when asked); ZINC_EEXIST if the name is taken.
-  static Status publish_region(std::string_view name, const std::string& object, int fd,
-                               bool replace_stale);
+  // Runs `attempt` (shm_open(O_EXCL), or linkat of the finished nameless
+  // object); on EEXIST with replace_stale removes the stale region holding
+  // the name and tries once more. A name still taken is ZINC_EEXIST.
+  static Status claim_name(std::string_view name, bool replace_stale,
+                           const std::function<Status()>& attempt);
   // Removes the stale region holding the name; ZINC_EEXIST with the reason
   // when it is not stale.
   static Status replace(std::string_view name);
