@@ -165,11 +165,7 @@ TEST(CppApi, CloseWhileAnotherThreadWaits) {
     tid = gettid();
     notified = reader.wait(30s, ec);
   });
-  const auto until = std::chrono::steady_clock::now() + 5s;
-  while (!(tid != 0 && zinc::test::thread_in_futex(tid)) &&
-         std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(1ms);
-  }
+  zinc::test::await_futex_sleep(tid);
   const auto closed = std::chrono::steady_clock::now();
   reader.close();
   waiter.join();

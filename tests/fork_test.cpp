@@ -108,11 +108,7 @@ TEST_F(Fork, ChildCloseDoesNotWaitForAWaiterThreadItDoesNotHave) {
     tid = gettid();
     zinc_wait(reader_, 30000);
   });
-  const auto until = Clock::now() + std::chrono::seconds(5);
-  while (!(tid != 0 && zinc::test::thread_in_futex(tid)) && Clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(zinc::test::thread_in_futex(tid));
+  ASSERT_TRUE(zinc::test::await_futex_sleep(tid));
   const zinc::test::ChildResult child = call_in_child(
       [&] {
         zinc_close(reader_);

@@ -161,6 +161,19 @@ bool thread_in_futex(pid_t tid) {
   return n > 0 && (std::strncmp(text, "202 ", 4) == 0 || std::strncmp(text, "98 ", 3) == 0);
 }
 
+bool await_futex_sleep(const std::atomic<pid_t>& tid) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const time_t until = now.tv_sec + 5;
+  while (!(tid != 0 && thread_in_futex(tid))) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec >= until) return false;
+    const timespec pause{0, 1000000};
+    nanosleep(&pause, nullptr);
+  }
+  return true;
+}
+
 Peer::Peer() {
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");

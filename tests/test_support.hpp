@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -62,6 +63,9 @@ ChildResult call_in_child(const std::function<int32_t()>& call, int timeout_ms);
 // Whether thread `tid` of this process is blocked in the futex system call
 // (from /proc/self/task/<tid>/syscall): a waiter that really sleeps.
 bool thread_in_futex(pid_t tid);
+// Polls for up to 5 s until the thread whose id `tid` will hold (0 until
+// it has started) sleeps in the futex; whether it does.
+bool await_futex_sleep(const std::atomic<pid_t>& tid);
 
 // Another process running tests/peer.cpp; commands are lines on its stdin,
 // each answered by one line on its stdout.
