@@ -1,10 +1,11 @@
-// Shared by the cross-process benchmark drivers: clock, CPU pinning,
-// percentile summaries, command-line flags and a small JSON writer.
-// Header-only; each driver is one .cpp file.
+// Shared by the cross-process benchmark drivers: failure clean-up, clock,
+// CPU pinning, percentile summaries, command-line flags and a small JSON
+// writer. Header-only; each driver is one .cpp file.
 #pragma once
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,16 +17,57 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace zinc::bench {
 
-// Ends a benchmark program with "<program>: <what>" on stderr.
+// What a failing process must still do before it exits: kill and reap its
+// children, close (and so unlink) the regions it created.
+struct FailureHook {
+  pid_t owner;  // only this process runs it: a forked child inherits the list
+  std::function<void()> run;
+};
+
+inline std::vector<FailureHook>& failure_hooks() {
+  static std::vector<FailureHook> hooks;
+  return hooks;
+}
+
+// Registers `hook` for die() in this process; later hooks run first.
+inline void at_failure(std::function<void()> hook) {
+  failure_hooks().push_back({getpid(), std::move(hook)});
+}
+
+// Ends a benchmark program with "<program>: <what>" on stderr, after the
+// hooks this process registered with at_failure.
 [[noreturn]] inline void die(const std::string& what) {
   std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
+  std::vector<FailureHook> hooks;
+  hooks.swap(failure_hooks());  // a hook that dies again runs none twice
+  for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
+    if (it->owner == getpid()) it->run();
+  }
   std::exit(1);
+}
+
+// The signal (SIGINT, SIGTERM, SIGHUP) that asked this process to stop, once
+// watch_stop_signals() ran; 0 before. Drivers check it in their loops and
+// die(), so that the clean-up runs instead of the signal killing them.
+inline volatile sig_atomic_t stop_signal = 0;
+
+inline void watch_stop_signals() {
+  struct sigaction action {};
+  action.sa_handler = [](int signal_number) { stop_signal = signal_number; };
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal_number, &action, nullptr);
+}
+
+// Dies if a stop signal came.
+inline void check_stop_signal() {
+  if (stop_signal != 0) die(std::string("stopped by signal ") + std::to_string(stop_signal));
 }
 
 // Writes all of `data`, retrying short writes and EINTR.

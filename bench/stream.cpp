@@ -5,6 +5,9 @@
 //   zinc     frames are written in place into a ring of slots in a region;
 //            the consumer checksums them in place (zero copy) and returns
 //            each slot through a counter and a second region's notify
+//   channel  a zinc channel (lossless, --slots slots, one reader): the
+//            producer acquires a slot, fills it and commits it; the
+//            consumer reads, checksums in place and releases
 //   pipe     write() / read() of each frame (pipe buffer raised to 1 MiB)
 //   unix     the same over a socketpair(AF_UNIX, SOCK_STREAM)
 //   memcpy   one thread copying a buffer much larger than the caches
@@ -13,7 +16,7 @@
 // In every transport the producer fills each frame with memset (its
 // "work"), and the consumer sums it as 64-bit words and checks the sum.
 //
-// Usage: zinc_bench_stream --transport=zinc [--frame=1M] [--slots=8]
+// Usage: zinc_bench_stream --transport=zinc|channel|pipe|unix|memcpy [--frame=1M] [--slots=8]
 //        [--seconds=2] [--buffer=1G] [--placement=two-cpus|scheduler] [--json=FILE]
 #include <fcntl.h>
 #include <signal.h>
@@ -155,6 +158,84 @@ class ZincStream : public Stream {
   ZincHandle frames_ = nullptr, credits_ = nullptr;
 };
 
+class ChannelStream : public Stream {
+ public:
+  ChannelStream(size_t frame, size_t slots) : frame_(frame) {
+    name_ = "bench-stream-channel-" + std::to_string(getpid());
+    if (zinc_channel_create(name_.c_str(), ZINC_CHANNEL_LOSSLESS, static_cast<uint32_t>(slots),
+                            frame, 1, ZINC_CREATE_PREFAULT, &writer_) != 0) {
+      die(std::string("zinc_channel_create: ") + zinc_last_error_message());
+    }
+  }
+  ~ChannelStream() override { finish(); }
+  void start_producer() override {
+    // A lossless reader gets the frames committed after it joined: wait
+    // for it before the first.
+    const int64_t deadline = now_ns() + 10'000'000'000;
+    for (ZincChannelInfo info{}; info.readers == 0; usleep(1000)) {
+      if (zinc_channel_info(writer_, &info) != 0) {
+        die(std::string("zinc_channel_info: ") + zinc_last_error_message());
+      }
+      if (waitpid(-1, nullptr, WNOHANG) > 0) die("the consumer died");
+      if (now_ns() > deadline) die("the consumer did not join the channel in 10 s");
+    }
+  }
+  void start_consumer() override {
+    // The writer's handle, inherited through fork, is left alone here.
+    if (zinc_channel_open_reader(name_.c_str(), &reader_) != 0) {
+      die(std::string("zinc_channel_open_reader: ") + zinc_last_error_message());
+    }
+  }
+  void produce(uint64_t frame) override {
+    ZincChannelFrame slot{};
+    acquire(&slot);
+    fill(slot.data, frame_, frame);
+    if (zinc_channel_commit(writer_, frame_) != 0) {
+      die(std::string("zinc_channel_commit: ") + zinc_last_error_message());
+    }
+  }
+  bool consume(uint64_t frame, Shared* shared) override {
+    ZincChannelFrame got{};
+    for (;;) {
+      const int32_t rc = zinc_channel_read(reader_, 1000, &got);
+      if (rc == 0) break;
+      if (rc != ZINC_ETIMEDOUT) die(std::string("zinc_channel_read: ") + zinc_last_error_message());
+      if (getppid() == 1) die("the producer is gone");
+    }
+    const bool end = got.length == 0;  // the producer's last, empty frame
+    if (!end &&
+        (got.length != frame_ || checksum(got.data, frame_) != expected_checksum(frame, frame_))) {
+      shared->errors.value.fetch_add(1, std::memory_order_relaxed);
+    }
+    zinc_channel_release(reader_);
+    return !end;
+  }
+  void finish() override {
+    if (writer_ == nullptr) return;
+    // An empty frame tells the consumer the stream ended.
+    ZincChannelFrame slot{};
+    if (zinc_channel_acquire(writer_, 1000, &slot) == 0) zinc_channel_commit(writer_, 0);
+    zinc_channel_close(writer_);  // the creator's close unlinks the name
+    writer_ = nullptr;
+  }
+
+ private:
+  void acquire(ZincChannelFrame* slot) {
+    for (;;) {
+      const int32_t rc = zinc_channel_acquire(writer_, 1000, slot);
+      if (rc == 0) return;
+      if (rc != ZINC_ETIMEDOUT) {
+        die(std::string("zinc_channel_acquire: ") + zinc_last_error_message());
+      }
+      if (waitpid(-1, nullptr, WNOHANG) > 0) die("the consumer died");
+    }
+  }
+  size_t frame_;
+  std::string name_;
+  ZincChannel writer_ = nullptr;
+  ZincChannel reader_ = nullptr;
+};
+
 class CopyStream : public Stream {
  public:
   CopyStream(bool socket, size_t frame) : buffer_(frame) {
@@ -240,12 +321,17 @@ int main(int argc, char** argv) {
   std::unique_ptr<Stream> stream;
   if (transport == "zinc")
     stream = std::make_unique<ZincStream>(frame, slots);
+  else if (transport == "channel")
+    stream = std::make_unique<ChannelStream>(frame, slots);
   else if (transport == "pipe")
     stream = std::make_unique<CopyStream>(false, frame);
   else if (transport == "unix")
     stream = std::make_unique<CopyStream>(true, frame);
   else
-    die("unknown --transport=" + transport + " (zinc, pipe, unix, memcpy)");
+    die("unknown --transport=" + transport + " (zinc, channel, pipe, unix, memcpy)");
+  // A failure still closes the regions (the owner's close unlinks them).
+  zinc::bench::at_failure([&stream] { stream.reset(); });
+  zinc::bench::watch_stop_signals();
 
   void* page =
       mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -256,6 +342,7 @@ int main(int argc, char** argv) {
   if (child < 0) die("fork failed");
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) signal(signal_number, SIG_DFL);
     if (pin) zinc::bench::pin_to_cpu(1);
     stream->start_consumer();
     uint64_t frame_no = 1;
@@ -265,13 +352,20 @@ int main(int argc, char** argv) {
     }
     _exit(0);
   }
+  zinc::bench::at_failure([child] {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+  });
   if (pin) zinc::bench::pin_to_cpu(0);
   stream->start_producer();
 
   const int64_t start = now_ns();
   const int64_t until = start + static_cast<int64_t>(seconds * 1e9);
   uint64_t produced = 0;
-  while (now_ns() < until) stream->produce(++produced);
+  while (now_ns() < until) {
+    zinc::bench::check_stop_signal();
+    stream->produce(++produced);
+  }
   shared->stop.value.store(1, std::memory_order_release);
   stream->finish();
   int status = 0;
@@ -289,7 +383,7 @@ int main(int argc, char** argv) {
 
   const double gbps = static_cast<double>(consumed * frame) / static_cast<double>(elapsed);
   line.add("frame_bytes", static_cast<int64_t>(frame))
-      .add("slots", static_cast<int64_t>(transport == "zinc" ? slots : 0))
+      .add("slots", static_cast<int64_t>(transport == "zinc" || transport == "channel" ? slots : 0))
       .add("frames", static_cast<int64_t>(consumed))
       .add("seconds", static_cast<double>(elapsed) / 1e9)
       .add("gb_per_s", gbps)
