@@ -1,9 +1,11 @@
 // In-process costs, with Google Benchmark: notify with nobody asleep (and
-// the syscalls it avoids), try_wait, and region set-up against the bare
-// shm_open/ftruncate/mmap/munmap sequence it wraps.
+// the syscalls it avoids; also called from another library that loaded
+// libzinc_core.so with dlopen), try_wait, and region set-up against the
+// bare shm_open/ftruncate/mmap/munmap sequence it wraps.
 //
 // Usage: zinc_bench_micro [Google Benchmark flags, e.g. --benchmark_filter=Notify]
 #include <benchmark/benchmark.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
@@ -19,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dlopen_client.hpp"
 #include "zinc.h"
 
 namespace {
@@ -73,6 +76,24 @@ void BM_ZincNotifyNobodyAsleep(benchmark::State& state) {
   for (auto _ : state) zinc_notify(pair.owner);
 }
 BENCHMARK(BM_ZincNotifyNobodyAsleep);
+
+// The same notify from another shared library that loaded libzinc_core.so
+// with dlopen and calls it through a dlsym pointer, as a language binding
+// does (bench/dlopen_client.cpp); the loop runs in that library.
+void BM_ZincNotifyNobodyAsleepViaDlopen(benchmark::State& state) {
+  if (zinc_dl_client_load(ZINC_CORE_LIBRARY) != 0) {
+    return state.SkipWithError((std::string("dlopen: ") + dlerror()).c_str());
+  }
+  const std::string name = unique_name("dlopen");
+  ZincHandle owner = nullptr;
+  if (zinc_dl_client_create(name.c_str(), &owner) != 0) {
+    return state.SkipWithError(zinc_last_error_message());
+  }
+  constexpr uint64_t kBatch = 1000;
+  while (state.KeepRunningBatch(kBatch)) zinc_dl_client_notify(owner, kBatch);
+  zinc_dl_client_close(owner);
+}
+BENCHMARK(BM_ZincNotifyNobodyAsleepViaDlopen);
 
 // A plain v2 peer (which never registers as a sleeper) is attached: its
 // open raised ref_count, so every notify must call FUTEX_WAKE.
