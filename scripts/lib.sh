@@ -62,6 +62,28 @@ zinc_build() {
   cmake --build --preset "$preset" > /dev/null 2>&1
 }
 
+# Builds bench/iceoryx2 (the iceoryx2 side of the fan-out benchmark, in Rust)
+# into build/iceoryx2 with cargo, which fetches the pinned crates from
+# crates.io the first time. Prints the binary's path; returns 2 when cargo is
+# not installed, 1 when the build failed (the reason on stderr either way).
+zinc_build_iceoryx2_bench() {
+  local cargo log="$ZINC_ROOT/build/iceoryx2-build.log"
+  cargo="$(command -v cargo || true)"
+  [ -z "$cargo" ] && [ -x "$HOME/.cargo/bin/cargo" ] && cargo="$HOME/.cargo/bin/cargo"
+  if [ -z "$cargo" ]; then
+    echo "cargo is not installed: no iceoryx2 benchmark" >&2
+    return 2
+  fi
+  mkdir -p "$ZINC_ROOT/build"
+  if ! "$cargo" build --release --locked --manifest-path "$ZINC_ROOT/bench/iceoryx2/Cargo.toml" \
+    --target-dir "$ZINC_ROOT/build/iceoryx2" > "$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "the iceoryx2 benchmark did not build (log: build/iceoryx2-build.log)" >&2
+    return 1
+  fi
+  echo "$ZINC_ROOT/build/iceoryx2/release/zinc_bench_fanout_iceoryx2"
+}
+
 # Removes test regions ("/dev/shm/zinc_t<pid>-...") whose test process is
 # gone: a test killed by a sanitizer or a signal never ran its cleanup.
 zinc_sweep_test_objects() {

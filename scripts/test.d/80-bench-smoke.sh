@@ -1,3 +1,33 @@
 # Each benchmark (bench/) runs for a fraction of a second and must finish
-# cleanly; its numbers are not checked. scripts/bench runs them for real.
+# cleanly and print well-formed results; its numbers are not checked.
+# scripts/bench runs them for real.
 zinc_ctest "bench smoke" release -L bench-smoke
+
+# The iceoryx2 side of the fan-out benchmark is Rust, built with cargo when
+# it is installed (skipped without cargo; a failed build fails the stage); the
+# same check as the C++ drivers' (bench/smoke_check.cmake).
+zinc_log "bench smoke: iceoryx2 fan-out"
+iceoryx2_bench="$(zinc_build_iceoryx2_bench)"
+iceoryx2_built=$?
+iceoryx2_files() { ls -d /dev/shm/zinc-bench-iox2-* /tmp/zinc-bench-iceoryx2-* 2>/dev/null; }
+if [ "$iceoryx2_built" -eq 0 ]; then
+  iceoryx2_before="$(iceoryx2_files)"
+  if timeout 120 cmake -DKEYS=readers,frame_bytes,frames,latency_p50_ns,latency_p99_ns \
+    -P "$ZINC_ROOT/bench/smoke_check.cmake" -- "$iceoryx2_bench" --readers=3 --seconds=0.05 \
+    --warmup=0.01 --samples=100 --json=- > "$ZINC_ROOT/build/iceoryx2-smoke.log" 2>&1; then
+    if [ "$(iceoryx2_files)" = "$iceoryx2_before" ]; then
+      zinc_count "bench smoke: iceoryx2 fan-out" 1 0
+    else
+      echo "the iceoryx2 benchmark left files behind:"
+      iceoryx2_files
+      zinc_count "bench smoke: iceoryx2 fan-out" 0 1
+    fi
+  else
+    tail -n 20 "$ZINC_ROOT/build/iceoryx2-smoke.log"
+    zinc_count "bench smoke: iceoryx2 fan-out" 0 1
+  fi
+elif [ "$iceoryx2_built" -eq 2 ]; then
+  echo "skipped: no cargo"
+else
+  zinc_count "bench smoke: iceoryx2 fan-out (build)" 0 1
+fi
