@@ -19,6 +19,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from report_channel import channel_stream_section, fanout_section  # noqa: E402
+from report_format import fmt_bytes, fmt_ns, read_jsonl, table, verdict  # noqa: E402
 
 # Display names and the order of the ping-pong table.
 TRANSPORTS = {
@@ -50,46 +52,16 @@ def python_pingpongs(runs: list[dict], placement: str) -> dict[str, dict]:
     }
 
 
-def fmt_ns(ns: float) -> str:
-    if ns < 1000:
-        return f"{ns:.0f} ns"
-    if ns < 1e6:
-        return f"{ns / 1e3:.1f} us"
-    return f"{ns / 1e6:.2f} ms"
-
-
-def fmt_bytes(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size and n % size == 0:
-            return f"{n // size} {unit}"
-    return f"{n} B"
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**not met**"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def machine_description(results: Path) -> list[str]:
-    info = dict(
+def machine_info(results: Path) -> dict[str, str]:
+    """The "key: value" lines scripts/bench wrote to machine.txt."""
+    return dict(
         line.split(": ", 1)
         for line in (results / "machine.txt").read_text().splitlines()
         if ": " in line
     )
+
+
+def machine_description(info: dict[str, str]) -> list[str]:
     lscpu = {}
     try:
         for line in subprocess.run(
@@ -434,8 +406,18 @@ def payload_section(
             )
 
 
+def stream_1mib(runs: list[dict]) -> dict[str, dict]:
+    """The stream runs with 1 MiB frames (and memcpy's), by transport."""
+    return {
+        r["transport"]: r
+        for r in runs
+        if r["bench"] == "stream"
+        and (r["transport"] == "memcpy" or r["frame_bytes"] == 1 << 20)
+    }
+
+
 def stream_section(runs: list[dict], lines: list[str], checks: list[list[str]]) -> None:
-    stream = {r["transport"]: r for r in runs if r["bench"] == "stream"}
+    stream = stream_1mib(runs)
     if not stream:
         return
     memcpy = stream.get("memcpy", {}).get("gb_per_s")
@@ -443,6 +425,10 @@ def stream_section(runs: list[dict], lines: list[str], checks: list[list[str]]) 
     for key, label in (
         ("memcpy", "single-thread memcpy (yardstick)"),
         ("zinc", "zinc: frames written in place, checksummed in place"),
+        (
+            "channel",
+            "zinc channel (lossless): the same through acquire/commit, read/release",
+        ),
         ("unix", "Unix socket: write() + read() + checksum"),
         ("pipe", "pipe (1 MiB buffer): write() + read() + checksum"),
     ):
@@ -530,6 +516,10 @@ def micro_section(
         ["FUTEX_WAKE with nobody waiting (a system call)", "BM_FutexWakeNobody"],
         ["zinc_notify, nobody asleep", "BM_ZincNotifyNobodyAsleep"],
         [
+            "zinc_notify, nobody asleep, from another library through dlopen/dlsym",
+            "BM_ZincNotifyNobodyAsleepViaDlopen",
+        ],
+        [
             "zinc_notify, a plain v2 peer attached (must wake)",
             "BM_ZincNotifyPlainPeerAttached",
         ],
@@ -544,6 +534,10 @@ def micro_section(
         "Google Benchmark, median of the repetitions (`bench/micro.cpp`). With the waiter-count",
         "extension (docs/spec.md) a notify makes no system call unless a thread may be asleep;",
         "a plain v2 peer (which never registers its sleeps) forces the wake while it is attached.",
+        "The dlopen row calls from a second shared library (`bench/dlopen_client.cpp`) that",
+        "loaded libzinc_core.so with dlopen and calls `zinc_notify` through the pointer dlsym",
+        "returned, in a loop of its own, as a language binding does; the plain row is a direct",
+        "call through the PLT.",
         "",
         table(["operation", "time"], rows),
         "",
@@ -557,6 +551,18 @@ def micro_section(
                 "notify with no sleeping waiter under 10 ns, no system call",
                 fmt_ns(t) + extra,
                 verdict(t < 10),
+            ]
+        )
+    if "BM_ZincNotifyNobodyAsleepViaDlopen" in micro:
+        t = micro["BM_ZincNotifyNobodyAsleepViaDlopen"]
+        direct = micro.get("BM_ZincNotifyNobodyAsleep")
+        extra = f" (direct call: {fmt_ns(direct)})" if direct else ""
+        checks.append(
+            [
+                "notify with no sleeping waiter, from another library via dlopen/dlsym, "
+                "within 10 ns",
+                fmt_ns(t) + extra,
+                verdict(t <= 10),
             ]
         )
 
@@ -860,9 +866,10 @@ def headline(
                 "",
             ]
         )
-    stream = {r["transport"]: r for r in runs if r["bench"] == "stream"}
+    stream = stream_1mib(runs)
     for key, label in (
         ("zinc", "zinc"),
+        ("channel", "zinc channel"),
         ("unix", "Unix socket"),
         ("memcpy", "single-thread memcpy"),
     ):
@@ -873,6 +880,28 @@ def headline(
                     f"{stream[key]['gb_per_s']:.1f} GB/s",
                     "",
                 ]
+            )
+    fanout = {
+        (r["transport"], r["readers"]): r
+        for r in runs
+        if r["bench"] == "fanout"
+        and r["frame_bytes"] == 64
+        and r.get("spin_us", 0) in (0, -1)
+    }
+    for key, readers, label in (
+        ("channel", 1, "zinc channel, 64 B to 1 reader process (woken by notify)"),
+        ("channel", 8, "zinc channel, 64 B to each of 8 reader processes"),
+        (
+            "iceoryx2",
+            8,
+            "iceoryx2 publish/subscribe, 64 B to each of 8 reader processes",
+        ),
+        ("pipe", 8, "a pipe per reader, 64 B to each of 8 reader processes"),
+    ):
+        r = fanout.get((key, readers))
+        if r:
+            rows.append(
+                [label, fmt_ns(r["latency_p50_ns"]), fmt_ns(r["latency_p99_ns"])]
             )
     for placement, where in (("two-cpus", ""), ("one-cpu", ", both on one CPU")):
         py = python_pingpongs(python_runs, placement)
@@ -901,11 +930,31 @@ def headline(
     ]
 
 
+README_BEGIN = (
+    "<!-- generated by scripts/bench (docs/bench/readme-performance.md): begin -->"
+)
+README_END = "<!-- generated by scripts/bench: end -->"
+
+
+def update_readme(readme: Path, snippet: str) -> None:
+    """Puts the headline table between README.md's markers, if it has them."""
+    if not readme.exists():
+        return
+    text = readme.read_text()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin == -1 or end < begin:
+        print(f"{readme} has no generated performance section; left alone")
+        return
+    head = text[: begin + len(README_BEGIN)]
+    readme.write_text(head + "\n" + snippet.rstrip("\n") + "\n" + text[end:])
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
     results, docs = Path(sys.argv[1]), Path(sys.argv[2])
+    machine = machine_info(results)
     (docs / "bench").mkdir(parents=True, exist_ok=True)
     runs = read_jsonl(results / "bench.jsonl")
     micro = micro_results(results)
@@ -915,12 +964,14 @@ def main() -> int:
     micro_section(micro, body, checks)
     payload_section(runs, docs, body, checks)
     stream_section(runs, body, checks)
+    channel_stream_section(runs, body, checks)
+    fanout_section(runs, docs, machine, body, checks)
     idle_section(runs, body, checks)
     python_runs = read_jsonl(results / "python.jsonl")
     python_section(python_runs, docs, body, checks)
-    (docs / "bench" / "readme-performance.md").write_text(
-        "\n".join(headline(runs, micro, python_runs))
-    )
+    snippet = "\n".join(headline(runs, micro, python_runs))
+    (docs / "bench" / "readme-performance.md").write_text(snippet)
+    update_readme(docs.parent / "README.md", snippet)
 
     page = [
         "# zinc benchmarks",
@@ -932,7 +983,7 @@ def main() -> int:
         "",
         "## Machine",
         "",
-        *machine_description(results),
+        *machine_description(machine),
         "",
         "## Targets",
         "",
@@ -946,6 +997,9 @@ def main() -> int:
         "scripts/bench --quick    # a one-minute pass to check the pipeline",
         "build/release/bench/zinc_bench_pingpong --transport=zinc --seconds=3",
         "build/release/bench/zinc_bench_micro --benchmark_filter=Notify",
+        "build/release/bench/zinc_bench_fanout --transport=channel --readers=8 --frame=1M",
+        "build/release/bench/zinc_bench_stream --transport=channel --frame=4K --slots=256",
+        "build/iceoryx2/release/zinc_bench_fanout_iceoryx2 --readers=8   # after scripts/bench",
         "```",
         "",
     ]
