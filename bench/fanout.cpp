@@ -12,6 +12,9 @@
 //   pipe             a pipe per reader: the writer writes the frame into
 //                    each pipe in turn, each reader reads all of it
 //
+// Reports p50/p99 over all readers' samples, and per frame the latency of
+// the first and of the last reader to get it.
+//
 // The writer fills every frame (memset) before stamping it, in place for
 // the channel, in a private buffer for the pipes. A channel reader looks at
 // the frame in place: the stamp and the last byte, which must match the
@@ -359,18 +362,20 @@ void await_acks(Control* control, uint32_t target, const Readers& readers, uint6
   }
 }
 
-// The worst reader's latency of each measured frame.
-std::vector<int64_t> slowest_per_frame(const int64_t* latencies, int readers, size_t max_frames,
-                                       uint64_t first, uint64_t end) {
-  std::vector<int64_t> slowest;
+// The first and the last reader's latency of each measured frame.
+void per_frame_extremes(const int64_t* latencies, int readers, size_t max_frames, uint64_t first,
+                        uint64_t end, std::vector<int64_t>* fastest,
+                        std::vector<int64_t>* slowest) {
   for (uint64_t f = first; f < end; ++f) {
-    int64_t worst = 0;
+    int64_t best = INT64_MAX, worst = 0;
     for (int r = 0; r < readers; ++r) {
-      worst = std::max(worst, latencies[static_cast<size_t>(r) * max_frames + f]);
+      const int64_t latency = latencies[static_cast<size_t>(r) * max_frames + f];
+      best = std::min(best, latency);
+      worst = std::max(worst, latency);
     }
-    slowest.push_back(worst);
+    fastest->push_back(best);
+    slowest->push_back(worst);
   }
-  return slowest;
 }
 
 }  // namespace
@@ -472,10 +477,11 @@ int main(int argc, char** argv) {
     all.insert(all.end(), mine.begin(), mine.end());
     reader_p50.push_back(zinc::bench::summarize(mine).p50);
   }
-  std::vector<int64_t> slowest =
-      slowest_per_frame(latencies, readers, max_frames, first_measured, sequence);
+  std::vector<int64_t> fastest, slowest;
+  per_frame_extremes(latencies, readers, max_frames, first_measured, sequence, &fastest, &slowest);
   const uint64_t frames = sequence - first_measured;
   const zinc::bench::Summary latency = zinc::bench::summarize(all);
+  const zinc::bench::Summary fast = zinc::bench::summarize(fastest);
   const zinc::bench::Summary slow = zinc::bench::summarize(slowest);
 
   zinc::bench::JsonLine line;
@@ -488,6 +494,7 @@ int main(int argc, char** argv) {
       .add("frames", static_cast<int64_t>(frames))
       .add("seconds", static_cast<double>(elapsed) / 1e9)
       .add("latency", latency)
+      .add("fastest", fast)
       .add("slowest", slow)
       .add("writer_cpu_pct", 100.0 * static_cast<double>(writer_cpu) / static_cast<double>(elapsed))
       .add("readers_cpu_pct",

@@ -12,9 +12,10 @@ iceoryx2_built=$?
 iceoryx2_files() { ls -d /dev/shm/zinc-bench-iox2-* /tmp/zinc-bench-iceoryx2-* 2>/dev/null; }
 if [ "$iceoryx2_built" -eq 0 ]; then
   iceoryx2_before="$(iceoryx2_files)"
-  if timeout 120 cmake -DKEYS=readers,frame_bytes,frames,latency_p50_ns,latency_p99_ns \
-    -P "$ZINC_ROOT/bench/smoke_check.cmake" -- "$iceoryx2_bench" --readers=3 --seconds=0.05 \
-    --warmup=0.01 --samples=100 --json=- > "$ZINC_ROOT/build/iceoryx2-smoke.log" 2>&1; then
+  keys=readers,frame_bytes,frames,latency_p50_ns,latency_p99_ns,fastest_p50_ns,slowest_p50_ns
+  if timeout 120 cmake -DKEYS="$keys" -P "$ZINC_ROOT/bench/smoke_check.cmake" -- \
+    "$iceoryx2_bench" --readers=3 --seconds=0.05 --warmup=0.01 --samples=100 --json=- \
+    > "$ZINC_ROOT/build/iceoryx2-smoke.log" 2>&1; then
     if [ "$(iceoryx2_files)" = "$iceoryx2_before" ]; then
       zinc_count "bench smoke: iceoryx2 fan-out" 1 0
     else

@@ -8,7 +8,9 @@
 //! sleeps in its event listener, then takes the sample from its subscriber
 //! and records the time from the stamp to `receive()` returning. The writer
 //! sends the next frame only after every reader acknowledged the last one (a
-//! counter in a shared page, not timed) and --gap-us more passed.
+//! counter in a shared page, not timed) and --gap-us more passed. Reports
+//! p50/p99 over all readers' samples, and per frame the latency of the
+//! first and of the last reader to get it.
 //!
 //! Usage: zinc_bench_fanout_iceoryx2 [--readers=1] [--frame=64] [--seconds=2]
 //!        [--warmup=0.2] [--gap-us=100] [--max-frames=200000]
@@ -579,6 +581,7 @@ fn run_writer(
 
     let mut all = Vec::new();
     let mut reader_p50 = Vec::new();
+    let mut fastest = vec![i64::MAX; end - first];
     let mut slowest = vec![0i64; end - first];
     for r in 0..options.readers {
         // SAFETY: row r of the shared table, which the readers (all reaped
@@ -586,19 +589,21 @@ fn run_writer(
         let row =
             unsafe { core::slice::from_raw_parts(latencies.add(r * options.max_frames), end) };
         let mut mine = row[first..end].to_vec();
-        for (worst, &v) in slowest.iter_mut().zip(mine.iter()) {
+        for ((best, worst), &v) in fastest.iter_mut().zip(slowest.iter_mut()).zip(mine.iter()) {
+            *best = (*best).min(v);
             *worst = (*worst).max(v);
         }
         all.extend_from_slice(&mine);
         reader_p50.push(summarize(&mut mine).p50);
     }
     let latency = summarize(&mut all);
+    let fast = summarize(&mut fastest);
     let slow = summarize(&mut slowest);
     let frames_measured = end - first;
     if !options.json.is_empty() {
         let line = format!(
             "{{\"bench\":\"fanout\",\"transport\":\"iceoryx2\",\"readers\":{},\"frame_bytes\":{},\
-             \"spin_us\":-1,\"gap_us\":{},\"frames\":{},\"seconds\":{:.6},{},{},\
+             \"spin_us\":-1,\"gap_us\":{},\"frames\":{},\"seconds\":{:.6},{},{},{},\
              \"iceoryx2_version\":\"0.10.0\",\"reader_p50_ns\":{},\"latency_samples_ns\":{}}}\n",
             options.readers,
             options.frame,
@@ -606,6 +611,7 @@ fn run_writer(
             frames_measured,
             elapsed as f64 / 1e9,
             summary_json("latency", &latency),
+            summary_json("fastest", &fast),
             summary_json("slowest", &slow),
             thinned(&reader_p50, reader_p50.len()),
             thinned(&all, options.keep_samples),
