@@ -130,7 +130,9 @@ def fanout_section(
         lines += [
             "The first and the last reader to get each frame: p50 over the frames of the",
             "lowest / the highest latency among the readers. The first reader's figure is the",
-            "hand-over itself; the rest of the readers wait for a CPU.",
+            "closest to the hand-over itself; the others wait for a CPU as well. A zinc commit",
+            "wakes every sleeping reader with one FUTEX_WAKE, which the kernel carries out one",
+            "reader after another; a pipe writer wakes reader k with its k-th write.",
             "",
             table(["readers"] + [FANOUT_SERIES[key] for key in present], extremes),
             "",
