@@ -29,9 +29,10 @@ def header(
     magic=MAGIC,
     version=1,
     flags=0,
+    ftype=bytes(56),
 ):
     return struct.pack(
-        "<QHHIIIQQIIIIQQ56x",
+        "<QHHIIIQQIIIIQQ",
         magic,
         version,
         mode,
@@ -46,7 +47,12 @@ def header(
         0,
         writer,
         0,
-    )
+    ) + ftype
+
+
+def frame_type(dtype, shape, ndim=None):
+    ndim = len(shape) if ndim is None else ndim
+    return struct.pack("<8sII5Q", dtype, ndim, 0, *(list(shape) + [0] * (5 - len(shape))))
 
 
 def entry(owner=0, cursor=0, held=0):
@@ -134,6 +140,10 @@ SEEDS_BY_NAME = {
     "slot_size_huge": seed(header(size=1 << 41)),
     "latest_slot_out_of_range": seed(channel({"mode": LATEST, "slots": 4, "latest": 4})),
     "max_readers_65": seed(header(readers=65)),
+    "typed_u1_8x8": seed(channel({"ftype": frame_type(b"|u1", (8, 8))})),
+    "typed_f4_frame_larger_than_slot": seed(channel({"ftype": frame_type(b"<f4", (17,))})),
+    "typed_shape_beyond_ndim": seed(channel({"ftype": frame_type(b"<i2", (2, 2), ndim=1)})),
+    "typed_dtype_not_numpy": seed(channel({"ftype": frame_type(b"<U4", (4,))})),
     "short_input": b"\x02",
 }
 

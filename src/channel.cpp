@@ -45,6 +45,7 @@ void snapshot_header(const ChannelHeader* h, uint8_t* out) {
   put(out, 48, h->writer_sleeping.load(std::memory_order_relaxed));
   put(out, 56, h->writer.load(std::memory_order_acquire));
   put(out, 64, h->writer_joined_at.load(std::memory_order_relaxed));
+  put(out, 72, h->frame_type);  // written once before the magic: a plain copy
 }
 
 uint64_t round_up(uint64_t n, uint64_t to) {
@@ -73,7 +74,7 @@ Channel::Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, 
 
 Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count,
                        uint64_t slot_size, uint32_t max_readers, uint32_t flags,
-                       std::unique_ptr<Channel>* out) {
+                       const ZincChannelFrameType* type, std::unique_ptr<Channel>* out) {
   if (Status s = validate_name(name); !s.is_ok()) return s;
   ChannelGeometry geometry;
   if (Status s = channel_geometry(mode, slot_count, slot_size, max_readers, &geometry);
@@ -99,6 +100,7 @@ Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count
   h->slot_count = slot_count;
   h->max_readers = max_readers;
   h->slot_size = slot_size;
+  if (type != nullptr) h->frame_type = *type;
   h->latest_slot.store(kNoSlot, std::memory_order_relaxed);
   h->magic.store(ZINC_CHANNEL_MAGIC, std::memory_order_release);
 

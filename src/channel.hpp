@@ -36,9 +36,11 @@ class Channel {
   // Creates the region, lays the channel out and joins it: as the writer,
   // or as a reader with ZINC_CHANNEL_CREATE_READER in `flags` (the other
   // bits are ZINC_CREATE_* flags for the region).
+  // `type` (may be NULL: untyped) is recorded in the header; the caller
+  // has checked it against `slot_size` with validate_frame_type.
   static Status create(std::string_view name, uint32_t mode, uint32_t slot_count,
                        uint64_t slot_size, uint32_t max_readers, uint32_t flags,
-                       std::unique_ptr<Channel>* out);
+                       const ZincChannelFrameType* type, std::unique_ptr<Channel>* out);
   static Status open(std::string_view name, Role role, std::unique_ptr<Channel>* out);
 
   Channel(const Channel&) = delete;

@@ -147,6 +147,88 @@ TEST(Channel, create_rejects_bad_geometry_with_a_message) {
   }
 }
 
+ZincChannelFrameType frame_type(const char* dtype, std::initializer_list<uint64_t> shape) {
+  ZincChannelFrameType type{};
+  std::strncpy(type.dtype, dtype, sizeof type.dtype);
+  type.ndim = static_cast<uint32_t>(shape.size());
+  std::copy(shape.begin(), shape.end(), type.shape);
+  return type;
+}
+
+TEST(Channel, typed_channel_sizes_its_slots_and_shows_every_reader_the_type) {
+  ObjectGuard name(unique_name("ch-typed"));
+  const ZincChannelFrameType camera = frame_type("|u1", {1080, 1920, 3});
+  ChannelGuard writer, reader;
+  ASSERT_EQ(
+      zinc_channel_create_typed(name.c_str(), ZINC_CHANNEL_LATEST, 4, &camera, 2, 0, writer.out()),
+      ZINC_OK)
+      << zinc_last_error_message();
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(reader, &info), ZINC_OK);
+  EXPECT_EQ(info.slot_size, 1080u * 1920 * 3);
+  EXPECT_EQ(std::memcmp(&info.frame_type, &camera, sizeof camera), 0);
+  EXPECT_STREQ(info.frame_type.dtype, "|u1");
+  EXPECT_EQ(info.frame_type.ndim, 3u);
+  EXPECT_EQ(info.frame_type.shape[2], 3u);
+
+  ObjectGuard untyped_name(unique_name("ch-untyped"));
+  ChannelGuard untyped;
+  ASSERT_EQ(
+      zinc_channel_create(untyped_name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 64, 1, 0, untyped.out()),
+      ZINC_OK);
+  ASSERT_EQ(zinc_channel_info(untyped, &info), ZINC_OK);
+  EXPECT_EQ(info.frame_type.dtype[0], 0) << "an untyped channel has an all-zero frame type";
+  EXPECT_EQ(info.frame_type.ndim, 0u);
+}
+
+TEST(Channel, create_typed_rejects_each_broken_frame_type_rule) {
+  ObjectGuard name(unique_name("ch-badtype"));
+  ZincChannelFrameType reserved_set = frame_type("|u1", {4});
+  reserved_set.reserved = 1;
+  ZincChannelFrameType beyond_ndim = frame_type("|u1", {4, 4});
+  beyond_ndim.ndim = 1;
+  ZincChannelFrameType six_dims = frame_type("|u1", {1, 1, 1, 1, 1});
+  six_dims.ndim = 6;
+  ZincChannelFrameType trailing = frame_type("<f4", {4});
+  trailing.dtype[4] = 'x';
+  struct Case {
+    ZincChannelFrameType type;
+    const char* says;
+  };
+  const Case cases[] = {
+      {frame_type("", {}), "dtype is empty"},
+      {frame_type("u1", {8}), "not a numpy type string"},
+      {frame_type("<u1", {8}), "not a numpy type string"},
+      {frame_type("|f4", {8}), "not a numpy type string"},
+      {frame_type("<f3", {8}), "not a numpy type string"},
+      {frame_type("<U4", {8}), "not a numpy type string"},
+      {frame_type("<f04", {8}), "not a numpy type string"},
+      {trailing, "not a numpy type string"},
+      {six_dims, "ndim 6"},
+      {reserved_set, "reserved"},
+      {beyond_ndim, "shape[1] is set beyond ndim"},
+      {frame_type("|u1", {4, 0}), "shape[1] is 0"},
+      {frame_type("<f8", {uint64_t{1} << 38}), "larger than 2^40"},
+      {frame_type("<f8", {uint64_t{1} << 32, uint64_t{1} << 32, uint64_t{1} << 32}),
+       "larger than 2^40"},
+  };
+  for (const Case& c : cases) {
+    ZincChannel ch = reinterpret_cast<ZincChannel>(0x1);
+    EXPECT_EQ(zinc_channel_create_typed(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, &c.type, 1, 0, &ch),
+              ZINC_EINVAL)
+        << c.says;
+    EXPECT_EQ(ch, nullptr);
+    EXPECT_TRUE(contains(zinc_last_error_message(), c.says))
+        << c.says << " / " << zinc_last_error_message();
+    EXPECT_FALSE(zinc::test::object_exists(name.name())) << c.says;
+  }
+  ZincChannel ch = reinterpret_cast<ZincChannel>(0x1);
+  EXPECT_EQ(zinc_channel_create_typed(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, nullptr, 1, 0, &ch),
+            ZINC_EINVAL);
+  EXPECT_EQ(ch, nullptr);
+}
+
 TEST(Channel, lossless_frames_arrive_in_order_with_their_length) {
   ObjectGuard name(unique_name("ch-order"));
   ChannelGuard writer, reader;
