@@ -50,6 +50,29 @@ zinc_setup() {
   zinc_ensure_venv || { echo "set-up failed: could not prepare $ZINC_VENV" >&2; return 1; }
 }
 
+# What `pip install ./python` is built from, hashed: the install below is
+# skipped while it is unchanged.
+zinc_python_sources_hash() {
+  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md \
+    python/CMakeLists.txt python/examples scripts/wheel \
+    CMakeLists.txt cmake include src examples/demo.cpp -type f ! -path '*__pycache__*' -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+zinc_python_install() {
+  local stamp="$ZINC_VENV/.zinc-shm-install.sha256" want log="$ZINC_ROOT/build/python-install.log"
+  want="$(zinc_python_sources_hash)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && "$ZINC_VENV/bin/python" -c 'import zinc' 2>/dev/null; then
+    echo "zinc-shm is up to date in .venv"
+    return 0
+  fi
+  echo "pip install ./python into .venv (log: build/python-install.log)"
+  rm -f "$stamp"
+  (cd "$ZINC_ROOT" && "$ZINC_VENV/bin/python" -m pip install --no-build-isolation --no-deps \
+    --force-reinstall ./python) > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+  echo "$want" > "$stamp"
+}
+
 # Configures (first time) and builds one CMake preset.
 zinc_build() {
   local preset="$1"
