@@ -102,11 +102,11 @@ ZINC_PASSED=0
 ZINC_FAILED=0
 ZINC_FAILED_STAGES=()
 
-zinc_count() {  # stage passed failed
+zinc_count() {  # stage passed failed [what the time went on]
   ZINC_PASSED=$((ZINC_PASSED + $2))
   ZINC_FAILED=$((ZINC_FAILED + $3))
   if [ "$3" -ne 0 ]; then ZINC_FAILED_STAGES+=("$1"); fi
-  printf -- '--- %s: %d passed, %d failed\n' "$1" "$2" "$3"
+  printf -- '--- %s: %d passed, %d failed%s\n' "$1" "$2" "$3" "${4:+ ($4)}"
 }
 
 # Runs ctest for a preset (extra args go to ctest) and counts its tests.
@@ -114,27 +114,33 @@ zinc_ctest() {
   local stage="$1" preset="$2"
   shift 2
   zinc_log "$stage"
+  local build_start=$SECONDS test_start
   if ! mkdir -p "$ZINC_ROOT/build" || ! zinc_build "$preset"; then
     echo "build of preset $preset failed"
     zinc_count "$stage (build)" 0 1
     return
   fi
+  test_start=$SECONDS
   local log="$ZINC_ROOT/build/ctest-$preset.log"
   (cd "$ZINC_ROOT" && ctest --preset "$preset" "$@") > "$log" 2>&1
   local rc=$?
   zinc_sweep_test_objects
   grep -E '\*\*\*|tests passed|^[[:space:]]+[0-9]+ - ' "$log" | tail -n 40
+  # Where the time goes: the slowest tests of the stage.
+  grep -E '^ *[0-9]+/[0-9]+ Test +#' "$log" | sed -E 's/.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 s \1/' \
+    | sort -rn | head -n 5 | sed 's/^/    slowest: /'
+  local timing="build $((test_start - build_start)) s, tests $((SECONDS - test_start)) s"
   local summary total failed
   summary="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"
   if [ -z "$summary" ]; then
     tail -n 30 "$log"
-    zinc_count "$stage" 0 1
+    zinc_count "$stage" 0 1 "$timing"
     return
   fi
   failed="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<< "$summary")"
   total="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<< "$summary")"
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-  zinc_count "$stage" $((total - failed)) "$failed"
+  zinc_count "$stage" $((total - failed)) "$failed" "$timing"
 }
 
 # Runs a command whose output ends in a pytest summary line and counts it.

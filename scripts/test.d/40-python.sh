@@ -32,7 +32,7 @@ if zinc_python_install; then
   fi
   # scripts/test runs stages from the repository root.
   zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
-    "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider
+    "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider --durations=8
   zinc_sweep_test_objects
 else
   zinc_count "python (install)" 0 1
