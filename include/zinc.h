@@ -414,6 +414,13 @@ void zinc_channel_close(ZincChannel channel);
 /* The channel's header now, decoded (and its active readers). */
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
 
+/* The first byte of the channel's data area (where the channel header is):
+ * what zinc_ptr gives for a handle of the same region. A frame's data minus
+ * this pointer is its offset in the region, the same in every process, so an
+ * adapter can view a frame through a mapping of its own. NULL for a NULL or
+ * closed handle. Valid until the handle is closed. */
+uint8_t *zinc_channel_ptr(ZincChannel channel);
+
 /* Validates a channel exactly as the opens do, without any OS object:
  * bytes holds the first len bytes of a data area of capacity bytes.
  * With len >= required_bytes the reader table and every slot's metadata

@@ -202,6 +202,7 @@ int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelF
 int32_t zinc_channel_release(ZincChannel channel);
 void zinc_channel_close(ZincChannel channel);
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
+uint8_t *zinc_channel_ptr(ZincChannel channel);
 int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
                                   ZincChannelInfo *out);
 """
