@@ -39,6 +39,7 @@ from typing import (
 )
 
 from . import _async_wait
+from ._channel import Channel, ChannelInfo, ChannelReader, ChannelWriter
 from ._errors import check as _check
 from ._errors import checked_integer as _integer
 from ._errors import encode_name as _name
@@ -46,6 +47,7 @@ from ._errors import error as _error
 from ._errors import require_numpy
 from ._errors import text as _text
 from ._ffi import ffi, lib
+from ._frames import ReadFrame, WriteFrame
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,7 +57,20 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["MAX_NAME_LEN", "PAGE_SIZE", "RegionInfo", "SharedRegion", "__version__", "list_regions"]
+__all__ = [
+    "MAX_NAME_LEN",
+    "PAGE_SIZE",
+    "Channel",
+    "ChannelInfo",
+    "ChannelReader",
+    "ChannelWriter",
+    "ReadFrame",
+    "RegionInfo",
+    "SharedRegion",
+    "WriteFrame",
+    "__version__",
+    "list_regions",
+]
 
 _R = TypeVar("_R", bound="SharedRegion")
 
