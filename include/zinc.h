@@ -18,8 +18,10 @@
  * detected (no-op, 0, NULL or ZINC_EINVAL) until the handle slot is reused.
  *
  * The declarations between the preprocessor lines are plain C that cffi's
- * cdef() parses once lines starting with '#' and the __cplusplus blocks are
- * removed; the Python adapter relies on that, so keep it so.
+ * cdef() parses once the __cplusplus blocks and the lines starting with '#'
+ * are removed, except "#define NAME <integer literal>" lines, which cdef()
+ * reads as constants (ZINC_CHANNEL_MAX_DIMS sizes an array below). The
+ * Python adapter relies on that, so keep it so.
  */
 #ifndef ZINC_H
 #define ZINC_H

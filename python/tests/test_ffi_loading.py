@@ -82,6 +82,8 @@ def test_newer_revision_of_the_same_format_is_accepted(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{library} {zinc.PAGE_SIZE}\n"
+    channel = import_zinc({"ZINC_LIBRARY": str(library)}, code="zinc.Channel.open_reader('x')")
+    assert "NotImplementedError: zinc.Channel needs the channel functions" in channel.stderr
 
 
 def test_library_without_zinc_version_is_refused(tmp_path: Path) -> None:

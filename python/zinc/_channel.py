@@ -70,8 +70,6 @@ _THREAD_SLICE_MS = 20
 _U32_MAX = 2**32 - 1
 _SIZE_MAX = 2**64 - 1
 
-_PAGE_SIZE = int(lib.zinc_page_size())
-
 _EAGAIN = int(lib.ZINC_EAGAIN)
 _ETIMEDOUT = int(lib.ZINC_ETIMEDOUT)
 
@@ -124,6 +122,17 @@ def _slices(timeout_ms: Optional[int], longest: int) -> Iterator[int]:
         yield min(left, longest)
 
 
+def _require_channels() -> None:
+    """NotImplementedError unless the loaded library has the channel layer."""
+    if getattr(lib, "zinc_channel_ptr", None) is None:
+        from ._ffi import library_path
+
+        raise NotImplementedError(
+            f"zinc.Channel needs the channel functions of libzinc_core (zinc_channel_*), which "
+            f"the loaded library {library_path} does not have; install a newer one"
+        )
+
+
 def _choice(value: str, what: str, choices: Tuple[str, ...]) -> str:
     if value not in choices:
         allowed = " or ".join(repr(c) for c in choices)
@@ -149,7 +158,8 @@ def _region_identity(data_address: int) -> bytes:
     """capacity, created_at and name_hash from the region header one page
     before the data area (docs/spec.md section 3.1): together they tell a
     region from a later one of the same name."""
-    header = ffi.buffer(ffi.cast("uint8_t *", data_address - _PAGE_SIZE), 48)
+    page_size = int(lib.zinc_page_size())
+    header = ffi.buffer(ffi.cast("uint8_t *", data_address - page_size), 48)
     return bytes(header[16:24]) + bytes(header[32:48])
 
 
@@ -306,6 +316,7 @@ class Channel:
         invalid name or out-of-range slots or max_readers (the message says
         which), ValueError for a bad dtype, shape, mode or role.
         """
+        _require_channels()
         encoded = encode_name(name)
         flags = _create_flags(role, replace_stale, prefault, reserve)
         mode_value = _MODES[_choice(mode, "mode", tuple(_MODES))]
@@ -371,6 +382,7 @@ class Channel:
         """Creates channel `name` for frames of up to `slot_size` bytes, of
         any length each (a reader's frame is a uint8 array of the length the
         writer committed). Otherwise as :meth:`create`."""
+        _require_channels()
         encoded = encode_name(name)
         flags = _create_flags(role, replace_stale, prefault, reserve)
         mode_value = _MODES[_choice(mode, "mode", tuple(_MODES))]
@@ -398,6 +410,7 @@ class Channel:
         FileNotFoundError if there is no such region, OSError(EBADMSG) if it
         holds no valid channel, BlockingIOError if it is not laid out yet.
         """
+        _require_channels()
         encoded = encode_name(name)
         out: Any = ffi.new("ZincChannel *")
         check(lib.zinc_channel_open_writer(encoded, out))
@@ -411,6 +424,7 @@ class Channel:
         Raises OSError(EBUSY) when all max_readers entries are held by live
         readers; otherwise as :meth:`open_writer`.
         """
+        _require_channels()
         encoded = encode_name(name)
         out: Any = ffi.new("ZincChannel *")
         check(lib.zinc_channel_open_reader(encoded, out))
