@@ -51,10 +51,12 @@ def test_recv_async_gets_a_frame_committed_while_it_waits(
                 assert frame is not None and frame.sequence == 0
                 with frame:
                     assert frame.array.tolist() == [1.5, 2.5]
-                assert ticks >= 3, "the event loop kept running"
+                # The loop ran meanwhile (the send itself is a callback of it).
+                assert ticks >= 1, "the event loop kept running"
                 return elapsed
 
-            assert 0.05 < asyncio.run(main()) < 5
+            elapsed = asyncio.run(main())
+            assert 0.05 < elapsed < 5, elapsed
 
 
 def test_recv_async_timeouts(region_name: NameFactory, wait_mode: str) -> None:
