@@ -75,6 +75,34 @@ def test_arrays_stay_valid_after_close_and_the_roles_are_freed_at_once(
     gc.collect()
 
 
+def _ref_count(name: str) -> int:
+    [info] = zinc.list_regions(name)
+    assert info.ref_count is not None
+    return info.ref_count
+
+
+def test_a_closed_participant_maps_the_region_only_while_its_arrays_live(
+    region_name: NameFactory,
+) -> None:
+    name = region_name()
+    with zinc.Channel.create(name, np.uint16, 8) as writer:
+        alone = _ref_count(name)
+        reader = zinc.Channel.open_reader(name)
+        assert _ref_count(name) == alone + 2, "the channel handle and the reader's own mapping"
+        reader.close()
+        assert _ref_count(name) == alone, "the closed object keeps nothing mapped"
+        reader = zinc.Channel.open_reader(name)
+        writer.send(np.arange(8, dtype=np.uint16))
+        frame = reader.recv(0)
+        pixels = frame.array
+        reader.close()
+        assert _ref_count(name) == alone + 1, "the array keeps the reader's own mapping"
+        assert pixels.tolist() == list(range(8))
+        del frame, pixels
+        gc.collect()
+        assert _ref_count(name) == alone
+
+
 def test_garbage_collected_participants_leave_the_channel(region_name: NameFactory) -> None:
     name = region_name()
     with zinc.Channel.create(name, np.uint8, 4, max_readers=1) as writer:

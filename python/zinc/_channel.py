@@ -234,10 +234,13 @@ class Channel:
         check(lib.zinc_channel_info(handle, native))
         self._base = _address(lib.zinc_channel_ptr(handle))
         try:
-            self._region, self._data = _own_mapping(name, self._base)
+            self._region, data = _own_mapping(name, self._base)
         except BaseException:
             ffi.release(self._h)
             raise
+        # Frames are slices of this; close() drops it, and the mapping goes
+        # with the last slice.
+        self._data: Optional[memoryview] = data
         self._mode = _MODE_NAMES[int(native.mode)]
         self._slot_count = int(native.slot_count)
         self._max_readers = int(native.max_readers)
@@ -515,6 +518,14 @@ class Channel:
             )
         return handle
 
+    def _mapping(self) -> memoryview:
+        """This participant's view of the region's data area, taken before a
+        frame call (a close() from another thread may drop the attribute)."""
+        data = self._data
+        if data is None:
+            raise ValueError("channel is closed")
+        return data
+
     def _array(self, data: memoryview, frame: Any, nbytes: int, writable: bool) -> NDArray[Any]:
         """The frame the C library handed out, viewed through this
         participant's own mapping (`data`, taken before the call)."""
@@ -558,6 +569,7 @@ class Channel:
             self._leave()
         ffi.release(handle)  # zinc_channel_close, unless this is a fork child
         self._region.close()
+        self._data = None
 
     def __enter__(self: _C) -> _C:
         self._handle()
@@ -691,7 +703,7 @@ class ChannelWriter(Channel):
 
     def _acquire(self, handle: Any, timeout_ms: int) -> Optional[WriteFrame]:
         native: Any = ffi.new("ZincChannelFrame *")
-        data = self._data
+        data = self._mapping()
         with self._lock:
             code = lib.zinc_channel_acquire(handle, timeout_ms, native)
             if code == 0:
@@ -923,7 +935,7 @@ class ChannelReader(Channel):
 
     def _read(self, handle: Any, timeout_ms: int) -> Optional[ReadFrame]:
         native: Any = ffi.new("ZincChannelFrame *")
-        data = self._data
+        data = self._mapping()
         with self._lock:
             self._release_dropped_frame(handle)
             code = lib.zinc_channel_read(handle, timeout_ms, native)
