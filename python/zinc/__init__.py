@@ -39,7 +39,9 @@ from typing import (
 )
 
 from . import _async_wait
-from ._channel import Channel, ChannelInfo, ChannelReader, ChannelWriter
+from ._channel import Channel, ChannelInfo
+from ._channel_reader import ChannelReader
+from ._channel_writer import ChannelWriter
 from ._errors import check as _check
 from ._errors import checked_integer as _integer
 from ._errors import encode_name as _name

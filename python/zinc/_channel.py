@@ -1,5 +1,7 @@
 """zinc.Channel: one writer passes numpy frames to any number of readers
-through a region, zero copy both ways (docs/spec.md section 10).
+through a region, zero copy both ways (docs/spec.md section 10). This module
+holds what the writer (zinc._channel_writer) and the readers
+(zinc._channel_reader) share: joining, the frame type, lifetime.
 
 The writer fills the next slot in place and commits it; a reader gets a
 read-only view of a committed frame and releases it. This module is a thin
@@ -20,19 +22,16 @@ at once.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import math
 import os
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
-    AsyncIterator,
     Callable,
     Iterator,
     Literal,
@@ -41,20 +40,20 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
-    Union,
     overload,
 )
 
-from . import _async_wait, _frame_type
+from . import _frame_type
 from ._errors import check, checked_integer, encode_name, error, require_numpy
 from ._ffi import ffi, lib
-from ._frames import ReadFrame, WriteFrame
 
 if TYPE_CHECKING:
     import numpy as np
-    from numpy.typing import ArrayLike, DTypeLike, NDArray
+    from numpy.typing import DTypeLike, NDArray
 
     from . import SharedRegion
+    from ._channel_reader import ChannelReader
+    from ._channel_writer import ChannelWriter
 
 _C = TypeVar("_C", bound="Channel")
 
@@ -63,15 +62,12 @@ _MODE_NAMES = {value: name for name, value in _MODES.items()}
 
 # Blocking calls run in slices of at most this long, as SharedRegion.wait()
 # does. A slice that times out consumes nothing.
-_SLICE_MS = 100
-# The slices of the acquire that frame_async() runs in a thread: short,
-# because the writer's next call from the event loop waits for the slice.
-_THREAD_SLICE_MS = 20
-_U32_MAX = 2**32 - 1
-_SIZE_MAX = 2**64 - 1
+SLICE_MS = 100
+U32_MAX = 2**32 - 1
+SIZE_MAX = 2**64 - 1
 
-_EAGAIN = int(lib.ZINC_EAGAIN)
-_ETIMEDOUT = int(lib.ZINC_ETIMEDOUT)
+EAGAIN = int(lib.ZINC_EAGAIN)
+ETIMEDOUT = int(lib.ZINC_ETIMEDOUT)
 
 # How many fork()s separate this process from the one that started the
 # program: a channel made in an earlier generation was inherited.
@@ -99,13 +95,13 @@ def _native_close(pid: int) -> Callable[[Any], None]:
     return close
 
 
-def _timeout(timeout_ms: Optional[int]) -> Optional[int]:
+def checked_timeout(timeout_ms: Optional[int]) -> Optional[int]:
     if timeout_ms is None:
         return None
-    return checked_integer(timeout_ms, "timeout_ms", _U32_MAX)
+    return checked_integer(timeout_ms, "timeout_ms", U32_MAX)
 
 
-def _slices(timeout_ms: Optional[int], longest: int) -> Iterator[int]:
+def slices(timeout_ms: Optional[int], longest: int) -> Iterator[int]:
     """The timeouts of the calls that together wait `timeout_ms` (None:
     forever), each at most `longest`; a single 0 for a timeout of 0."""
     if timeout_ms == 0:
@@ -120,6 +116,15 @@ def _slices(timeout_ms: Optional[int], longest: int) -> Iterator[int]:
         if left <= 0:
             return
         yield min(left, longest)
+
+
+def _participant(role: str) -> Type[Channel]:
+    """ChannelWriter or ChannelReader. They subclass Channel in modules of
+    their own, which import this one, so they are looked up at call time."""
+    from ._channel_reader import ChannelReader
+    from ._channel_writer import ChannelWriter
+
+    return ChannelWriter if role == "writer" else ChannelReader
 
 
 def _require_channels() -> None:
@@ -297,7 +302,7 @@ class Channel:
         replace_stale: bool = False,
         prefault: bool = False,
         reserve: bool = True,
-    ) -> Union[ChannelWriter, ChannelReader]:
+    ) -> Channel:
         """Creates channel `name` for frames of `shape` elements of `dtype`.
 
         The dtype and shape are recorded in the channel's header, so readers
@@ -329,15 +334,14 @@ class Channel:
             lib.zinc_channel_create_typed(
                 encoded,
                 mode_value,
-                checked_integer(slots, "slots", _U32_MAX),
+                checked_integer(slots, "slots", U32_MAX),
                 native_type,
-                checked_integer(max_readers, "max_readers", _U32_MAX),
+                checked_integer(max_readers, "max_readers", U32_MAX),
                 flags,
                 out,
             )
         )
-        participant = ChannelWriter if role == "writer" else ChannelReader
-        return participant(out[0], name, owner=True)
+        return _participant(role)(out[0], name, owner=True)
 
     @overload
     @staticmethod
@@ -381,7 +385,7 @@ class Channel:
         replace_stale: bool = False,
         prefault: bool = False,
         reserve: bool = True,
-    ) -> Union[ChannelWriter, ChannelReader]:
+    ) -> Channel:
         """Creates channel `name` for frames of up to `slot_size` bytes, of
         any length each (a reader's frame is a uint8 array of the length the
         writer committed). Otherwise as :meth:`create`."""
@@ -394,15 +398,14 @@ class Channel:
             lib.zinc_channel_create(
                 encoded,
                 mode_value,
-                checked_integer(slots, "slots", _U32_MAX),
-                checked_integer(slot_size, "slot_size", _SIZE_MAX),
-                checked_integer(max_readers, "max_readers", _U32_MAX),
+                checked_integer(slots, "slots", U32_MAX),
+                checked_integer(slot_size, "slot_size", SIZE_MAX),
+                checked_integer(max_readers, "max_readers", U32_MAX),
                 flags,
                 out,
             )
         )
-        participant = ChannelWriter if role == "writer" else ChannelReader
-        return participant(out[0], name, owner=True)
+        return _participant(role)(out[0], name, owner=True)
 
     @staticmethod
     def open_writer(name: str) -> ChannelWriter:
@@ -413,6 +416,8 @@ class Channel:
         FileNotFoundError if there is no such region, OSError(EBADMSG) if it
         holds no valid channel, BlockingIOError if it is not laid out yet.
         """
+        from ._channel_writer import ChannelWriter  # imports this module: not at the top
+
         _require_channels()
         encoded = encode_name(name)
         out: Any = ffi.new("ZincChannel *")
@@ -427,6 +432,8 @@ class Channel:
         Raises OSError(EBUSY) when all max_readers entries are held by live
         readers; otherwise as :meth:`open_writer`.
         """
+        from ._channel_reader import ChannelReader  # imports this module: not at the top
+
         _require_channels()
         encoded = encode_name(name)
         out: Any = ffi.new("ZincChannel *")
@@ -603,403 +610,3 @@ class Channel:
             f"a {type(self).__name__} cannot be pickled; pass the channel's name to the "
             "other process and join it there with Channel.open_reader() or open_writer()"
         )
-
-
-class ChannelWriter(Channel):
-    """The writer of a channel: fills the next slot in place and commits it.
-
-    ``with writer.frame() as frame: frame.array[...] = ...`` writes a frame
-    without a copy; :meth:`send` copies an array in. In lossless mode both
-    wait while the ring is full (the slowest reader is ``slot_count`` frames
-    behind); a reader that died is judged and dropped within about 50 ms.
-    """
-
-    _ROLE = "writer"
-
-    def __init__(self, handle: Any, name: str, owner: bool) -> None:
-        super().__init__(handle, name, owner)
-        self._open_frame: Optional[weakref.ref[WriteFrame]] = None
-
-    @overload
-    def frame(self, timeout_ms: None = None) -> WriteFrame: ...
-
-    @overload
-    def frame(self, timeout_ms: int) -> Optional[WriteFrame]: ...
-
-    def frame(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
-        """The slot of the next frame, to fill in place (see WriteFrame).
-
-        Lossless: waits up to `timeout_ms` for room (None: as long as it
-        takes; 0: not at all) and returns None if the ring stayed full.
-        Latest: never waits. ValueError while an earlier frame of this writer
-        is still open (neither committed nor given up).
-        """
-        handle = self._handle()
-        timeout = _timeout(timeout_ms)
-        with self._lock:
-            self._refuse_second_frame()
-        for slice_ms in _slices(timeout, _SLICE_MS):
-            frame = self._acquire(handle, slice_ms)
-            if frame is not None:
-                return frame
-            self._handle()  # closed by another thread meanwhile
-        return None
-
-    async def frame_async(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
-        """frame() for asyncio: waiting for room (lossless) blocks neither the
-        event loop nor a worker of its executor (a thread of its own waits).
-        Cancelling it gives up the wait; a slot it acquired meanwhile is the
-        next frame()'s."""
-        timeout = _timeout(timeout_ms)
-        frame = self.frame(0)
-        if frame is not None or timeout == 0:
-            return frame
-        handle = self._handle()
-        stop = threading.Event()
-        pending = _async_wait.ThreadWait(
-            asyncio.get_running_loop(), lambda: self._wait_for_room(handle, timeout, stop), stop
-        )
-        try:
-            acquired = await pending.future
-        except BaseException:
-            pending.cancel()
-            raise
-        if not acquired:
-            self._handle()  # closed meanwhile: ValueError
-            return None
-        return self.frame(0)  # the slot the thread acquired, at once
-
-    @overload
-    def send(self, data: ArrayLike, timeout_ms: None = None) -> int: ...
-
-    @overload
-    def send(self, data: ArrayLike, timeout_ms: int) -> Optional[int]: ...
-
-    def send(self, data: ArrayLike, timeout_ms: Optional[int] = None) -> Optional[int]:
-        """Copies `data` into the next frame and commits it; returns the frame's
-        sequence, or None if the ring stayed full for `timeout_ms` (as frame()).
-
-        A typed channel takes an array of exactly its shape and dtype (else
-        ValueError; convert with ``.astype``). An untyped one takes any
-        C-contiguous bytes-like object of at most slot_size bytes.
-        """
-        source = self._source(data)
-        frame = self.frame(timeout_ms)
-        return None if frame is None else self._fill(frame, source)
-
-    async def send_async(self, data: ArrayLike, timeout_ms: Optional[int] = None) -> Optional[int]:
-        """send() for asyncio (see frame_async)."""
-        source = self._source(data)
-        frame = await self.frame_async(timeout_ms)
-        return None if frame is None else self._fill(frame, source)
-
-    def _refuse_second_frame(self) -> None:
-        frame = self._open_frame() if self._open_frame is not None else None
-        if frame is not None and frame.open:
-            raise ValueError(
-                f"frame {frame.sequence} is still open: commit it (or leave its with block) "
-                "before taking the next"
-            )
-
-    def _acquire(self, handle: Any, timeout_ms: int) -> Optional[WriteFrame]:
-        native: Any = ffi.new("ZincChannelFrame *")
-        data = self._mapping()
-        with self._lock:
-            code = lib.zinc_channel_acquire(handle, timeout_ms, native)
-            if code == 0:
-                array = self._array(data, native, self._frame_bytes, writable=True)
-                frame = WriteFrame(self, array, int(native.sequence))
-                self._open_frame = weakref.ref(frame)
-                return frame
-            if code not in (_EAGAIN, _ETIMEDOUT):
-                raise self._failure(code)
-        if code == _EAGAIN and timeout_ms > 0:
-            # Latest mode only: every slot was pinned or newest for a moment.
-            time.sleep(0.001)
-        return None
-
-    def _wait_for_room(self, handle: Any, timeout: Optional[int], stop: threading.Event) -> bool:
-        """In frame_async()'s thread: acquires the next slot (the C library
-        keeps it for the next frame() call); False on timeout, stop or close."""
-        native: Any = ffi.new("ZincChannelFrame *")
-        for slice_ms in _slices(timeout, _THREAD_SLICE_MS):
-            if stop.is_set() or self._h is None:
-                return False
-            with self._lock:
-                code = lib.zinc_channel_acquire(handle, slice_ms, native)
-                if code not in (0, _EAGAIN, _ETIMEDOUT):
-                    raise self._failure(code)
-            if code == 0:
-                return True
-            if code == _EAGAIN:
-                time.sleep(0.001)
-        return False
-
-    def _commit(self, nbytes: Optional[int]) -> None:
-        """WriteFrame.commit(): publishes the open frame."""
-        handle = self._handle()
-        if self._shape is None:
-            length = (
-                self._slot_size if nbytes is None else checked_integer(nbytes, "nbytes", _SIZE_MAX)
-            )
-            if length > self._slot_size:
-                raise ValueError(f"nbytes {length} is more than the slot size {self._slot_size}")
-        else:
-            length = self._frame_bytes
-            if nbytes is not None and nbytes != length:
-                raise ValueError(
-                    f"a frame of this channel is {length} bytes ({self._dtype}, shape "
-                    f"{self._shape}); commit() cannot change that"
-                )
-        with self._lock:
-            code = lib.zinc_channel_commit(handle, length)
-            if code != 0:
-                raise self._failure(code)
-
-    def _source(self, data: ArrayLike) -> NDArray[Any]:
-        """`data` checked against the channel's frames, as an array to copy."""
-        np = require_numpy("zinc.Channel")
-        if self._shape is not None:
-            array: NDArray[Any] = np.asarray(data)
-            if array.shape != self._shape:
-                raise ValueError(
-                    f"cannot send an array of shape {array.shape}: this channel's frames "
-                    f"have shape {self._shape}"
-                )
-            if array.dtype != self._dtype:
-                raise ValueError(
-                    f"cannot send an array of dtype {array.dtype} ({array.dtype.str!r}): this "
-                    f"channel's frames hold {self._dtype} ({self._dtype.str!r}); convert it "
-                    "with .astype()"
-                )
-            return array
-        try:
-            view = memoryview(data)  # type: ignore[arg-type]
-        except TypeError:
-            raise TypeError(
-                "an untyped channel sends bytes-like objects (bytes, bytearray, a "
-                f"contiguous array...), not {type(data).__name__}"
-            ) from None
-        if not view.c_contiguous:
-            raise ValueError("cannot send data that is not C-contiguous; copy it first")
-        if view.nbytes > self._slot_size:
-            raise ValueError(
-                f"cannot send {view.nbytes} bytes: a slot of this channel holds {self._slot_size}"
-            )
-        bytes_view: NDArray[Any] = np.frombuffer(view, dtype=np.uint8)
-        return bytes_view
-
-    def _fill(self, frame: WriteFrame, source: NDArray[Any]) -> int:
-        with frame:  # an exception while copying gives the frame up
-            if self._shape is None:
-                frame.array[: source.size] = source
-                frame.commit(source.size)
-            else:
-                frame.array[...] = source
-        return frame.sequence
-
-    def _leave(self) -> None:
-        frame = self._open_frame() if self._open_frame is not None else None
-        if frame is not None and frame.open:
-            frame._close()  # given up: the channel's next writer rewrites that frame
-
-
-class _WriterWatch:
-    """When a reader's stream ends: a writer was there (it held the role, or
-    frames were committed) and no process holds the writer role now."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def left(self, info: ChannelInfo) -> bool:
-        if info.writer_pid != 0:
-            self.seen = True
-            return False
-        return self.seen or info.write_seq > 0
-
-
-class ChannelReader(Channel):
-    """A reader of a channel: gets read-only views of committed frames.
-
-    ``with reader.recv() as frame:`` holds frame ``frame.sequence`` (its data
-    in ``frame.array``) until the block ends; :meth:`recv_copy` returns a
-    copy; ``for frame in reader:`` reads until the writer has left.
-    """
-
-    _ROLE = "reader"
-
-    def __init__(self, handle: Any, name: str, owner: bool) -> None:
-        super().__init__(handle, name, owner)
-        self._held_frame: Optional[weakref.ref[ReadFrame]] = None
-        self._holding = False  # the C library holds a frame for this reader
-
-    @overload
-    def recv(self, timeout_ms: None = None) -> ReadFrame: ...
-
-    @overload
-    def recv(self, timeout_ms: int) -> Optional[ReadFrame]: ...
-
-    def recv(self, timeout_ms: Optional[int] = None) -> Optional[ReadFrame]:
-        """The next frame (lossless) or the newest frame not read yet (latest),
-        held until it is released (see ReadFrame).
-
-        Waits up to `timeout_ms` (None: as long as it takes; 0: not at all)
-        and returns None if no frame came. ValueError while an earlier frame
-        is still held; a frame whose ReadFrame was dropped unreleased is
-        released here. OSError(EBADMSG) for a typed frame whose committed
-        length does not match the frame type (the frame is skipped).
-        """
-        handle = self._handle()
-        for slice_ms in _slices(_timeout(timeout_ms), _SLICE_MS):
-            frame = self._read(handle, slice_ms)
-            if frame is not None:
-                return frame
-            self._handle()  # closed by another thread meanwhile
-        return None
-
-    @overload
-    def recv_copy(self, timeout_ms: None = None) -> NDArray[Any]: ...
-
-    @overload
-    def recv_copy(self, timeout_ms: int) -> Optional[NDArray[Any]]: ...
-
-    def recv_copy(self, timeout_ms: Optional[int] = None) -> Optional[NDArray[Any]]:
-        """recv(), copied into a new (writable) array and released at once."""
-        frame = self.recv(timeout_ms)
-        if frame is None:
-            return None
-        with frame:
-            return frame.array.copy()
-
-    async def recv_async(self, timeout_ms: Optional[int] = None) -> Optional[ReadFrame]:
-        """recv() for asyncio: neither blocks the event loop nor takes a worker
-        of its executor. It waits for the notify that follows every commit
-        with SharedRegion.wait_async() on this reader's own region handle, so
-        pending waits share the process's waiter threads. Cancelling it
-        consumes no frame."""
-        self._handle()
-        for slice_ms in _slices(_timeout(timeout_ms), _U32_MAX):
-            frame = self.recv(0)
-            if frame is not None or slice_ms == 0:
-                return frame
-            await self._next_commit(slice_ms)
-        return self.recv(0)
-
-    def frames(self, timeout_ms: Optional[int] = None) -> Iterator[ReadFrame]:
-        """Each frame in turn, held while the loop body runs.
-
-        The iteration ends when the writer has left (a writer held the role
-        or committed frames, and now none does) and no frame is left to read,
-        or, with `timeout_ms`, when no frame came for that long. A writer
-        killed without closing keeps the role until another writer takes it
-        over, so use a timeout where that may happen. ``for frame in
-        reader`` is ``reader.frames()``.
-        """
-        idle = _timeout(timeout_ms)
-        writer = _WriterWatch()
-        while True:
-            frame = None
-            for slice_ms in _slices(idle, _SLICE_MS):
-                frame = self.recv(slice_ms)
-                if frame is not None or writer.left(self.info):
-                    break
-            if frame is None:
-                frame = self.recv(0)  # a frame committed just before the writer left
-                if frame is None:
-                    return
-            with frame:
-                yield frame
-
-    def __iter__(self) -> Iterator[ReadFrame]:
-        return self.frames()
-
-    async def frames_async(self, timeout_ms: Optional[int] = None) -> AsyncIterator[ReadFrame]:
-        """frames() for asyncio (``async for frame in reader``)."""
-        idle = _timeout(timeout_ms)
-        writer = _WriterWatch()
-        while True:
-            frame = None
-            for slice_ms in _slices(idle, _SLICE_MS):
-                frame = await self.recv_async(slice_ms)
-                if frame is not None or writer.left(self.info):
-                    break
-            if frame is None:
-                frame = self.recv(0)
-                if frame is None:
-                    return
-            with frame:
-                yield frame
-
-    def __aiter__(self) -> AsyncIterator[ReadFrame]:
-        return self.frames_async()
-
-    def _read(self, handle: Any, timeout_ms: int) -> Optional[ReadFrame]:
-        native: Any = ffi.new("ZincChannelFrame *")
-        data = self._mapping()
-        with self._lock:
-            self._release_dropped_frame(handle)
-            code = lib.zinc_channel_read(handle, timeout_ms, native)
-            if code in (_EAGAIN, _ETIMEDOUT):
-                return None
-            if code != 0:
-                raise self._failure(code)
-            self._holding = True
-            length = int(native.length)
-            if self._shape is not None and length != self._frame_bytes:
-                self._holding = False
-                lib.zinc_channel_release(handle)
-                raise OSError(
-                    errno.EBADMSG,
-                    f"channel {self._name!r}: frame {int(native.sequence)} is {length} bytes, "
-                    f"but its frame type ({self._dtype.str}, shape {self._shape}) needs "
-                    f"{self._frame_bytes}; the frame was skipped",
-                )
-            array = self._array(data, native, length, writable=False)
-            frame = ReadFrame(self, array, int(native.sequence))
-            self._held_frame = weakref.ref(frame)
-            return frame
-
-    def _release_dropped_frame(self, handle: Any) -> None:
-        """Under the lock, before a read: a held frame must have been released,
-        or its ReadFrame dropped (then it is released now)."""
-        if not self._holding:
-            return
-        frame = self._held_frame() if self._held_frame is not None else None
-        if frame is not None and frame.held:
-            raise ValueError(
-                f"frame {frame.sequence} is still held: release it (or leave its with block) "
-                "before receiving the next"
-            )
-        self._holding = False
-        code = lib.zinc_channel_release(handle)
-        if code != 0:
-            raise self._failure(code)
-
-    def _release(self, frame: ReadFrame) -> None:
-        """ReadFrame.release(): gives the frame back if it is the one held."""
-        handle = self._h
-        if handle is None or self._inherited:
-            return  # closing released it; a fork child holds nothing
-        with self._lock:
-            held = self._held_frame() if self._held_frame is not None else None
-            if self._holding and held is frame:
-                self._holding = False
-                code = lib.zinc_channel_release(handle)
-                if code != 0 and self._h is not None:
-                    raise self._failure(code)
-
-    async def _next_commit(self, timeout_ms: int) -> None:
-        """Waits up to timeout_ms for the writer's next commit (or returns
-        early: the caller looks for a frame either way)."""
-        try:
-            await self._region.wait_async(timeout_ms)
-        except ValueError:
-            self._handle()  # close() closed the region: "channel is closed"
-            raise
-
-    def _leave(self) -> None:
-        # The native close releases the held frame with the reader's entry.
-        held = self._held_frame() if self._held_frame is not None else None
-        if held is not None:
-            held._held = False
-        self._holding = False

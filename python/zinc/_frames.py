@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Optional, Type
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from ._channel import ChannelReader, ChannelWriter
+    from ._channel_reader import ChannelReader
+    from ._channel_writer import ChannelWriter
 
 
 class WriteFrame:
