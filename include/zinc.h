@@ -18,8 +18,10 @@
  * detected (no-op, 0, NULL or ZINC_EINVAL) until the handle slot is reused.
  *
  * The declarations between the preprocessor lines are plain C that cffi's
- * cdef() parses once lines starting with '#' and the __cplusplus blocks are
- * removed; the Python adapter relies on that, so keep it so.
+ * cdef() parses once the __cplusplus blocks and the lines starting with '#'
+ * are removed, except "#define NAME <integer literal>" lines, which cdef()
+ * reads as constants (ZINC_CHANNEL_MAX_DIMS sizes an array below). The
+ * Python adapter relies on that, so keep it so.
  */
 #ifndef ZINC_H
 #define ZINC_H
@@ -413,6 +415,13 @@ void zinc_channel_close(ZincChannel channel);
 
 /* The channel's header now, decoded (and its active readers). */
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
+
+/* The first byte of the channel's data area (where the channel header is):
+ * what zinc_ptr gives for a handle of the same region. A frame's data minus
+ * this pointer is its offset in the region, the same in every process, so an
+ * adapter can view a frame through a mapping of its own. NULL for a NULL or
+ * closed handle. Valid until the handle is closed. */
+uint8_t *zinc_channel_ptr(ZincChannel channel);
 
 /* Validates a channel exactly as the opens do, without any OS object:
  * bytes holds the first len bytes of a data area of capacity bytes.

@@ -50,6 +50,8 @@ class Channel {
   ~Channel();
 
   Role role() const { return role_; }
+  // The region's data area, where the channel header is.
+  uint8_t* data() const { return region_->data(); }
 
   // Writer: the slot of the next frame (see zinc_channel_acquire).
   Status acquire(uint32_t timeout_ms, ZincChannelFrame* out);

@@ -182,6 +182,15 @@ int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo* out) {
   return ZINC_OK;
 }
 
+uint8_t* zinc_channel_ptr(ZincChannel channel) {
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) {
+    fail(ZINC_EINVAL, kBadChannel);
+    return nullptr;
+  }
+  return c->data();
+}
+
 int32_t zinc_check_channel_header(const uint8_t* bytes, uintptr_t len, uint64_t capacity,
                                   ZincChannelInfo* out) {
   if (bytes == nullptr) return fail(ZINC_EINVAL, "bytes is NULL");

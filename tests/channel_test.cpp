@@ -733,10 +733,43 @@ TEST(Channel, closed_and_foreign_handles_are_detected) {
   EXPECT_EQ(zinc_channel_acquire(writer, 0, &frame), ZINC_EINVAL);
   EXPECT_EQ(zinc_channel_commit(writer, 0), ZINC_EINVAL);
   EXPECT_EQ(zinc_channel_info(writer, &info), ZINC_EINVAL);
+  EXPECT_EQ(zinc_channel_ptr(writer), nullptr);
   zinc_channel_close(writer);  // double close: detected, no effect
   EXPECT_TRUE(contains(zinc_last_error_message(), "already closed"));
   EXPECT_EQ(zinc_channel_read(reinterpret_cast<ZincChannel>(0x1234), 0, &frame), ZINC_EINVAL);
   zinc_channel_close(nullptr);
+}
+
+TEST(Channel, frame_offsets_from_channel_ptr_are_the_same_in_every_mapping) {
+  ObjectGuard name(unique_name("ch-ptr"));
+  ChannelGuard writer;
+  ChannelGuard reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 100, 1, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+  uint8_t* writer_base = zinc_channel_ptr(writer);
+  uint8_t* reader_base = zinc_channel_ptr(reader);
+  ASSERT_NE(writer_base, nullptr);
+  ASSERT_NE(reader_base, writer_base) << "each handle maps the region anew";
+  uint64_t magic = 0;
+  std::memcpy(&magic, reader_base, sizeof magic);
+  EXPECT_EQ(magic, ZINC_CHANNEL_MAGIC);
+  for (uint64_t f = 0; f < 3; ++f) {
+    ZincChannelFrame frame{};
+    ASSERT_EQ(zinc_channel_acquire(writer, 1000, &frame), ZINC_OK);
+    const uint64_t offset =
+        info.slots_offset + (f % 2) * info.slot_stride + ZINC_CHANNEL_SLOT_HEADER_SIZE;
+    EXPECT_EQ(frame.data, writer_base + offset);
+    frame.data[0] = static_cast<uint8_t>(0xA0 + f);
+    ASSERT_EQ(zinc_channel_commit(writer, 1), ZINC_OK);
+    ZincChannelFrame got{};
+    ASSERT_EQ(zinc_channel_read(reader, 1000, &got), ZINC_OK);
+    EXPECT_EQ(got.data, reader_base + offset);
+    EXPECT_EQ(reader_base[offset], 0xA0 + f);
+    ASSERT_EQ(zinc_channel_release(reader), ZINC_OK);
+  }
 }
 
 TEST(Channel, close_cancels_a_blocked_read) {
