@@ -796,6 +796,49 @@ TEST(Channel, close_cancels_a_blocked_read) {
   EXPECT_EQ(active_readers(writer), 0u);
 }
 
+TEST(Channel, a_fork_childs_copy_of_a_reader_neither_reads_nor_drops_the_parents_pin) {
+  ObjectGuard name(unique_name("ch-fork"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  send_frame(writer, 7);
+  ZincChannelFrame held{};
+  ASSERT_EQ(zinc_channel_read(reader, 1000, &held), ZINC_OK);
+  const uint8_t* area = zinc_channel_ptr(reader);
+  const auto pin = [&] {
+    uint32_t value;
+    std::memcpy(&value, area + ZINC_CHANNEL_HEADER_SIZE + 24, sizeof value);  // entry 0's held
+    return value;
+  };
+  const uint32_t pinned = pin();
+  ASSERT_NE(pinned, 0u);
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ZincChannelFrame frame{};
+    const bool refused = zinc_channel_release(reader) == ZINC_EINVAL &&
+                         zinc_channel_read(reader, 0, &frame) == ZINC_EINVAL &&
+                         zinc_channel_acquire(writer, 0, &frame) == ZINC_EINVAL &&
+                         std::strstr(zinc_last_error_message(), "fork") != nullptr;
+    zinc_channel_close(reader.channel);
+    zinc_channel_close(writer.channel);
+    _exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the child's calls were not refused with a message about fork()";
+  EXPECT_EQ(pin(), pinned) << "the child's close dropped the parent's pin";
+  EXPECT_EQ(active_readers(writer), 1u) << "the child's close freed the parent's entry";
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+  EXPECT_EQ(info.writer_pid, getpid()) << "the child's close gave up the parent's writer role";
+  EXPECT_TRUE(all_bytes_are(held, 7));
+  EXPECT_EQ(zinc_channel_release(reader), ZINC_OK);
+}
+
 TEST(Channel, a_plain_v2_peer_sees_an_ordinary_region) {
   ObjectGuard name(unique_name("ch-plain"));
   ChannelGuard writer;
