@@ -209,6 +209,15 @@ int32_t expected_acquire(const std::vector<uint8_t>& area, const Layout& l, uint
   return ZINC_EAGAIN;
 }
 
+// Until its commit an acquired frame is not announced: write_seq and
+// latest_slot are what they were before the acquire.
+void check_not_published_yet(const std::string& name, const std::vector<uint8_t>& before) {
+  uint8_t now[12];
+  FUZZ_CHECK(zinc::fuzz::read_object(name, kPage + 32, sizeof now, now), "read back");
+  FUZZ_CHECK(std::equal(now, now + sizeof now, before.begin() + 32),
+             "write_seq or latest_slot changed between acquire and commit");
+}
+
 // A latest writer never writes a slot that an active reader pins: every
 // pinned slot (header and payload) is as it was before the acquire.
 void check_pinned_slots_untouched(const std::string& name, const Layout& l,
@@ -254,6 +263,7 @@ void check_writer(const std::string& name, const Layout& l, bool writer_taken) {
                "acquired frame " + std::to_string(slot.sequence) + " of " +
                    std::to_string(slot.length) + " bytes");
     for (uint64_t i = 0; i < slot.length; ++i) slot.data[i] = static_cast<uint8_t>(i);
+    check_not_published_yet(name, area);
     FUZZ_CHECK(zinc_channel_commit(writer, slot.length) == ZINC_OK, "commit failed");
     ZincChannelInfo info{};
     FUZZ_CHECK(zinc_channel_info(writer, &info) == ZINC_OK && info.write_seq == frame + 1,
