@@ -84,12 +84,14 @@ SEEDS_BY_NAME = {
         )
     ),
     # The slowest reader is not the first entry: every entry holds the
-    # writer back, not only the first active one.
+    # writer back, not only the first active one. (A third entry stays free:
+    # the target checks the writer only after its own reader could join.)
     "lossless_slowest_reader_in_a_later_entry": seed(
         channel(
             {"write_seq": 4},
             entries=[entry(ACTIVE | 1, cursor=4), entry(ACTIVE | 1, cursor=0)],
             slots=[slot(2 * f + 2, 64) for f in range(4)],
+            readers=3,
         )
     ),
     "lossless_reader_one_behind_has_room": seed(
