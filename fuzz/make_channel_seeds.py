@@ -127,6 +127,23 @@ SEEDS_BY_NAME = {
             slots=[slot(2, 1), slot(), slot(), slot()],
         )
     ),
+    # Readers pin the two slots after the newest, where the writer looks
+    # first; a third entry stays free so the target's own reader joins and
+    # the writer is checked: it must leave both pinned slots untouched.
+    "latest_writer_skips_pinned_slots": seed(
+        channel(
+            {"mode": LATEST, "slots": 5, "latest": 0, "write_seq": 3},
+            entries=[entry(ACTIVE | 1, cursor=2, held=2), entry(ACTIVE | 1, cursor=1, held=3)],
+            slots=[
+                slot(6, 64),
+                slot(4, 64, fill=b"\x01"),
+                slot(2, 64, fill=b"\x02"),
+                slot(),
+                slot(),
+            ],
+            readers=3,
+        )
+    ),
     "latest_writer_killed_after_latest_before_write_seq": seed(
         channel(
             {"mode": LATEST, "slots": 4, "latest": 3, "write_seq": 5},
