@@ -209,6 +209,35 @@ int32_t expected_acquire(const std::vector<uint8_t>& area, const Layout& l, uint
   return ZINC_EAGAIN;
 }
 
+// Until its commit an acquired frame is not announced: write_seq and
+// latest_slot are what they were before the acquire.
+void check_not_published_yet(const std::string& name, const std::vector<uint8_t>& before) {
+  uint8_t now[12];
+  FUZZ_CHECK(zinc::fuzz::read_object(name, kPage + 32, sizeof now, now), "read back");
+  FUZZ_CHECK(std::equal(now, now + sizeof now, before.begin() + 32),
+             "write_seq or latest_slot changed between acquire and commit");
+}
+
+// A latest writer never writes a slot that an active reader pins: every
+// pinned slot (header and payload) is as it was before the acquire.
+void check_pinned_slots_untouched(const std::string& name, const Layout& l,
+                                  const std::vector<uint8_t>& before) {
+  if (l.mode != ZINC_CHANNEL_LATEST) return;
+  std::vector<uint8_t> after(l.required);
+  FUZZ_CHECK(zinc::fuzz::read_object(name, kPage, after.size(), after.data()), "read back");
+  for (uint32_t i = 0; i < l.max_readers; ++i) {
+    if ((field<uint64_t>(before, l.entry(i)) & kActive) == 0) continue;
+    const uint32_t held = field<uint32_t>(before, l.entry(i) + 24);
+    if (held == 0 || held > l.slot_count) continue;
+    const uint64_t at = l.slot(held - 1);
+    FUZZ_CHECK(std::equal(before.begin() + static_cast<int64_t>(at),
+                          before.begin() + static_cast<int64_t>(at + l.stride),
+                          after.begin() + static_cast<int64_t>(at)),
+               "the writer wrote slot " + std::to_string(held - 1) + ", which reader entry " +
+                   std::to_string(i) + " pins");
+  }
+}
+
 void check_writer(const std::string& name, const Layout& l, bool writer_taken) {
   ZincChannel writer = nullptr;
   const int32_t rc = zinc_channel_open_writer(name.c_str(), &writer);
@@ -234,10 +263,12 @@ void check_writer(const std::string& name, const Layout& l, bool writer_taken) {
                "acquired frame " + std::to_string(slot.sequence) + " of " +
                    std::to_string(slot.length) + " bytes");
     for (uint64_t i = 0; i < slot.length; ++i) slot.data[i] = static_cast<uint8_t>(i);
+    check_not_published_yet(name, area);
     FUZZ_CHECK(zinc_channel_commit(writer, slot.length) == ZINC_OK, "commit failed");
     ZincChannelInfo info{};
     FUZZ_CHECK(zinc_channel_info(writer, &info) == ZINC_OK && info.write_seq == frame + 1,
                "write_seq after the commit");
+    check_pinned_slots_untouched(name, l, area);
   }
   zinc_channel_close(writer);
 }

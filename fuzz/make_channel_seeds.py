@@ -83,6 +83,17 @@ SEEDS_BY_NAME = {
             slots=[slot(2 * f + 2, 64) for f in range(4)],
         )
     ),
+    # The slowest reader is not the first entry: every entry holds the
+    # writer back, not only the first active one. (A third entry stays free:
+    # the target checks the writer only after its own reader could join.)
+    "lossless_slowest_reader_in_a_later_entry": seed(
+        channel(
+            {"write_seq": 4},
+            entries=[entry(ACTIVE | 1, cursor=4), entry(ACTIVE | 1, cursor=0)],
+            slots=[slot(2 * f + 2, 64) for f in range(4)],
+            readers=3,
+        )
+    ),
     "lossless_reader_one_behind_has_room": seed(
         channel(
             {"write_seq": 4},
@@ -114,6 +125,23 @@ SEEDS_BY_NAME = {
             {"mode": LATEST, "slots": 4, "latest": 0, "write_seq": 1},
             entries=[entry(ACTIVE | 1, held=2), entry(ACTIVE | 1, held=3)],
             slots=[slot(2, 1), slot(), slot(), slot()],
+        )
+    ),
+    # Readers pin the two slots after the newest, where the writer looks
+    # first; a third entry stays free so the target's own reader joins and
+    # the writer is checked: it must leave both pinned slots untouched.
+    "latest_writer_skips_pinned_slots": seed(
+        channel(
+            {"mode": LATEST, "slots": 5, "latest": 0, "write_seq": 3},
+            entries=[entry(ACTIVE | 1, cursor=2, held=2), entry(ACTIVE | 1, cursor=1, held=3)],
+            slots=[
+                slot(6, 64),
+                slot(4, 64, fill=b"\x01"),
+                slot(2, 64, fill=b"\x02"),
+                slot(),
+                slot(),
+            ],
+            readers=3,
         )
     ),
     "latest_writer_killed_after_latest_before_write_seq": seed(

@@ -515,6 +515,27 @@ TEST(Channel, latest_reader_never_uses_a_slot_marked_as_being_written) {
   EXPECT_EQ(frame.sequence, 0u);
 }
 
+// Anyone who can write the object can damage a committed slot's length: a
+// read must refuse it (EBADMSG), never hand out a view past the slot.
+TEST(Channel, reader_refuses_a_committed_frame_longer_than_its_slot) {
+  for (const uint32_t mode : {ZINC_CHANNEL_LOSSLESS, ZINC_CHANNEL_LATEST}) {
+    ObjectGuard name(unique_name("ch-long-frame"));
+    ChannelGuard writer, reader;
+    ASSERT_EQ(zinc_channel_create(name.c_str(), mode, 4, 100, 1, 0, writer.out()), ZINC_OK);
+    ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+    send_frame(writer, 1);
+    ZincChannelInfo info{};
+    ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+    const uint32_t slot = mode == ZINC_CHANNEL_LOSSLESS ? 0 : info.latest_slot;
+    RawChannel raw(name.name());
+    raw.u64(info.slots_offset + slot * info.slot_stride + 8).store(101);
+    ZincChannelFrame frame{};
+    EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EBADMSG) << "mode " << mode;
+    EXPECT_TRUE(contains(zinc_last_error_message(), "more than its size 100"))
+        << zinc_last_error_message();
+  }
+}
+
 TEST(Channel, dead_reader_stops_holding_back_writer) {
   ObjectGuard name(unique_name("ch-dead-reader"));
   ChannelGuard writer;
