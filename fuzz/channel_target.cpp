@@ -65,7 +65,38 @@ bool owner_word_ok(uint64_t word) {
   return word == 0 || ((word >> 33) == 0 && static_cast<int32_t>(static_cast<uint32_t>(word)) > 0);
 }
 
-// docs/spec.md §10.3: the header rules, in order.
+// docs/spec.md §10.2.1, written as the list of every allowed type string
+// rather than as the core's parser: all zero (untyped), or one of these,
+// NUL-padded to 8 bytes, with a shape whose bytes fit in a slot.
+bool frame_type_ok(const std::vector<uint8_t>& area, uint64_t slot_size) {
+  const uint8_t* type = area.data() + 72;
+  if (std::all_of(type, type + 56, [](uint8_t b) { return b == 0; })) return true;
+  std::vector<std::pair<std::string, uint64_t>> allowed = {{"|b1", 1}, {"|i1", 1}, {"|u1", 1}};
+  for (const char order : {'<', '>'}) {
+    for (const std::string kind_size :
+         {"i2", "i4", "i8", "u2", "u4", "u8", "f2", "f4", "f8", "f16", "c8", "c16", "c32"}) {
+      allowed.emplace_back(order + kind_size, std::stoull(kind_size.substr(1)));
+    }
+  }
+  uint64_t itemsize = 0;
+  for (const auto& [text, size] : allowed) {
+    char padded[8] = {};
+    std::memcpy(padded, text.data(), text.size());
+    if (std::memcmp(padded, type, 8) == 0) itemsize = size;
+  }
+  const uint32_t ndim = field<uint32_t>(area, 80);
+  if (itemsize == 0 || ndim > 5 || field<uint32_t>(area, 84) != 0) return false;
+  // In doubles: exact below 2^53, far above any slot size, never wrapping.
+  double bytes = static_cast<double>(itemsize);
+  for (uint32_t d = 0; d < 5; ++d) {
+    const uint64_t extent = field<uint64_t>(area, 88 + 8 * d);
+    if ((d < ndim) != (extent != 0)) return false;
+    if (d < ndim) bytes *= static_cast<double>(extent);
+  }
+  return bytes <= static_cast<double>(slot_size);
+}
+
+// docs/spec.md §10.2: the header rules, in order.
 int32_t spec_header(const std::vector<uint8_t>& area, Layout* out) {
   Layout& l = *out;
   const uint64_t magic = field<uint64_t>(area, 0);
@@ -91,6 +122,7 @@ int32_t spec_header(const std::vector<uint8_t>& area, Layout* out) {
   if (l.required > area.size()) return ZINC_EBADMSG;
   if (l.latest_slot != UINT32_MAX && l.latest_slot >= l.slot_count) return ZINC_EBADMSG;
   if (!owner_word_ok(field<uint64_t>(area, 56))) return ZINC_EBADMSG;
+  if (!frame_type_ok(area, l.slot_size)) return ZINC_EBADMSG;
   return ZINC_OK;
 }
 
@@ -177,6 +209,35 @@ int32_t expected_acquire(const std::vector<uint8_t>& area, const Layout& l, uint
   return ZINC_EAGAIN;
 }
 
+// Until its commit an acquired frame is not announced: write_seq and
+// latest_slot are what they were before the acquire.
+void check_not_published_yet(const std::string& name, const std::vector<uint8_t>& before) {
+  uint8_t now[12];
+  FUZZ_CHECK(zinc::fuzz::read_object(name, kPage + 32, sizeof now, now), "read back");
+  FUZZ_CHECK(std::equal(now, now + sizeof now, before.begin() + 32),
+             "write_seq or latest_slot changed between acquire and commit");
+}
+
+// A latest writer never writes a slot that an active reader pins: every
+// pinned slot (header and payload) is as it was before the acquire.
+void check_pinned_slots_untouched(const std::string& name, const Layout& l,
+                                  const std::vector<uint8_t>& before) {
+  if (l.mode != ZINC_CHANNEL_LATEST) return;
+  std::vector<uint8_t> after(l.required);
+  FUZZ_CHECK(zinc::fuzz::read_object(name, kPage, after.size(), after.data()), "read back");
+  for (uint32_t i = 0; i < l.max_readers; ++i) {
+    if ((field<uint64_t>(before, l.entry(i)) & kActive) == 0) continue;
+    const uint32_t held = field<uint32_t>(before, l.entry(i) + 24);
+    if (held == 0 || held > l.slot_count) continue;
+    const uint64_t at = l.slot(held - 1);
+    FUZZ_CHECK(std::equal(before.begin() + static_cast<int64_t>(at),
+                          before.begin() + static_cast<int64_t>(at + l.stride),
+                          after.begin() + static_cast<int64_t>(at)),
+               "the writer wrote slot " + std::to_string(held - 1) + ", which reader entry " +
+                   std::to_string(i) + " pins");
+  }
+}
+
 void check_writer(const std::string& name, const Layout& l, bool writer_taken) {
   ZincChannel writer = nullptr;
   const int32_t rc = zinc_channel_open_writer(name.c_str(), &writer);
@@ -202,10 +263,12 @@ void check_writer(const std::string& name, const Layout& l, bool writer_taken) {
                "acquired frame " + std::to_string(slot.sequence) + " of " +
                    std::to_string(slot.length) + " bytes");
     for (uint64_t i = 0; i < slot.length; ++i) slot.data[i] = static_cast<uint8_t>(i);
+    check_not_published_yet(name, area);
     FUZZ_CHECK(zinc_channel_commit(writer, slot.length) == ZINC_OK, "commit failed");
     ZincChannelInfo info{};
     FUZZ_CHECK(zinc_channel_info(writer, &info) == ZINC_OK && info.write_seq == frame + 1,
                "write_seq after the commit");
+    check_pinned_slots_untouched(name, l, area);
   }
   zinc_channel_close(writer);
 }

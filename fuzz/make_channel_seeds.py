@@ -29,9 +29,10 @@ def header(
     magic=MAGIC,
     version=1,
     flags=0,
+    ftype=bytes(56),
 ):
     return struct.pack(
-        "<QHHIIIQQIIIIQQ56x",
+        "<QHHIIIQQIIIIQQ",
         magic,
         version,
         mode,
@@ -46,7 +47,12 @@ def header(
         0,
         writer,
         0,
-    )
+    ) + ftype
+
+
+def frame_type(dtype, shape, ndim=None):
+    ndim = len(shape) if ndim is None else ndim
+    return struct.pack("<8sII5Q", dtype, ndim, 0, *(list(shape) + [0] * (5 - len(shape))))
 
 
 def entry(owner=0, cursor=0, held=0):
@@ -75,6 +81,17 @@ SEEDS_BY_NAME = {
             {"write_seq": 4},
             entries=[entry(ACTIVE | 1, cursor=0)],
             slots=[slot(2 * f + 2, 64) for f in range(4)],
+        )
+    ),
+    # The slowest reader is not the first entry: every entry holds the
+    # writer back, not only the first active one. (A third entry stays free:
+    # the target checks the writer only after its own reader could join.)
+    "lossless_slowest_reader_in_a_later_entry": seed(
+        channel(
+            {"write_seq": 4},
+            entries=[entry(ACTIVE | 1, cursor=4), entry(ACTIVE | 1, cursor=0)],
+            slots=[slot(2 * f + 2, 64) for f in range(4)],
+            readers=3,
         )
     ),
     "lossless_reader_one_behind_has_room": seed(
@@ -110,6 +127,23 @@ SEEDS_BY_NAME = {
             slots=[slot(2, 1), slot(), slot(), slot()],
         )
     ),
+    # Readers pin the two slots after the newest, where the writer looks
+    # first; a third entry stays free so the target's own reader joins and
+    # the writer is checked: it must leave both pinned slots untouched.
+    "latest_writer_skips_pinned_slots": seed(
+        channel(
+            {"mode": LATEST, "slots": 5, "latest": 0, "write_seq": 3},
+            entries=[entry(ACTIVE | 1, cursor=2, held=2), entry(ACTIVE | 1, cursor=1, held=3)],
+            slots=[
+                slot(6, 64),
+                slot(4, 64, fill=b"\x01"),
+                slot(2, 64, fill=b"\x02"),
+                slot(),
+                slot(),
+            ],
+            readers=3,
+        )
+    ),
     "latest_writer_killed_after_latest_before_write_seq": seed(
         channel(
             {"mode": LATEST, "slots": 4, "latest": 3, "write_seq": 5},
@@ -134,6 +168,10 @@ SEEDS_BY_NAME = {
     "slot_size_huge": seed(header(size=1 << 41)),
     "latest_slot_out_of_range": seed(channel({"mode": LATEST, "slots": 4, "latest": 4})),
     "max_readers_65": seed(header(readers=65)),
+    "typed_u1_8x8": seed(channel({"ftype": frame_type(b"|u1", (8, 8))})),
+    "typed_f4_frame_larger_than_slot": seed(channel({"ftype": frame_type(b"<f4", (17,))})),
+    "typed_shape_beyond_ndim": seed(channel({"ftype": frame_type(b"<i2", (2, 2), ndim=1)})),
+    "typed_dtype_not_numpy": seed(channel({"ftype": frame_type(b"<U4", (4,))})),
     "short_input": b"\x02",
 }
 

@@ -18,8 +18,10 @@
  * detected (no-op, 0, NULL or ZINC_EINVAL) until the handle slot is reused.
  *
  * The declarations between the preprocessor lines are plain C that cffi's
- * cdef() parses once lines starting with '#' and the __cplusplus blocks are
- * removed; the Python adapter relies on that, so keep it so.
+ * cdef() parses once the __cplusplus blocks and the lines starting with '#'
+ * are removed, except "#define NAME <integer literal>" lines, which cdef()
+ * reads as constants (ZINC_CHANNEL_MAX_DIMS sizes an array below). The
+ * Python adapter relies on that, so keep it so.
  */
 #ifndef ZINC_H
 #define ZINC_H
@@ -287,6 +289,7 @@ int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 #define ZINC_CHANNEL_ENTRY_SIZE 64
 #define ZINC_CHANNEL_SLOT_HEADER_SIZE 64
 #define ZINC_CHANNEL_MAX_READERS 64
+#define ZINC_CHANNEL_MAX_DIMS 5
 
 typedef void *ZincChannel;
 
@@ -314,6 +317,18 @@ typedef struct ZincChannelFrame {
   uint64_t sequence;
 } ZincChannelFrame;
 
+/* What a frame holds, fixed at creation (docs/spec.md section 10.2.1): an
+ * array of dtype elements in C order of shape[0..ndim-1]. dtype is the
+ * element type as numpy's dtype.str spells it ("|u1", "<f4", "<c8"),
+ * NUL-padded; an all-zero frame type means untyped bytes. These 56 bytes
+ * are the channel header's bytes 72..127, in this order. */
+typedef struct ZincChannelFrameType {
+  char dtype[8];
+  uint32_t ndim;     /* 0..ZINC_CHANNEL_MAX_DIMS (0: one element) */
+  uint32_t reserved; /* 0 */
+  uint64_t shape[ZINC_CHANNEL_MAX_DIMS]; /* each >= 1 below ndim, 0 from ndim on */
+} ZincChannelFrameType;
+
 /* The channel header, decoded, and the geometry derived from it. */
 typedef struct ZincChannelInfo {
   uint64_t magic;
@@ -334,6 +349,7 @@ typedef struct ZincChannelInfo {
   uint64_t required_bytes;  /* derived: data-area bytes the layout needs */
   uint32_t readers;         /* active reader entries (when the table was given) */
   uint32_t reserved;
+  ZincChannelFrameType frame_type; /* all zero: untyped */
 } ZincChannelInfo;
 
 /* Creates region name sized for the channel (rounded up to whole pages)
@@ -345,6 +361,16 @@ typedef struct ZincChannelInfo {
 int32_t zinc_channel_create(const char *name, uint32_t mode, uint32_t slot_count,
                             uint64_t slot_size, uint32_t max_readers, uint32_t flags,
                             ZincChannel *out);
+
+/* As zinc_channel_create, for frames of a fixed type: the slot size is
+ * the frame's bytes (the element size times the product of the shape),
+ * and the type is recorded in the channel header for every reader to see.
+ * ZINC_EINVAL: type is NULL, or its dtype is not a canonical numpy type
+ * string of kind b, i, u, f or c ("|b1", "|u1", "<i2", "<f8", ...), or
+ * ndim, reserved or shape break the rules above. */
+int32_t zinc_channel_create_typed(const char *name, uint32_t mode, uint32_t slot_count,
+                                  const ZincChannelFrameType *type, uint32_t max_readers,
+                                  uint32_t flags, ZincChannel *out);
 
 /* Opens channel name as its writer. ZINC_EBUSY while a live process holds
  * the writer role (one writer per channel); a dead writer's role is taken
@@ -389,6 +415,13 @@ void zinc_channel_close(ZincChannel channel);
 
 /* The channel's header now, decoded (and its active readers). */
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
+
+/* The first byte of the channel's data area (where the channel header is):
+ * what zinc_ptr gives for a handle of the same region. A frame's data minus
+ * this pointer is its offset in the region, the same in every process, so an
+ * adapter can view a frame through a mapping of its own. NULL for a NULL or
+ * closed handle. Valid until the handle is closed. */
+uint8_t *zinc_channel_ptr(ZincChannel channel);
 
 /* Validates a channel exactly as the opens do, without any OS object:
  * bytes holds the first len bytes of a data area of capacity bytes.

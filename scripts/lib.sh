@@ -50,6 +50,29 @@ zinc_setup() {
   zinc_ensure_venv || { echo "set-up failed: could not prepare $ZINC_VENV" >&2; return 1; }
 }
 
+# What `pip install ./python` is built from, hashed: the install below is
+# skipped while it is unchanged.
+zinc_python_sources_hash() {
+  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md \
+    python/CMakeLists.txt python/examples scripts/wheel \
+    CMakeLists.txt cmake include src examples/demo.cpp -type f ! -path '*__pycache__*' -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+zinc_python_install() {
+  local stamp="$ZINC_VENV/.zinc-shm-install.sha256" want log="$ZINC_ROOT/build/python-install.log"
+  want="$(zinc_python_sources_hash)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && "$ZINC_VENV/bin/python" -c 'import zinc' 2>/dev/null; then
+    echo "zinc-shm is up to date in .venv"
+    return 0
+  fi
+  echo "pip install ./python into .venv (log: build/python-install.log)"
+  rm -f "$stamp"
+  (cd "$ZINC_ROOT" && "$ZINC_VENV/bin/python" -m pip install --no-build-isolation --no-deps \
+    --force-reinstall ./python) > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+  echo "$want" > "$stamp"
+}
+
 # Configures (first time) and builds one CMake preset.
 zinc_build() {
   local preset="$1"
@@ -101,11 +124,11 @@ ZINC_PASSED=0
 ZINC_FAILED=0
 ZINC_FAILED_STAGES=()
 
-zinc_count() {  # stage passed failed
+zinc_count() {  # stage passed failed [what the time went on]
   ZINC_PASSED=$((ZINC_PASSED + $2))
   ZINC_FAILED=$((ZINC_FAILED + $3))
   if [ "$3" -ne 0 ]; then ZINC_FAILED_STAGES+=("$1"); fi
-  printf -- '--- %s: %d passed, %d failed\n' "$1" "$2" "$3"
+  printf -- '--- %s: %d passed, %d failed%s\n' "$1" "$2" "$3" "${4:+ ($4)}"
 }
 
 # Runs ctest for a preset (extra args go to ctest) and counts its tests.
@@ -113,27 +136,33 @@ zinc_ctest() {
   local stage="$1" preset="$2"
   shift 2
   zinc_log "$stage"
+  local build_start=$SECONDS test_start
   if ! mkdir -p "$ZINC_ROOT/build" || ! zinc_build "$preset"; then
     echo "build of preset $preset failed"
     zinc_count "$stage (build)" 0 1
     return
   fi
+  test_start=$SECONDS
   local log="$ZINC_ROOT/build/ctest-$preset.log"
   (cd "$ZINC_ROOT" && ctest --preset "$preset" "$@") > "$log" 2>&1
   local rc=$?
   zinc_sweep_test_objects
   grep -E '\*\*\*|tests passed|^[[:space:]]+[0-9]+ - ' "$log" | tail -n 40
+  # Where the time goes: the slowest tests of the stage.
+  grep -E '^ *[0-9]+/[0-9]+ Test +#' "$log" | sed -E 's/.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 s \1/' \
+    | sort -rn | head -n 5 | sed 's/^/    slowest: /'
+  local timing="build $((test_start - build_start)) s, tests $((SECONDS - test_start)) s"
   local summary total failed
   summary="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"
   if [ -z "$summary" ]; then
     tail -n 30 "$log"
-    zinc_count "$stage" 0 1
+    zinc_count "$stage" 0 1 "$timing"
     return
   fi
   failed="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<< "$summary")"
   total="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<< "$summary")"
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-  zinc_count "$stage" $((total - failed)) "$failed"
+  zinc_count "$stage" $((total - failed)) "$failed" "$timing"
 }
 
 # Runs a command whose output ends in a pytest summary line and counts it.

@@ -45,6 +45,7 @@ void snapshot_header(const ChannelHeader* h, uint8_t* out) {
   put(out, 48, h->writer_sleeping.load(std::memory_order_relaxed));
   put(out, 56, h->writer.load(std::memory_order_acquire));
   put(out, 64, h->writer_joined_at.load(std::memory_order_relaxed));
+  put(out, 72, h->frame_type);  // written once before the magic: a plain copy
 }
 
 uint64_t round_up(uint64_t n, uint64_t to) {
@@ -67,13 +68,14 @@ Channel::Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, 
       max_readers_(layout.max_readers),
       slot_size_(layout.slot_size),
       slot_stride_(layout.slot_stride),
-      role_(role) {
+      role_(role),
+      pid_(posix::process_id()) {
   region_id_known_ = posix::identify_object(object_name(region_->name()), &region_id_).is_ok();
 }
 
 Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count,
                        uint64_t slot_size, uint32_t max_readers, uint32_t flags,
-                       std::unique_ptr<Channel>* out) {
+                       const ZincChannelFrameType* type, std::unique_ptr<Channel>* out) {
   if (Status s = validate_name(name); !s.is_ok()) return s;
   ChannelGeometry geometry;
   if (Status s = channel_geometry(mode, slot_count, slot_size, max_readers, &geometry);
@@ -99,6 +101,7 @@ Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count
   h->slot_count = slot_count;
   h->max_readers = max_readers;
   h->slot_size = slot_size;
+  if (type != nullptr) h->frame_type = *type;
   h->latest_slot.store(kNoSlot, std::memory_order_relaxed);
   h->magic.store(ZINC_CHANNEL_MAGIC, std::memory_order_release);
 
@@ -132,9 +135,19 @@ Status Channel::open(std::string_view name, Role role, std::unique_ptr<Channel>*
   return Status::ok();
 }
 
+Status Channel::refuse_if_inherited() const {
+  if (posix::process_id() == pid_) return Status::ok();
+  return Status::error(ZINC_EINVAL,
+                       "channel: this handle was inherited through fork(); the role is the "
+                       "parent's (pid " +
+                           std::to_string(pid_) + "): open the channel again in the child");
+}
+
 Channel::~Channel() {
-  if (!joined_) return;  // the region closes by itself
-  const int32_t pid = posix::process_id();
+  // Not joined, or a fork() child's copy (the role and any held frame are
+  // the parent's): the region closes by itself.
+  if (!joined_ || posix::process_id() != pid_) return;
+  const int32_t pid = pid_;
   if (role_ == Role::kWriter) {
     // An acquired, uncommitted slot stays odd: no reader ever shows it, and
     // the next writer writes that frame anew.
@@ -370,6 +383,7 @@ Status Channel::acquire_latest() {
 }
 
 Status Channel::acquire(uint32_t timeout_ms, ZincChannelFrame* out) {
+  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
   if (role_ != Role::kWriter) return Status::error(ZINC_EINVAL, "channel: acquire on a reader");
   if (!acquired_) {
     Status s = mode_ == ZINC_CHANNEL_LOSSLESS ? acquire_lossless(timeout_ms) : acquire_latest();
@@ -383,6 +397,7 @@ Status Channel::acquire(uint32_t timeout_ms, ZincChannelFrame* out) {
 }
 
 Status Channel::commit(uint64_t length) {
+  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
   if (role_ != Role::kWriter) return Status::error(ZINC_EINVAL, "channel: commit on a reader");
   if (!acquired_) return Status::error(ZINC_EINVAL, "channel: commit without an acquired slot");
   if (length > slot_size_) {
@@ -469,6 +484,7 @@ Status Channel::try_read_latest(bool* got, ZincChannelFrame* out) {
 }
 
 Status Channel::read(uint32_t timeout_ms, ZincChannelFrame* out) {
+  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
   if (role_ != Role::kReader) return Status::error(ZINC_EINVAL, "channel: read on the writer");
   if (holding_) {
     return Status::error(ZINC_EINVAL, "channel: release frame " + std::to_string(held_frame_) +
@@ -504,6 +520,7 @@ Status Channel::read(uint32_t timeout_ms, ZincChannelFrame* out) {
 }
 
 Status Channel::release() {
+  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
   if (role_ != Role::kReader) return Status::error(ZINC_EINVAL, "channel: release on the writer");
   if (!holding_) return Status::error(ZINC_EINVAL, "channel: no frame is held");
   holding_ = false;

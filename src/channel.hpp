@@ -36,9 +36,11 @@ class Channel {
   // Creates the region, lays the channel out and joins it: as the writer,
   // or as a reader with ZINC_CHANNEL_CREATE_READER in `flags` (the other
   // bits are ZINC_CREATE_* flags for the region).
+  // `type` (may be NULL: untyped) is recorded in the header; the caller
+  // has checked it against `slot_size` with validate_frame_type.
   static Status create(std::string_view name, uint32_t mode, uint32_t slot_count,
                        uint64_t slot_size, uint32_t max_readers, uint32_t flags,
-                       std::unique_ptr<Channel>* out);
+                       const ZincChannelFrameType* type, std::unique_ptr<Channel>* out);
   static Status open(std::string_view name, Role role, std::unique_ptr<Channel>* out);
 
   Channel(const Channel&) = delete;
@@ -48,6 +50,8 @@ class Channel {
   ~Channel();
 
   Role role() const { return role_; }
+  // The region's data area, where the channel header is.
+  uint8_t* data() const { return region_->data(); }
 
   // Writer: the slot of the next frame (see zinc_channel_acquire).
   Status acquire(uint32_t timeout_ms, ZincChannelFrame* out);
@@ -88,6 +92,9 @@ class Channel {
   Status try_read_latest(bool* got, ZincChannelFrame* out);
   void wake_writer();
 
+  // EINVAL in a fork() child (see pid_).
+  Status refuse_if_inherited() const;
+
   std::unique_ptr<Region> region_;
   ChannelHeader* header_;
   ReaderEntry* entries_;
@@ -100,6 +107,9 @@ class Channel {
   uint64_t slot_size_;
   uint64_t slot_stride_;
   Role role_;
+  // The process that joined. A copy of the handle inherited through fork()
+  // is not a participant: its calls are refused and its close only unmaps.
+  int32_t pid_;
   posix::ObjectId region_id_;
   bool region_id_known_ = false;
   std::atomic<bool> cancelled_{false};

@@ -97,7 +97,30 @@ int32_t zinc_channel_create(const char* name, uint32_t mode, uint32_t slot_count
                             uint64_t slot_size, uint32_t max_readers, uint32_t flags,
                             ZincChannel* out) {
   return make_channel(out, name, [&](std::string_view n, std::unique_ptr<Channel>* c) {
-    return Channel::create(n, mode, slot_count, slot_size, max_readers, flags, c);
+    return Channel::create(n, mode, slot_count, slot_size, max_readers, flags, nullptr, c);
+  });
+}
+
+int32_t zinc_channel_create_typed(const char* name, uint32_t mode, uint32_t slot_count,
+                                  const ZincChannelFrameType* type, uint32_t max_readers,
+                                  uint32_t flags, ZincChannel* out) {
+  if (type == nullptr) {
+    if (out != nullptr) *out = nullptr;
+    return fail(ZINC_EINVAL, "frame type is NULL");
+  }
+  static constexpr ZincChannelFrameType kUntyped{};
+  uint64_t frame_bytes = 0;
+  Status s = std::memcmp(type, &kUntyped, sizeof *type) == 0
+                 ? Status::error(ZINC_EINVAL,
+                                 "frame type: dtype is empty (untyped frames are "
+                                 "zinc_channel_create's)")
+                 : zinc::core::validate_frame_type(*type, zinc::core::kMaxSlotSize, &frame_bytes);
+  if (!s.is_ok()) {
+    if (out != nullptr) *out = nullptr;
+    return fail(s);
+  }
+  return make_channel(out, name, [&](std::string_view n, std::unique_ptr<Channel>* c) {
+    return Channel::create(n, mode, slot_count, frame_bytes, max_readers, flags, type, c);
   });
 }
 
@@ -157,6 +180,15 @@ int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo* out) {
   if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
   *out = c->info();
   return ZINC_OK;
+}
+
+uint8_t* zinc_channel_ptr(ZincChannel channel) {
+  std::shared_ptr<Channel> c = find(channel);
+  if (c == nullptr) {
+    fail(ZINC_EINVAL, kBadChannel);
+    return nullptr;
+  }
+  return c->data();
 }
 
 int32_t zinc_check_channel_header(const uint8_t* bytes, uintptr_t len, uint64_t capacity,

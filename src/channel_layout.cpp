@@ -59,6 +59,83 @@ Status channel_geometry(uint32_t mode, uint32_t slot_count, uint64_t slot_size,
   return Status::ok();
 }
 
+namespace {
+
+// The element size of a canonical numpy type string, or 0 if it is not one:
+// a byte order ('|' exactly for one-byte elements, else '<' or '>'), a kind
+// and a size that numpy has for that kind, then NUL padding.
+uint64_t element_size(const char (&dtype)[8]) {
+  const char order = dtype[0], kind = dtype[1];
+  uint64_t size = 0;
+  size_t i = 2;
+  for (; i < sizeof dtype && dtype[i] >= '0' && dtype[i] <= '9' && size < 100; ++i) {
+    size = size * 10 + static_cast<uint64_t>(dtype[i] - '0');
+  }
+  if (i == 2 || dtype[2] == '0') return 0;
+  for (; i < sizeof dtype; ++i) {
+    if (dtype[i] != 0) return 0;
+  }
+  const bool fits =
+      (kind == 'b' && size == 1) ||
+      ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8)) ||
+      (kind == 'f' && (size == 2 || size == 4 || size == 8 || size == 16)) ||
+      (kind == 'c' && (size == 8 || size == 16 || size == 32));
+  if (!fits) return 0;
+  const bool order_ok = size == 1 ? order == '|' : (order == '<' || order == '>');
+  return order_ok ? size : 0;
+}
+
+std::string dtype_text(const char (&dtype)[8]) {
+  std::string text;
+  for (char c : dtype) {
+    if (c == 0) break;
+    text += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  return "\"" + text + "\"";
+}
+
+}  // namespace
+
+Status validate_frame_type(const ZincChannelFrameType& type, uint64_t slot_size,
+                           uint64_t* frame_bytes) {
+  const auto invalid = [](std::string message) {
+    return Status::error(ZINC_EINVAL, "frame type: " + message);
+  };
+  static constexpr ZincChannelFrameType kUntyped{};
+  if (std::memcmp(&type, &kUntyped, sizeof type) == 0) {
+    if (frame_bytes != nullptr) *frame_bytes = slot_size;
+    return Status::ok();
+  }
+  uint64_t bytes = element_size(type.dtype);
+  if (bytes == 0) {
+    return invalid("dtype " + dtype_text(type.dtype) +
+                   " is not a numpy type string such as \"|u1\", \"<i4\" or \"<f8\"");
+  }
+  if (type.ndim > ZINC_CHANNEL_MAX_DIMS) {
+    return invalid("ndim " + std::to_string(type.ndim) + " is more than " +
+                   std::to_string(ZINC_CHANNEL_MAX_DIMS));
+  }
+  if (type.reserved != 0) return invalid("the reserved word is not 0");
+  for (uint32_t d = 0; d < ZINC_CHANNEL_MAX_DIMS; ++d) {
+    const uint64_t extent = type.shape[d];
+    if (d >= type.ndim) {
+      if (extent != 0) return invalid("shape[" + std::to_string(d) + "] is set beyond ndim");
+      continue;
+    }
+    if (extent == 0) return invalid("shape[" + std::to_string(d) + "] is 0");
+    if (extent > kMaxSlotSize / bytes) {
+      return invalid("a frame of this shape is larger than 2^40 bytes");
+    }
+    bytes *= extent;  // <= 2^40 by the check above
+  }
+  if (bytes > slot_size) {
+    return invalid("a frame is " + std::to_string(bytes) + " bytes, the slot only " +
+                   std::to_string(slot_size));
+  }
+  if (frame_bytes != nullptr) *frame_bytes = bytes;
+  return Status::ok();
+}
+
 ZincChannelInfo decode_channel_header(const uint8_t* bytes) {
   ZincChannelInfo info{};
   info.magic = field<uint64_t>(bytes, 0);
@@ -75,6 +152,7 @@ ZincChannelInfo decode_channel_header(const uint8_t* bytes) {
   info.writer_pid = owner_pid(writer);
   info.writer_active = owner_active(writer) ? 1 : 0;
   info.writer_joined_at = field<uint64_t>(bytes, 64);
+  info.frame_type = field<ZincChannelFrameType>(bytes, 72);
   ChannelGeometry geometry;
   if (channel_geometry(info.mode, info.slot_count, info.slot_size, info.max_readers, &geometry)
           .is_ok()) {
@@ -156,6 +234,9 @@ Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity
                std::to_string(info.slot_count) + " slots");
   }
   if (Status s = validate_owner(field<uint64_t>(bytes, 56), "writer"); !s.is_ok()) return s;
+  if (Status s = validate_frame_type(info.frame_type, info.slot_size, nullptr); !s.is_ok()) {
+    return bad(s.message);
+  }
   if (length >= geometry.required_bytes) return validate_tables(bytes, info);
   return Status::ok();
 }

@@ -34,7 +34,7 @@ struct alignas(64) ChannelHeader {
   uint32_t reserved0;
   std::atomic<uint64_t> writer;            // owner word of the writer role
   std::atomic<uint64_t> writer_joined_at;  // CLOCK_REALTIME ns the writer took the role
-  uint64_t reserved[7];
+  ZincChannelFrameType frame_type;         // written once by the creator; all 0: untyped
 };
 
 // One entry of the reader table, which follows the header.
@@ -68,6 +68,8 @@ static_assert(offsetof(ChannelHeader, release_seq) == 44);
 static_assert(offsetof(ChannelHeader, writer_sleeping) == 48);
 static_assert(offsetof(ChannelHeader, writer) == 56);
 static_assert(offsetof(ChannelHeader, writer_joined_at) == 64);
+static_assert(offsetof(ChannelHeader, frame_type) == 72);
+static_assert(sizeof(ZincChannelFrameType) == 56);
 static_assert(sizeof(ReaderEntry) == ZINC_CHANNEL_ENTRY_SIZE);
 static_assert(offsetof(ReaderEntry, joined_at) == 8);
 static_assert(offsetof(ReaderEntry, cursor) == 16);
@@ -104,6 +106,13 @@ struct ChannelGeometry {
 // EINVAL status saying which argument is out of range.
 Status channel_geometry(uint32_t mode, uint32_t slot_count, uint64_t slot_size,
                         uint32_t max_readers, ChannelGeometry* out);
+
+// The frame type's rules (spec §10.2.1): untyped (all zero), or a canonical
+// numpy type string of kind b/i/u/f/c with a shape whose bytes fit in
+// `slot_size`. `frame_bytes` (may be NULL) receives the frame's size.
+// EINVAL with a message saying which rule is broken.
+Status validate_frame_type(const ZincChannelFrameType& type, uint64_t slot_size,
+                           uint64_t* frame_bytes);
 
 // Decodes the header (first ZINC_CHANNEL_HEADER_SIZE bytes, native order).
 ZincChannelInfo decode_channel_header(const uint8_t* bytes);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -85,8 +87,25 @@ size_t page_size() {
   return size;
 }
 
+namespace {
+// getpid() is a system call, and channel calls ask on every frame: cache it,
+// and forget it in a fork() child (pthread_atfork runs in the child before
+// fork() returns there).
+std::atomic<int32_t> cached_pid{0};
+void forget_pid() {
+  cached_pid.store(0, std::memory_order_relaxed);
+}
+}  // namespace
+
 int32_t process_id() {
-  return static_cast<int32_t>(getpid());
+  int32_t pid = cached_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    static const int registered = pthread_atfork(nullptr, nullptr, forget_pid);
+    (void)registered;
+    pid = static_cast<int32_t>(getpid());
+    cached_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
 }
 
 uint64_t realtime_ns() {

@@ -36,6 +36,21 @@ TEST(ChannelCpp, typed_frames_round_trip_without_a_copy) {
   EXPECT_THROW(got->as<double>(11), std::invalid_argument);
 }
 
+TEST(ChannelCpp, frame_type_option_makes_a_typed_channel) {
+  ObjectGuard name(unique_name("chpp-frametype"));
+  ZincChannelFrameType type{.dtype = "<f4", .ndim = 2, .reserved = 0, .shape = {4, 8}};
+  auto writer = zinc::ChannelWriter::create(name.name(),
+                                            {.slot_count = 2, .slot_size = 1, .frame_type = type});
+  auto reader = zinc::ChannelReader::open(name.name());
+  const ZincChannelInfo info = reader.info();
+  EXPECT_EQ(info.slot_size, 4u * 8 * sizeof(float)) << "slot_size follows the frame type";
+  EXPECT_STREQ(info.frame_type.dtype, "<f4");
+  EXPECT_EQ(info.frame_type.shape[1], 8u);
+  type.dtype[0] = 'x';
+  EXPECT_THROW(zinc::ChannelWriter::create(name.name() + "x", {.frame_type = type}),
+               std::system_error);
+}
+
 TEST(ChannelCpp, read_frame_is_released_at_scope_end) {
   ObjectGuard name(unique_name("chpp-release"));
   auto writer = zinc::ChannelWriter::create(name.name(), {.slot_count = 1, .slot_size = 64});

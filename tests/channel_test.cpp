@@ -147,6 +147,88 @@ TEST(Channel, create_rejects_bad_geometry_with_a_message) {
   }
 }
 
+ZincChannelFrameType frame_type(const char* dtype, std::initializer_list<uint64_t> shape) {
+  ZincChannelFrameType type{};
+  std::strncpy(type.dtype, dtype, sizeof type.dtype);
+  type.ndim = static_cast<uint32_t>(shape.size());
+  std::copy(shape.begin(), shape.end(), type.shape);
+  return type;
+}
+
+TEST(Channel, typed_channel_sizes_its_slots_and_shows_every_reader_the_type) {
+  ObjectGuard name(unique_name("ch-typed"));
+  const ZincChannelFrameType camera = frame_type("|u1", {1080, 1920, 3});
+  ChannelGuard writer, reader;
+  ASSERT_EQ(
+      zinc_channel_create_typed(name.c_str(), ZINC_CHANNEL_LATEST, 4, &camera, 2, 0, writer.out()),
+      ZINC_OK)
+      << zinc_last_error_message();
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(reader, &info), ZINC_OK);
+  EXPECT_EQ(info.slot_size, 1080u * 1920 * 3);
+  EXPECT_EQ(std::memcmp(&info.frame_type, &camera, sizeof camera), 0);
+  EXPECT_STREQ(info.frame_type.dtype, "|u1");
+  EXPECT_EQ(info.frame_type.ndim, 3u);
+  EXPECT_EQ(info.frame_type.shape[2], 3u);
+
+  ObjectGuard untyped_name(unique_name("ch-untyped"));
+  ChannelGuard untyped;
+  ASSERT_EQ(
+      zinc_channel_create(untyped_name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 64, 1, 0, untyped.out()),
+      ZINC_OK);
+  ASSERT_EQ(zinc_channel_info(untyped, &info), ZINC_OK);
+  EXPECT_EQ(info.frame_type.dtype[0], 0) << "an untyped channel has an all-zero frame type";
+  EXPECT_EQ(info.frame_type.ndim, 0u);
+}
+
+TEST(Channel, create_typed_rejects_each_broken_frame_type_rule) {
+  ObjectGuard name(unique_name("ch-badtype"));
+  ZincChannelFrameType reserved_set = frame_type("|u1", {4});
+  reserved_set.reserved = 1;
+  ZincChannelFrameType beyond_ndim = frame_type("|u1", {4, 4});
+  beyond_ndim.ndim = 1;
+  ZincChannelFrameType six_dims = frame_type("|u1", {1, 1, 1, 1, 1});
+  six_dims.ndim = 6;
+  ZincChannelFrameType trailing = frame_type("<f4", {4});
+  trailing.dtype[4] = 'x';
+  struct Case {
+    ZincChannelFrameType type;
+    const char* says;
+  };
+  const Case cases[] = {
+      {frame_type("", {}), "dtype is empty"},
+      {frame_type("u1", {8}), "not a numpy type string"},
+      {frame_type("<u1", {8}), "not a numpy type string"},
+      {frame_type("|f4", {8}), "not a numpy type string"},
+      {frame_type("<f3", {8}), "not a numpy type string"},
+      {frame_type("<U4", {8}), "not a numpy type string"},
+      {frame_type("<f04", {8}), "not a numpy type string"},
+      {trailing, "not a numpy type string"},
+      {six_dims, "ndim 6"},
+      {reserved_set, "reserved"},
+      {beyond_ndim, "shape[1] is set beyond ndim"},
+      {frame_type("|u1", {4, 0}), "shape[1] is 0"},
+      {frame_type("<f8", {uint64_t{1} << 38}), "larger than 2^40"},
+      {frame_type("<f8", {uint64_t{1} << 32, uint64_t{1} << 32, uint64_t{1} << 32}),
+       "larger than 2^40"},
+  };
+  for (const Case& c : cases) {
+    ZincChannel ch = reinterpret_cast<ZincChannel>(0x1);
+    EXPECT_EQ(zinc_channel_create_typed(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, &c.type, 1, 0, &ch),
+              ZINC_EINVAL)
+        << c.says;
+    EXPECT_EQ(ch, nullptr);
+    EXPECT_TRUE(contains(zinc_last_error_message(), c.says))
+        << c.says << " / " << zinc_last_error_message();
+    EXPECT_FALSE(zinc::test::object_exists(name.name())) << c.says;
+  }
+  ZincChannel ch = reinterpret_cast<ZincChannel>(0x1);
+  EXPECT_EQ(zinc_channel_create_typed(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, nullptr, 1, 0, &ch),
+            ZINC_EINVAL);
+  EXPECT_EQ(ch, nullptr);
+}
+
 TEST(Channel, lossless_frames_arrive_in_order_with_their_length) {
   ObjectGuard name(unique_name("ch-order"));
   ChannelGuard writer, reader;
@@ -433,6 +515,27 @@ TEST(Channel, latest_reader_never_uses_a_slot_marked_as_being_written) {
   EXPECT_EQ(frame.sequence, 0u);
 }
 
+// Anyone who can write the object can damage a committed slot's length: a
+// read must refuse it (EBADMSG), never hand out a view past the slot.
+TEST(Channel, reader_refuses_a_committed_frame_longer_than_its_slot) {
+  for (const uint32_t mode : {ZINC_CHANNEL_LOSSLESS, ZINC_CHANNEL_LATEST}) {
+    ObjectGuard name(unique_name("ch-long-frame"));
+    ChannelGuard writer, reader;
+    ASSERT_EQ(zinc_channel_create(name.c_str(), mode, 4, 100, 1, 0, writer.out()), ZINC_OK);
+    ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+    send_frame(writer, 1);
+    ZincChannelInfo info{};
+    ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+    const uint32_t slot = mode == ZINC_CHANNEL_LOSSLESS ? 0 : info.latest_slot;
+    RawChannel raw(name.name());
+    raw.u64(info.slots_offset + slot * info.slot_stride + 8).store(101);
+    ZincChannelFrame frame{};
+    EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EBADMSG) << "mode " << mode;
+    EXPECT_TRUE(contains(zinc_last_error_message(), "more than its size 100"))
+        << zinc_last_error_message();
+  }
+}
+
 TEST(Channel, dead_reader_stops_holding_back_writer) {
   ObjectGuard name(unique_name("ch-dead-reader"));
   ChannelGuard writer;
@@ -651,10 +754,43 @@ TEST(Channel, closed_and_foreign_handles_are_detected) {
   EXPECT_EQ(zinc_channel_acquire(writer, 0, &frame), ZINC_EINVAL);
   EXPECT_EQ(zinc_channel_commit(writer, 0), ZINC_EINVAL);
   EXPECT_EQ(zinc_channel_info(writer, &info), ZINC_EINVAL);
+  EXPECT_EQ(zinc_channel_ptr(writer), nullptr);
   zinc_channel_close(writer);  // double close: detected, no effect
   EXPECT_TRUE(contains(zinc_last_error_message(), "already closed"));
   EXPECT_EQ(zinc_channel_read(reinterpret_cast<ZincChannel>(0x1234), 0, &frame), ZINC_EINVAL);
   zinc_channel_close(nullptr);
+}
+
+TEST(Channel, frame_offsets_from_channel_ptr_are_the_same_in_every_mapping) {
+  ObjectGuard name(unique_name("ch-ptr"));
+  ChannelGuard writer;
+  ChannelGuard reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 100, 1, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+  uint8_t* writer_base = zinc_channel_ptr(writer);
+  uint8_t* reader_base = zinc_channel_ptr(reader);
+  ASSERT_NE(writer_base, nullptr);
+  ASSERT_NE(reader_base, writer_base) << "each handle maps the region anew";
+  uint64_t magic = 0;
+  std::memcpy(&magic, reader_base, sizeof magic);
+  EXPECT_EQ(magic, ZINC_CHANNEL_MAGIC);
+  for (uint64_t f = 0; f < 3; ++f) {
+    ZincChannelFrame frame{};
+    ASSERT_EQ(zinc_channel_acquire(writer, 1000, &frame), ZINC_OK);
+    const uint64_t offset =
+        info.slots_offset + (f % 2) * info.slot_stride + ZINC_CHANNEL_SLOT_HEADER_SIZE;
+    EXPECT_EQ(frame.data, writer_base + offset);
+    frame.data[0] = static_cast<uint8_t>(0xA0 + f);
+    ASSERT_EQ(zinc_channel_commit(writer, 1), ZINC_OK);
+    ZincChannelFrame got{};
+    ASSERT_EQ(zinc_channel_read(reader, 1000, &got), ZINC_OK);
+    EXPECT_EQ(got.data, reader_base + offset);
+    EXPECT_EQ(reader_base[offset], 0xA0 + f);
+    ASSERT_EQ(zinc_channel_release(reader), ZINC_OK);
+  }
 }
 
 TEST(Channel, close_cancels_a_blocked_read) {
@@ -679,6 +815,49 @@ TEST(Channel, close_cancels_a_blocked_read) {
   EXPECT_TRUE(rc.load() == ZINC_ECANCELED || rc.load() == ZINC_EINVAL) << rc.load();
   EXPECT_LT(seconds_since(start), 2.0);
   EXPECT_EQ(active_readers(writer), 0u);
+}
+
+TEST(Channel, a_fork_childs_copy_of_a_reader_neither_reads_nor_drops_the_parents_pin) {
+  ObjectGuard name(unique_name("ch-fork"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  send_frame(writer, 7);
+  ZincChannelFrame held{};
+  ASSERT_EQ(zinc_channel_read(reader, 1000, &held), ZINC_OK);
+  const uint8_t* area = zinc_channel_ptr(reader);
+  const auto pin = [&] {
+    uint32_t value;
+    std::memcpy(&value, area + ZINC_CHANNEL_HEADER_SIZE + 24, sizeof value);  // entry 0's held
+    return value;
+  };
+  const uint32_t pinned = pin();
+  ASSERT_NE(pinned, 0u);
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ZincChannelFrame frame{};
+    const bool refused = zinc_channel_release(reader) == ZINC_EINVAL &&
+                         zinc_channel_read(reader, 0, &frame) == ZINC_EINVAL &&
+                         zinc_channel_acquire(writer, 0, &frame) == ZINC_EINVAL &&
+                         std::strstr(zinc_last_error_message(), "fork") != nullptr;
+    zinc_channel_close(reader.channel);
+    zinc_channel_close(writer.channel);
+    _exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the child's calls were not refused with a message about fork()";
+  EXPECT_EQ(pin(), pinned) << "the child's close dropped the parent's pin";
+  EXPECT_EQ(active_readers(writer), 1u) << "the child's close freed the parent's entry";
+  ZincChannelInfo info{};
+  ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
+  EXPECT_EQ(info.writer_pid, getpid()) << "the child's close gave up the parent's writer role";
+  EXPECT_TRUE(all_bytes_are(held, 7));
+  EXPECT_EQ(zinc_channel_release(reader), ZINC_OK);
 }
 
 TEST(Channel, a_plain_v2_peer_sees_an_ordinary_region) {

@@ -14,6 +14,21 @@
 namespace zinc::test {
 
 // A name no other test or test run uses: "t<pid>-<scenario>-<counter>-<random>".
+// Sanitizer builds run every test several times slower. A test that
+// repeats one scenario many times for confidence repeats it fewer times
+// there; the release build runs the full count.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitizerBuild = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitizerBuild = true;
+#else
+inline constexpr bool kSanitizerBuild = false;
+#endif
+#else
+inline constexpr bool kSanitizerBuild = false;
+#endif
+
 std::string unique_name(std::string_view scenario);
 
 // Unlinks "/zinc_<name>" when it goes out of scope, whatever the test did.

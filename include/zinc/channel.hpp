@@ -44,6 +44,9 @@ struct ChannelOptions {
   std::size_t slot_size = 4096;
   uint32_t max_readers = 4;
   uint32_t region_flags = ZINC_CREATE_DEFAULT;  // ZINC_CREATE_* for the region
+  // Typed frames (spec §10.2.1): the slot size is then the frame's bytes
+  // and slot_size is ignored.
+  std::optional<ZincChannelFrameType> frame_type = std::nullopt;
 };
 
 namespace detail {
@@ -98,9 +101,14 @@ inline ZincChannel create_channel(std::string_view name, const ChannelOptions& o
   }
   try {
     const std::string copy(name);
-    ec = make_error_code(zinc_channel_create(
-        copy.c_str(), static_cast<uint32_t>(options.mode), options.slot_count, options.slot_size,
-        options.max_readers, options.region_flags | role_flags, &channel));
+    const auto mode = static_cast<uint32_t>(options.mode);
+    const uint32_t flags = options.region_flags | role_flags;
+    ec = make_error_code(
+        options.frame_type
+            ? zinc_channel_create_typed(copy.c_str(), mode, options.slot_count,
+                                        &*options.frame_type, options.max_readers, flags, &channel)
+            : zinc_channel_create(copy.c_str(), mode, options.slot_count, options.slot_size,
+                                  options.max_readers, flags, &channel));
   } catch (...) {
     ec = std::make_error_code(std::errc::not_enough_memory);
   }

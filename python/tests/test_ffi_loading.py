@@ -82,6 +82,8 @@ def test_newer_revision_of_the_same_format_is_accepted(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{library} {zinc.PAGE_SIZE}\n"
+    channel = import_zinc({"ZINC_LIBRARY": str(library)}, code="zinc.Channel.open_reader('x')")
+    assert "NotImplementedError: zinc.Channel needs the channel functions" in channel.stderr
 
 
 def test_library_without_zinc_version_is_refused(tmp_path: Path) -> None:
@@ -168,9 +170,28 @@ def test_header_declarations_match_the_builtin_cdef() -> None:
         got = builtin.getctype(builtin.typeof(getattr(lib_builtin, function)))
         assert got == want, function
     constants = re.findall(r"\b(ZINC_[A-Z_]+)\s*=", header.read_text())
-    for constant in constants:
+    defines = re.findall(
+        r"^#define (ZINC_[A-Z_]+) ", zinc_ffi.strip_for_cdef(header.read_text()), re.M
+    )
+    assert "ZINC_CHANNEL_MAX_DIMS" in defines
+    for constant in constants + defines:
         assert getattr(lib_builtin, constant) == getattr(lib_header, constant), constant
     assert set(from_header.list_types()[0]) == set(builtin.list_types()[0])
+
+
+def test_header_structs_have_the_builtin_cdef_layout() -> None:
+    header = REPO_ROOT / "include" / "zinc.h"
+    from_header = cffi.FFI()
+    from_header.cdef(zinc_ffi.strip_for_cdef(header.read_text()))
+    builtin = cffi.FFI()
+    builtin.cdef(zinc_ffi.BUILTIN_CDEF)
+    structs = re.findall(r"typedef struct (\w+) \{", header.read_text())
+    assert {"ZincHeaderInfo", "ZincChannelFrameType", "ZincChannelInfo"} <= set(structs)
+    for struct in structs:
+        assert builtin.sizeof(struct) == from_header.sizeof(struct), struct
+        want = [(f, from_header.offsetof(struct, f)) for f, _ in from_header.typeof(struct).fields]
+        got = [(f, builtin.offsetof(struct, f)) for f, _ in builtin.typeof(struct).fields]
+        assert got == want, struct
 
 
 def test_strip_for_cdef_removes_preprocessor_lines_and_cplusplus_blocks() -> None:
@@ -184,7 +205,11 @@ def test_strip_for_cdef_removes_preprocessor_lines_and_cplusplus_blocks() -> Non
             "#endif",
             "#define LONG_MACRO(a) \\",
             "  ((a) + 1)",
+            "#define X_CONTINUED 1 \\",
+            "  + 2",
+            "#define X_DIMS 0x4u /* kept: cdef reads integer constants */",
             "int32_t x_call(int32_t a);",
+            "typedef struct x_shape { uint64_t extent[X_DIMS]; } x_shape;",
             "#ifdef __cplusplus",
             "}",
             "#else",
@@ -194,9 +219,15 @@ def test_strip_for_cdef_removes_preprocessor_lines_and_cplusplus_blocks() -> Non
         ]
     )
     stripped = zinc_ffi.strip_for_cdef(header)
-    assert stripped.split() == "int32_t x_call(int32_t a); typedef int x_c_only;".split()
+    assert stripped.splitlines() == [
+        "#define X_DIMS 0x4",
+        "int32_t x_call(int32_t a);",
+        "typedef struct x_shape { uint64_t extent[X_DIMS]; } x_shape;",
+        "typedef int x_c_only;",
+    ]
     ffi = cffi.FFI()
     ffi.cdef(stripped)
+    assert ffi.sizeof("x_shape") == 32
 
 
 def test_cdef_source_falls_back_to_builtin_without_a_header(tmp_path: Path) -> None:
@@ -205,7 +236,10 @@ def test_cdef_source_falls_back_to_builtin_without_a_header(tmp_path: Path) -> N
     header = tmp_path / "zinc.h"
     header.write_text("#define A 1\nint32_t zinc_version_like(void);\n")
     source, path = zinc_ffi.cdef_source([tmp_path / "nowhere" / "zinc.h", header])
-    assert path == header and source.strip() == "int32_t zinc_version_like(void);"
+    assert path == header and source.split("\n") == [
+        "#define A 1",
+        "int32_t zinc_version_like(void);",
+    ]
 
 
 @pytest.mark.skipif(

@@ -298,6 +298,12 @@ def test_public_names_are_exported() -> None:
     assert set(zinc.__all__) == {
         "MAX_NAME_LEN",
         "PAGE_SIZE",
+        "Channel",
+        "ChannelInfo",
+        "ChannelReader",
+        "ChannelWriter",
+        "ReadFrame",
+        "WriteFrame",
         "RegionInfo",
         "SharedRegion",
         "__version__",

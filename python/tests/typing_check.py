@@ -75,10 +75,54 @@ def use_everything(name: str) -> None:
         assert_type(error.errno, Optional[int])
 
 
+def use_channels(name: str) -> None:
+    writer = zinc.Channel.create(name, np.float32, (2, 3), slots=4, mode="lossless")
+    assert_type(writer, zinc.ChannelWriter)
+    with zinc.Channel.open_reader(name) as reader:
+        assert_type(reader, zinc.ChannelReader)
+        assert_type(reader.dtype, np.dtype[Any])
+        assert_type(reader.shape, Optional[Tuple[int, ...]])
+        with writer.frame() as frame:
+            assert_type(frame, zinc.WriteFrame)
+            assert_type(frame.array, NDArray[Any])
+            frame.array[...] = 1
+        maybe = assert_type(writer.frame(timeout_ms=0), Optional[zinc.WriteFrame])
+        assert maybe is not None and maybe.commit() == 1
+        assert_type(writer.send(np.zeros((2, 3), np.float32)), int)
+        assert_type(writer.send(np.zeros((2, 3), np.float32), timeout_ms=0), Optional[int])
+        with reader.recv() as got:
+            assert_type(got, zinc.ReadFrame)
+            assert_type(got.sequence, int)
+            assert float(got.array[0, 0]) == 1.0
+        assert_type(reader.recv(timeout_ms=0), Optional[zinc.ReadFrame])
+        assert_type(reader.recv_copy(), NDArray[Any])
+        info = assert_type(reader.info, zinc.ChannelInfo)
+        assert info.write_seq == 4 and info.readers == 1
+
+        async def last() -> Optional[zinc.ReadFrame]:
+            return await reader.recv_async(timeout_ms=1000)
+
+        final = asyncio.run(last())
+        assert final is not None and final.sequence == 3
+        final.release()
+        writer.close()
+        frames: List[int] = [f.sequence for f in reader]
+        assert frames == []
+    bytes_first = zinc.Channel.create_untyped(name, 64, role="reader")
+    assert_type(bytes_first, zinc.ChannelReader)
+    with zinc.Channel.open_writer(name) as joined:
+        assert_type(joined, zinc.ChannelWriter)
+        assert joined.send(b"hi") == 0
+    received = bytes_first.recv_copy(0)
+    assert received is not None and received.tobytes() == b"hi"
+    bytes_first.close()
+
+
 class Frames(zinc.SharedRegion):
     pass
 
 
 if __name__ == "__main__":
     use_everything(sys.argv[1])
+    use_channels(sys.argv[1])
     print("ok")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import errno
 import math
 import operator
 import os
@@ -28,7 +27,6 @@ from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
-    Dict,
     List,
     NoReturn,
     Optional,
@@ -41,7 +39,17 @@ from typing import (
 )
 
 from . import _async_wait
+from ._channel import Channel, ChannelInfo
+from ._channel_reader import ChannelReader
+from ._channel_writer import ChannelWriter
+from ._errors import check as _check
+from ._errors import checked_integer as _integer
+from ._errors import encode_name as _name
+from ._errors import error as _error
+from ._errors import require_numpy
+from ._errors import text as _text
 from ._ffi import ffi, lib
+from ._frames import ReadFrame, WriteFrame
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,7 +59,20 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["MAX_NAME_LEN", "PAGE_SIZE", "RegionInfo", "SharedRegion", "__version__", "list_regions"]
+__all__ = [
+    "MAX_NAME_LEN",
+    "PAGE_SIZE",
+    "Channel",
+    "ChannelInfo",
+    "ChannelReader",
+    "ChannelWriter",
+    "ReadFrame",
+    "RegionInfo",
+    "SharedRegion",
+    "WriteFrame",
+    "__version__",
+    "list_regions",
+]
 
 _R = TypeVar("_R", bound="SharedRegion")
 
@@ -62,7 +83,6 @@ def _optional(name: str) -> Any:
     return getattr(lib, name, None)
 
 
-_zinc_strerror = _optional("zinc_strerror")
 _zinc_last_error_message = _optional("zinc_last_error_message")
 _zinc_page_size = _optional("zinc_page_size")
 _zinc_name = _optional("zinc_name")
@@ -90,21 +110,6 @@ _WAIT_SLICE_MS = 100
 
 _TIMEOUT_MAX = 2**32 - 1
 _SIZE_MAX = 2**64 - 1
-
-# zinc's codes are the Linux errno values; map them by meaning so that
-# OSError picks the right subclass on every platform (FileExistsError...).
-_ERRNO: Dict[int, int] = {
-    int(lib.ZINC_EPERM): errno.EPERM,
-    int(lib.ZINC_ENOENT): errno.ENOENT,
-    int(lib.ZINC_EAGAIN): errno.EAGAIN,
-    int(lib.ZINC_EBUSY): errno.EBUSY,
-    int(lib.ZINC_EEXIST): errno.EEXIST,
-    int(lib.ZINC_EINVAL): errno.EINVAL,
-    int(lib.ZINC_ENOSPC): errno.ENOSPC,
-    int(lib.ZINC_EBADMSG): errno.EBADMSG,
-    int(lib.ZINC_ETIMEDOUT): errno.ETIMEDOUT,
-    int(lib.ZINC_ECANCELED): errno.ECANCELED,
-}
 
 
 class _StopFlag:
@@ -137,52 +142,6 @@ _stop_waiting: contextvars.ContextVar[Optional[_StopFlag]] = contextvars.Context
 )
 
 
-def _text(chars: Any) -> str:
-    """A C string from the library as str."""
-    raw = ffi.string(chars)
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-
-
-def _error(code: int) -> OSError:
-    """The OSError for a failed zinc call.
-
-    Call it on the thread that made the call, right after it: the detailed
-    message is thread-local in the C library and the next failure replaces it.
-    """
-    detail = ""
-    if _zinc_last_error_message is not None:
-        detail = _text(_zinc_last_error_message())
-    if not detail:
-        if _zinc_strerror is not None:
-            detail = _text(_zinc_strerror(code))
-        else:  # pragma: no cover - only with an original core library
-            detail = f"zinc error {code}"
-    return OSError(_ERRNO.get(code, -code), detail)
-
-
-def _check(code: int) -> None:
-    if code != 0:
-        raise _error(code)
-
-
-def _name(name: str) -> bytes:
-    """The name as the C library takes it; the library checks the rules."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, not {type(name).__name__}")
-    if "\0" in name:
-        raise ValueError("name contains NUL")
-    # surrogatepass: a lone surrogate becomes bytes the library rejects with a
-    # message, like every other invalid name, instead of a UnicodeEncodeError.
-    return name.encode("utf-8", "surrogatepass")
-
-
-def _integer(value: int, what: str, maximum: int) -> int:
-    number = operator.index(value)
-    if not 0 <= number <= maximum:
-        raise OverflowError(f"{what} must be between 0 and {maximum}, got {number}")
-    return number
-
-
 def _wait(handle: Any, timeout_ms: int) -> bool:
     """Blocks on `handle` up to timeout_ms; True if a notification came.
 
@@ -206,14 +165,7 @@ def _wait(handle: Any, timeout_ms: int) -> bool:
 
 
 def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError as error:
-        raise ImportError(
-            "SharedRegion.as_numpy() needs numpy, which is not installed. "
-            "Install it with: pip install numpy (or pip install 'zinc-shm[numpy]')"
-        ) from error
-    return numpy
+    return require_numpy("SharedRegion.as_numpy()")
 
 
 class SharedRegion:

@@ -40,9 +40,15 @@ def _package_dirs() -> List[Path]:
 _LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
 LIBRARY_NAME = "libzinc_core" + _LIBRARY_SUFFIX
 
-# Used when zinc.h cannot be found. Kept equal to the header's declarations
-# (tests/test_ffi_loading.py compares the two).
+# Used when zinc.h cannot be found. Kept equal to the header's declarations,
+# integer macros and struct layouts (tests/test_ffi_loading.py compares them).
 BUILTIN_CDEF = """
+#define ZINC_MAGIC 0x5A494E435F524547
+#define ZINC_FORMAT_VERSION 2
+#define ZINC_HEADER_SIZE 64
+#define ZINC_MAX_NAME_LEN 250
+#define ZINC_ABI_VERSION 0x00020001
+
 typedef void *ZincHandle;
 
 enum zinc_code {
@@ -118,6 +124,9 @@ int32_t zinc_check_header(const uint8_t *aBytes, uintptr_t aLen,
 int32_t zinc_inspect(const char *aName, ZincHeaderInfo *aOut);
 uint64_t zinc_name_hash(const char *aName);
 
+#define ZINC_DEFAULT_SPIN_US 50
+#define ZINC_MAX_SPIN_US 1000000
+
 int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
 uint32_t zinc_get_spin(ZincHandle aH);
 
@@ -125,14 +134,38 @@ int32_t zinc_creator_state(const char *aName);
 int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
 int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 
+#define ZINC_CHANNEL_MAGIC 0x5A494E435F43484E
+#define ZINC_CHANNEL_VERSION 1
+#define ZINC_CHANNEL_HEADER_SIZE 128
+#define ZINC_CHANNEL_ENTRY_SIZE 64
+#define ZINC_CHANNEL_SLOT_HEADER_SIZE 64
+#define ZINC_CHANNEL_MAX_READERS 64
+#define ZINC_CHANNEL_MAX_DIMS 5
+
 typedef void *ZincChannel;
-enum zinc_channel_mode { ZINC_CHANNEL_LOSSLESS = 1, ZINC_CHANNEL_LATEST = 2 };
-enum zinc_channel_flags { ZINC_CHANNEL_CREATE_READER = 256 };
+
+enum zinc_channel_mode {
+  ZINC_CHANNEL_LOSSLESS = 1,
+  ZINC_CHANNEL_LATEST = 2
+};
+
+enum zinc_channel_flags {
+  ZINC_CHANNEL_CREATE_READER = 256
+};
+
 typedef struct ZincChannelFrame {
   uint8_t *data;
   uint64_t length;
   uint64_t sequence;
 } ZincChannelFrame;
+
+typedef struct ZincChannelFrameType {
+  char dtype[8];
+  uint32_t ndim;
+  uint32_t reserved;
+  uint64_t shape[ZINC_CHANNEL_MAX_DIMS];
+} ZincChannelFrameType;
+
 typedef struct ZincChannelInfo {
   uint64_t magic;
   uint16_t version;
@@ -152,10 +185,15 @@ typedef struct ZincChannelInfo {
   uint64_t required_bytes;
   uint32_t readers;
   uint32_t reserved;
+  ZincChannelFrameType frame_type;
 } ZincChannelInfo;
+
 int32_t zinc_channel_create(const char *name, uint32_t mode, uint32_t slot_count,
                             uint64_t slot_size, uint32_t max_readers, uint32_t flags,
                             ZincChannel *out);
+int32_t zinc_channel_create_typed(const char *name, uint32_t mode, uint32_t slot_count,
+                                  const ZincChannelFrameType *type, uint32_t max_readers,
+                                  uint32_t flags, ZincChannel *out);
 int32_t zinc_channel_open_writer(const char *name, ZincChannel *out);
 int32_t zinc_channel_open_reader(const char *name, ZincChannel *out);
 int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
@@ -164,11 +202,18 @@ int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelF
 int32_t zinc_channel_release(ZincChannel channel);
 void zinc_channel_close(ZincChannel channel);
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
+uint8_t *zinc_channel_ptr(ZincChannel channel);
 int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
                                   ZincChannelInfo *out);
 """
 
 _CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")
+# An object-like macro whose value is one integer literal (an optional u/l
+# suffix and a trailing comment allowed): cdef() takes these as constants, and
+# the header uses ZINC_CHANNEL_MAX_DIMS as an array length.
+_INTEGER_DEFINE = re.compile(
+    r"#\s*define\s+([A-Za-z_]\w*)\s+(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*(/\*.*\*/)?\s*$"
+)
 
 
 def header_candidates() -> List[Path]:
@@ -180,7 +225,8 @@ def header_candidates() -> List[Path]:
 def strip_for_cdef(header: str) -> str:
     """The declarations of a C header in the form cdef() accepts.
 
-    Drops every preprocessor line (with its continuation lines) and whatever
+    Drops every preprocessor line (with its continuation lines) except
+    ``#define NAME <integer>``, which cdef() reads as a constant, and whatever
     sits inside ``#ifdef __cplusplus`` blocks (the ``extern "C"`` braces).
     """
     kept: List[str] = []
@@ -190,6 +236,7 @@ def strip_for_cdef(header: str) -> str:
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("#"):
+            continued = stripped.endswith("\\")
             while stripped.endswith("\\"):
                 stripped = next(lines, "").strip()
             match = _CONDITIONAL.match(line.strip())
@@ -201,6 +248,9 @@ def strip_for_cdef(header: str) -> str:
                     cplusplus[-1] = False
                 elif keyword == "endif" and cplusplus:
                     cplusplus.pop()
+            define = None if continued else _INTEGER_DEFINE.match(line.strip())
+            if define and not any(cplusplus):
+                kept.append(f"#define {define.group(1)} {define.group(2)}")
             continue
         if any(cplusplus):
             continue
@@ -290,8 +340,9 @@ def load() -> Tuple[cffi.FFI, Any, str, Optional[Path]]:
     source, header = cdef_source()
     try:
         ffi.cdef(source)
-    except cffi.CDefError:
-        # A header this cffi cannot parse: the built-in declarations still
+    except (cffi.CDefError, cffi.FFIError):
+        # A header this cffi cannot parse (CDefError for syntax, FFIError for
+        # an expression it does not evaluate): the built-in declarations still
         # describe the ABI this adapter uses.
         ffi = cffi.FFI()
         ffi.cdef(BUILTIN_CDEF)

@@ -5,27 +5,7 @@
 # nothing it is built from changed since the last one. scripts/wheel makes the
 # sdist and the wheel into build/dist-test once per change of the same
 # sources; tests/test_packaging.py installs them into fresh virtualenvs.
-
-zinc_python_sources_hash() {
-  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md \
-    python/CMakeLists.txt python/examples scripts/wheel \
-    CMakeLists.txt cmake include src examples/demo.cpp -type f ! -path '*__pycache__*' -print0 \
-    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
-}
-
-zinc_python_install() {
-  local stamp="$ZINC_VENV/.zinc-shm-install.sha256" want log="$ZINC_ROOT/build/python-install.log"
-  want="$(zinc_python_sources_hash)"
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && "$ZINC_VENV/bin/python" -c 'import zinc' 2>/dev/null; then
-    echo "zinc-shm is up to date in .venv"
-    return 0
-  fi
-  echo "pip install ./python into .venv (log: build/python-install.log)"
-  rm -f "$stamp"
-  (cd "$ZINC_ROOT" && "$ZINC_VENV/bin/python" -m pip install --no-build-isolation --no-deps \
-    --force-reinstall ./python) > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
-  echo "$want" > "$stamp"
-}
+# zinc_python_install is in scripts/lib.sh (scripts/camera uses it too).
 
 zinc_python_dist() {
   local dist="$ZINC_ROOT/build/dist-test" want log="$ZINC_ROOT/build/python-dist.log"
@@ -52,7 +32,7 @@ if zinc_python_install; then
   fi
   # scripts/test runs stages from the repository root.
   zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
-    "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider
+    "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider --durations=8
   zinc_sweep_test_objects
 else
   zinc_count "python (install)" 0 1

@@ -49,10 +49,16 @@ def geometry(mode: int, slots: int, size: int, readers: int) -> tuple[int, int, 
     return offset, stride, offset + slots * stride
 
 
+def frame_type(dtype=b"", shape=(), ndim=None, reserved=0) -> bytes:
+    """The 56 bytes of section 10.2.1; shape may be longer than ndim to break a rule."""
+    ndim = len(shape) if ndim is None else ndim
+    return struct.pack("<8sII5Q", dtype, ndim, reserved, *(list(shape) + [0] * (5 - len(shape))))
+
+
 def header(mode=LOSSLESS, slots=4, size=64, readers=2, write_seq=0, latest=NO_SLOT, writer=0,
-           magic=MAGIC, version=1, flags=0) -> bytes:  # fmt: skip
-    return struct.pack("<QHHIIIQQIIIIQQ56x", magic, version, mode, flags, slots, readers, size,
-                       write_seq, latest, 0, 0, 0, writer, 0)  # fmt: skip
+           magic=MAGIC, version=1, flags=0, ftype=bytes(56)) -> bytes:  # fmt: skip
+    return struct.pack("<QHHIIIQQIIIIQQ", magic, version, mode, flags, slots, readers, size,
+                       write_seq, latest, 0, 0, 0, writer, 0) + ftype  # fmt: skip
 
 
 def entry(owner=0, cursor=0, held=0, joined_at=0) -> bytes:
@@ -73,6 +79,38 @@ def channel(entries=(), slot_images=(), **hdr) -> bytes:
 def owner_ok(word: int) -> bool:
     pid = word & 0xFFFFFFFF
     return word == 0 or (word >> 33 == 0 and 0 < pid < 1 << 31)
+
+
+ELEMENT_SIZES = {b"b": (1,), b"i": (1, 2, 4, 8), b"u": (1, 2, 4, 8), b"f": (2, 4, 8, 16),
+                 b"c": (8, 16, 32)}  # fmt: skip
+
+
+def frame_type_problem(ftype: bytes, size: int) -> str | None:
+    """Why a frame type breaks section 10.2.1 for slots of `size` bytes, or None."""
+    if ftype == bytes(56):
+        return None
+    dtype, ndim, reserved, *shape = struct.unpack("<8sII5Q", ftype)
+    text = dtype.rstrip(b"\0")
+    order, kind, digits = text[:1], text[1:2], text[2:]
+    if b"\0" in text or not digits.isdigit() or digits.startswith(b"0"):
+        return f"dtype {dtype!r} is not a numpy type string"
+    itemsize = int(digits)
+    if itemsize not in ELEMENT_SIZES.get(kind, ()):
+        return f"dtype {dtype!r}: no {kind!r} element of {itemsize} bytes"
+    if order not in ((b"|",) if itemsize == 1 else (b"<", b">")):
+        return f"dtype {dtype!r}: byte order {order!r} for {itemsize}-byte elements"
+    if ndim > 5:
+        return f"ndim {ndim}"
+    if reserved:
+        return "reserved word set"
+    if any(shape[ndim:]) or not all(shape[:ndim]):
+        return f"shape {shape} does not match ndim {ndim}"
+    frame = itemsize
+    for extent in shape[:ndim]:
+        frame *= extent
+    if frame > size:
+        return f"a frame of {frame} bytes in slots of {size}"
+    return None
 
 
 def check(area: bytes, length: int) -> tuple[int, str]:
@@ -101,6 +139,9 @@ def check(area: bytes, length: int) -> tuple[int, str]:
         return EBADMSG, f"latest_slot {latest} of only {slots} slots"
     if not owner_ok(writer):
         return EBADMSG, "a malformed writer owner word"
+    problem = frame_type_problem(area[72:128], size)
+    if problem:
+        return EBADMSG, f"frame type: {problem}"
     if length < required:
         return OK, "a valid header"
     for i in range(readers):
@@ -180,6 +221,29 @@ IMAGES: dict[str, tuple[int, bytes]] = {
     "reader_pins_slot_out_of_range": (EBADMSG, pad(channel([entry(ACTIVE | 100, held=5)]))),
     "committed_frame_longer_than_slot": (EBADMSG, pad(channel([], [slot(2, 65)], write_seq=1))),
     "frame_being_written_with_any_length": (OK, pad(channel([], [slot(1, 1 << 60)]))),
+    "typed_u1_8x8": (OK, pad(channel(ftype=frame_type(b"|u1", (8, 8))))),
+    "typed_f4_4x4": (OK, pad(channel(ftype=frame_type(b"<f4", (4, 4))))),
+    "typed_big_endian_c16": (OK, pad(channel(ftype=frame_type(b">c16", (4,))))),
+    "typed_scalar_f8": (OK, pad(channel(ftype=frame_type(b"<f8")))),
+    "typed_frame_smaller_than_slot": (OK, pad(channel(ftype=frame_type(b"<i2", (3,))))),
+    "typed_five_dimensions": (OK, pad(channel(ftype=frame_type(b"|b1", (1, 2, 2, 2, 8))))),
+    "typed_frame_larger_than_slot": (EBADMSG, pad(channel(ftype=frame_type(b"<f8", (9,))))),
+    "typed_dtype_without_byte_order": (EBADMSG, pad(channel(ftype=frame_type(b"u1", (8,))))),
+    "typed_byte_order_on_one_byte": (EBADMSG, pad(channel(ftype=frame_type(b"<u1", (8,))))),
+    "typed_no_byte_order_on_four_bytes": (EBADMSG, pad(channel(ftype=frame_type(b"|f4", (8,))))),
+    "typed_float_of_3_bytes": (EBADMSG, pad(channel(ftype=frame_type(b"<f3", (8,))))),
+    "typed_unicode_kind": (EBADMSG, pad(channel(ftype=frame_type(b"<U4", (4,))))),
+    "typed_dtype_trailing_garbage": (EBADMSG, pad(channel(ftype=frame_type(b"<f4\0x", (4,))))),
+    "typed_dtype_leading_zero": (EBADMSG, pad(channel(ftype=frame_type(b"<f04", (4,))))),
+    "typed_untyped_with_shape": (EBADMSG, pad(channel(ftype=frame_type(b"", (4,))))),
+    "typed_ndim_6": (EBADMSG, pad(channel(ftype=frame_type(b"|u1", (1, 1, 1, 1, 1), ndim=6)))),
+    "typed_shape_beyond_ndim": (EBADMSG, pad(channel(ftype=frame_type(b"|u1", (4, 4), ndim=1)))),
+    "typed_zero_extent": (EBADMSG, pad(channel(ftype=frame_type(b"|u1", (4, 0))))),
+    "typed_reserved_set": (EBADMSG, pad(channel(ftype=frame_type(b"|u1", (4,), reserved=1)))),
+    "typed_shape_overflows_64_bits": (
+        EBADMSG,
+        pad(channel(ftype=frame_type(b"<f8", (1 << 32, 1 << 32, 1 << 32)))),
+    ),
 }
 
 # id -> (mode, slot_count, slot_size, max_readers)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "channel_report.hpp"
 #include "command.hpp"
 #include "regions.hpp"
 
@@ -165,17 +166,22 @@ int run(const Invocation& call) {
     return exit_for(report.code);
   }
   const std::vector<Problem> problems = find_problems(report);
+  const ChannelReport channel = examine_channel(report);
   if (call.json()) {
     Json json;
     json.begin_object();
     report_members(json, report, now);
+    json.key("kind").value(channel.present ? "channel" : "region");
     json.key("problems").begin_array();
     for (const Problem& p : problems) {
       json.begin_object().key("field").value(p.field).key("message").value(p.message).end_object();
     }
-    json.end_array().end_object().print();
+    json.end_array();
+    channel_member(json, channel);
+    json.end_object().print();
   } else {
     print_text(report, problems, now);
+    print_channel(channel);
   }
   return exit_for(report.code);
 }
@@ -193,9 +199,18 @@ refuse the region with the library's own message ("BAD: ..."). The last line
 says what zinc_open would return. Also shows whether the creator (owner_pid)
 still runs and which processes map the object now.
 
+If the data area of a valid region holds a channel (it starts with the
+channel magic, docs/spec.md section 10), the channel header follows: mode,
+slots, max_readers, frame type, write_seq (frames committed), latest_slot,
+the writer and every occupied reader entry with its pid, whether it still
+runs (alive: the process maps the region; dead: it does not), its cursor and
+how many frames it is behind; then "channel valid", or "channel invalid: "
+and zinc_check_channel_header's reason. The channel is read, never joined.
+
 Options:
   --json  one JSON object: the fields of a 'zinc ls --json' entry plus
-          "problems": [{"field": ..., "message": ...}]
+          "problems": [{"field": ..., "message": ...}] and "channel": null,
+          or the channel's fields, "writer" and "readers"
 
 Exit status: 0 valid region; 3 no such region; 4 not a valid region
 (corrupted, foreign or unfinished; details printed); 2 invalid name;

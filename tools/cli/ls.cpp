@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "channel_report.hpp"
 #include "command.hpp"
 #include "regions.hpp"
 
@@ -25,6 +26,7 @@ std::vector<std::string> row(const RegionReport& r, uint64_t now) {
     return {r.name, "-", "-", "-", "-", "-", "-", "-", pid_list(r), status};
   }
   const ZincHeaderInfo& h = r.header;
+  if (looks_like_channel(r)) status += " (channel)";
   return {r.name,
           std::to_string(h.capacity),
           std::to_string(h.version),
@@ -58,6 +60,7 @@ int run(const Invocation& call) {
     for (const RegionReport& r : reports) {
       json.begin_object();
       report_members(json, r, now);
+      json.key("kind").value(looks_like_channel(r) ? "channel" : "region");
       json.end_object();
     }
     json.end_array().end_object().print();
@@ -111,7 +114,9 @@ the ref_count is not touched) and shown with:
             it), orphaned (creator dead, but mapped), unknown, unfinished
             (still being created, or its creator died doing so), invalid
             (corrupted or not a zinc region), foreign (not a zinc name),
-            unreadable (permission denied); with the reason when not valid
+            unreadable (permission denied); with the reason when not valid,
+            and followed by (channel) when the data area holds a channel
+            ('zinc inspect NAME' shows it)
 
 Options:
   --prefix PREFIX  only regions whose name starts with PREFIX

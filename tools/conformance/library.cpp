@@ -27,6 +27,21 @@ const std::vector<std::string>& optional_functions() {
       "zinc_strerror",      "zinc_last_error_message", "zinc_page_size",   "zinc_name",
       "zinc_create_ex",     "zinc_check_header",       "zinc_inspect",     "zinc_name_hash",
       "zinc_creator_state", "zinc_mapped_by",          "zinc_remove_stale"};
+  static const std::vector<std::string> with_channels = [] {
+    std::vector<std::string> all = names;
+    all.insert(all.end(), channel_functions().begin(), channel_functions().end());
+    all.insert(all.end(),
+               {"zinc_channel_create_typed", "zinc_channel_info", "zinc_check_channel_header"});
+    return all;
+  }();
+  return with_channels;
+}
+
+const std::vector<std::string>& channel_functions() {
+  static const std::vector<std::string> names = {
+      "zinc_channel_create",  "zinc_channel_open_writer", "zinc_channel_open_reader",
+      "zinc_channel_acquire", "zinc_channel_commit",      "zinc_channel_read",
+      "zinc_channel_release", "zinc_channel_close"};
   return names;
 }
 
@@ -58,6 +73,17 @@ bool load_library(const std::string& path, LoadedLibrary* out, std::string* erro
   resolve(library, "zinc_creator_state", &a.creator_state, &a);
   resolve(library, "zinc_mapped_by", &a.mapped_by, &a);
   resolve(library, "zinc_remove_stale", &a.remove_stale, &a);
+  resolve(library, "zinc_channel_create", &a.channel_create, &a);
+  resolve(library, "zinc_channel_create_typed", &a.channel_create_typed, &a);
+  resolve(library, "zinc_channel_open_writer", &a.channel_open_writer, &a);
+  resolve(library, "zinc_channel_open_reader", &a.channel_open_reader, &a);
+  resolve(library, "zinc_channel_acquire", &a.channel_acquire, &a);
+  resolve(library, "zinc_channel_commit", &a.channel_commit, &a);
+  resolve(library, "zinc_channel_read", &a.channel_read, &a);
+  resolve(library, "zinc_channel_release", &a.channel_release, &a);
+  resolve(library, "zinc_channel_close", &a.channel_close, &a);
+  resolve(library, "zinc_channel_info", &a.channel_info, &a);
+  resolve(library, "zinc_check_channel_header", &a.check_channel_header, &a);
   for (const std::string& name : required_functions()) {
     if (!a.has(name)) out->missing_required.push_back(name);
   }

@@ -34,6 +34,18 @@ struct Api {
   decltype(&zinc_creator_state) creator_state = nullptr;
   decltype(&zinc_mapped_by) mapped_by = nullptr;
   decltype(&zinc_remove_stale) remove_stale = nullptr;
+  // Channels (docs/spec.md §10).
+  decltype(&zinc_channel_create) channel_create = nullptr;
+  decltype(&zinc_channel_create_typed) channel_create_typed = nullptr;
+  decltype(&zinc_channel_open_writer) channel_open_writer = nullptr;
+  decltype(&zinc_channel_open_reader) channel_open_reader = nullptr;
+  decltype(&zinc_channel_acquire) channel_acquire = nullptr;
+  decltype(&zinc_channel_commit) channel_commit = nullptr;
+  decltype(&zinc_channel_read) channel_read = nullptr;
+  decltype(&zinc_channel_release) channel_release = nullptr;
+  decltype(&zinc_channel_close) channel_close = nullptr;
+  decltype(&zinc_channel_info) channel_info = nullptr;
+  decltype(&zinc_check_channel_header) check_channel_header = nullptr;
 
   // Every zinc_* function name that was resolved.
   std::set<std::string> exported;
@@ -55,5 +67,10 @@ bool load_library(const std::string& path, LoadedLibrary* out, std::string* erro
 // Names of the nine original functions and of the optional additions.
 const std::vector<std::string>& required_functions();
 const std::vector<std::string>& optional_functions();
+
+// The channel calls every channel check needs (a port that exports channels
+// exports these; zinc_channel_create_typed, zinc_channel_info and
+// zinc_check_channel_header are asked for by the checks that use them).
+const std::vector<std::string>& channel_functions();
 
 }  // namespace zinc::conformance

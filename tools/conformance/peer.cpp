@@ -14,6 +14,7 @@
 
 #include "format.hpp"
 #include "library.hpp"
+#include "peer_channel.hpp"
 #include "raw_object.hpp"
 
 namespace zinc::conformance {
@@ -229,6 +230,7 @@ int run_peer(const std::string& library) {
   std::fflush(stdout);
 
   ZincHandle handle = nullptr;
+  ZincChannel channel = nullptr;
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
@@ -311,11 +313,12 @@ int run_peer(const std::string& library) {
       zinc.close(handle);
       handle = nullptr;
       std::printf("ok\n");
-    } else {
+    } else if (!serve_channel_command(zinc, op, in, &channel)) {
       std::printf("unknown command '%s'\n", op.c_str());
     }
     std::fflush(stdout);
   }
+  if (channel != nullptr) zinc.channel_close(channel);
   if (handle != nullptr) zinc.close(handle);
   return 0;
 }

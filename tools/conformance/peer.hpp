@@ -13,6 +13,7 @@
 //   wait MS                             -> "waiting", then "rc N ms ELAPSED"
 //   inspect NAME                        -> "rc N" | "rc none" (no zinc_inspect)
 //   close                               -> "ok"
+//   channel_*                           -> see peer_channel.hpp
 //
 // At start the peer prints "ready PID", or "error MESSAGE" and exits 1. At
 // end of input it closes its handle (an owner's close unlinks) and exits 0.

@@ -14,12 +14,6 @@
 #include "raw_object.hpp"
 
 namespace zinc::conformance {
-namespace {
-
-using Row = std::map<std::string, std::string>;
-
-// Objects larger than this are checked through zinc_check_header only.
-constexpr uint64_t kLargestPlantedObject = uint64_t{64} << 20;
 
 bool read_file(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -30,6 +24,8 @@ bool read_file(const std::string& path, std::string* out) {
   return true;
 }
 
+namespace {
+
 std::vector<std::string> split(const std::string& line, char separator) {
   std::vector<std::string> parts;
   std::string part;
@@ -38,6 +34,8 @@ std::vector<std::string> split(const std::string& line, char separator) {
   if (!line.empty() && line.back() == separator) parts.emplace_back();
   return parts;
 }
+
+}  // namespace
 
 // A TSV file with a header row; '#' lines are comments.
 bool read_table(const std::string& path, const std::vector<std::string>& columns,
@@ -74,6 +72,11 @@ bool read_table(const std::string& path, const std::vector<std::string>& columns
   }
   return true;
 }
+
+namespace {
+
+// Objects larger than this are checked through zinc_check_header only.
+constexpr uint64_t kLargestPlantedObject = uint64_t{64} << 20;
 
 // "caf\xc3\xa9" -> the bytes.
 std::string unescape(const std::string& text) {
@@ -339,7 +342,7 @@ bool add_vector_checks(const std::string& dir, std::string* error) {
     *error = std::string("malformed value: ") + e.what();
     return false;
   }
-  return true;
+  return add_channel_vector_checks(dir, error);
 }
 
 }  // namespace zinc::conformance

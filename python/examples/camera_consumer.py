@@ -1,0 +1,98 @@
+"""Consumes a camera-like channel: the newest 640x480 RGB frame, zero copy.
+
+The producer (examples/camera.cpp, or any writer that keeps the contract)
+creates a typed channel NAME of dtype "|u1" and shape (480, 640, 3) in latest
+mode (8 slots, 4 readers) and commits 60 frames per second. The first 8
+bytes of a frame are its capture time (CLOCK_MONOTONIC nanoseconds, a
+little-endian u64); every other byte of row r of frame s is (s + r) % 256.
+
+This consumer joins (waiting up to 10 s for the channel to appear), reads
+frames for SECONDS (default 3) or until the producer leaves, checks the
+pattern of a few rows of every frame, and prints one line: frames read,
+frames skipped (the newest frame replaced them before they were read),
+latency from capture to receipt, the pattern check and the mean brightness.
+
+    python camera_consumer.py NAME [SECONDS]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, List
+
+import numpy as np
+
+import zinc
+
+SHAPE = (480, 640, 3)
+CHECKED_ROWS = np.array([1, 100, 239, 358, 479])
+JOIN_SECONDS = 10
+
+
+def join(name: str) -> zinc.ChannelReader:
+    """The reader, once the producer has created the channel."""
+    deadline = time.monotonic() + JOIN_SECONDS
+    while True:
+        try:
+            reader = zinc.Channel.open_reader(name)
+        except (FileNotFoundError, BlockingIOError):
+            if time.monotonic() > deadline:
+                message = f"python consumer: no channel {name!r} after {JOIN_SECONDS} s"
+                raise SystemExit(message) from None
+            time.sleep(0.05)
+            continue
+        if reader.dtype != np.uint8 or reader.shape != SHAPE or reader.mode != "latest":
+            raise SystemExit(
+                f"python consumer: {reader!r} is not a camera channel "
+                f"(want dtype uint8, shape {SHAPE}, mode latest)"
+            )
+        return reader
+
+
+def pattern_ok(pixels: Any, sequence: int) -> bool:
+    """Rows r hold (sequence + r) % 256, except the timestamp's 8 bytes."""
+    expected = ((sequence + CHECKED_ROWS) % 256).astype(np.uint8)
+    rows_ok = bool((pixels[CHECKED_ROWS] == expected[:, None, None]).all())
+    first_row = pixels[0].reshape(-1)[8:]
+    return rows_ok and bool((first_row == sequence % 256).all())
+
+
+def main() -> int:
+    name = sys.argv[1]
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+    latencies_ns: List[int] = []
+    brightness: List[float] = []
+    skipped = 0
+    bad: List[int] = []
+    last = None
+    with join(name) as reader:
+        end = time.monotonic() + seconds
+        for frame in reader.frames(timeout_ms=1000):
+            received = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+            pixels = frame.array  # the shared slot itself, read-only
+            captured = int(pixels.reshape(-1)[:8].view("<u8")[0])
+            latencies_ns.append(received - captured)
+            if last is not None:
+                skipped += frame.sequence - last - 1
+            last = frame.sequence
+            if not pattern_ok(pixels, frame.sequence):
+                bad.append(frame.sequence)
+            brightness.append(float(pixels[::4, ::4].mean()))
+            if time.monotonic() >= end:
+                break
+    if not latencies_ns:
+        print("python consumer: no frames")
+        return 1
+    p50, p99 = np.percentile(np.array(latencies_ns) / 1e6, [50, 99])
+    pattern = "pattern ok" if not bad else f"pattern WRONG in {len(bad)} frames (first {bad[0]})"
+    print(
+        f"python consumer: {len(latencies_ns)} frames, {skipped} skipped, "
+        f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms, {pattern}, "
+        f"mean brightness {np.mean(brightness):.1f}"
+    )
+    return 0 if not bad else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

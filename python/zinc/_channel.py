@@ -1,0 +1,612 @@
+"""zinc.Channel: one writer passes numpy frames to any number of readers
+through a region, zero copy both ways (docs/spec.md section 10). This module
+holds what the writer (zinc._channel_writer) and the readers
+(zinc._channel_reader) share: joining, the frame type, lifetime.
+
+The writer fills the next slot in place and commits it; a reader gets a
+read-only view of a committed frame and releases it. This module is a thin
+layer over the zinc_channel_* functions of the C ABI: their codes become
+OSErrors (zinc._errors), their frames numpy arrays (zinc._frames) over a
+mapping of the region that each participant holds besides the C library's
+(a SharedRegion opened by name at the join; a frame is at the same offset
+from zinc_channel_ptr() in both). That second mapping outlives the channel
+handle for as long as arrays use it, and its notifications wake
+recv_async() (docs/spec.md section 10.7).
+
+A channel handle is for one thread at a time in C; a lock here serializes the
+calls that change a participant's state, so sharing one object between
+threads is safe (if rarely useful). Blocking calls run in slices so that
+Ctrl-C takes effect within 100 ms; close() from another thread cancels them
+at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterator,
+    Literal,
+    NoReturn,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    overload,
+)
+
+from . import _frame_type
+from ._errors import check, checked_integer, encode_name, error, require_numpy
+from ._ffi import ffi, lib
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import DTypeLike, NDArray
+
+    from . import SharedRegion
+    from ._channel_reader import ChannelReader
+    from ._channel_writer import ChannelWriter
+
+_C = TypeVar("_C", bound="Channel")
+
+_MODES = {"lossless": int(lib.ZINC_CHANNEL_LOSSLESS), "latest": int(lib.ZINC_CHANNEL_LATEST)}
+_MODE_NAMES = {value: name for name, value in _MODES.items()}
+
+# Blocking calls run in slices of at most this long, as SharedRegion.wait()
+# does. A slice that times out consumes nothing.
+SLICE_MS = 100
+U32_MAX = 2**32 - 1
+SIZE_MAX = 2**64 - 1
+
+EAGAIN = int(lib.ZINC_EAGAIN)
+ETIMEDOUT = int(lib.ZINC_ETIMEDOUT)
+
+# How many fork()s separate this process from the one that started the
+# program: a channel made in an earlier generation was inherited.
+_generation = 0
+
+
+def _count_fork() -> None:
+    global _generation
+    _generation += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
+
+
+def _native_close(pid: int) -> Callable[[Any], None]:
+    """The destructor of a channel handle made by process `pid`."""
+
+    def close(handle: Any) -> None:
+        # A fork child never closes its parent's participant: the native
+        # close clears the reader's pin, which would let the writer overwrite
+        # a frame the parent is reading. The child's mapping goes at its exit.
+        if os.getpid() == pid:
+            lib.zinc_channel_close(handle)
+
+    return close
+
+
+def checked_timeout(timeout_ms: Optional[int]) -> Optional[int]:
+    if timeout_ms is None:
+        return None
+    return checked_integer(timeout_ms, "timeout_ms", U32_MAX)
+
+
+def slices(timeout_ms: Optional[int], longest: int) -> Iterator[int]:
+    """The timeouts of the calls that together wait `timeout_ms` (None:
+    forever), each at most `longest`; a single 0 for a timeout of 0."""
+    if timeout_ms == 0:
+        yield 0
+        return
+    end = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000
+    while True:
+        if end is None:
+            yield longest
+            continue
+        left = math.ceil((end - time.monotonic()) * 1000)
+        if left <= 0:
+            return
+        yield min(left, longest)
+
+
+def _participant(role: str) -> Type[Channel]:
+    """ChannelWriter or ChannelReader. They subclass Channel in modules of
+    their own, which import this one, so they are looked up at call time."""
+    from ._channel_reader import ChannelReader
+    from ._channel_writer import ChannelWriter
+
+    return ChannelWriter if role == "writer" else ChannelReader
+
+
+def _require_channels() -> None:
+    """NotImplementedError unless the loaded library has the channel layer."""
+    if getattr(lib, "zinc_channel_ptr", None) is None:
+        from ._ffi import library_path
+
+        raise NotImplementedError(
+            f"zinc.Channel needs the channel functions of libzinc_core (zinc_channel_*), which "
+            f"the loaded library {library_path} does not have; install a newer one"
+        )
+
+
+def _choice(value: str, what: str, choices: Tuple[str, ...]) -> str:
+    if value not in choices:
+        allowed = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{what} must be {allowed}, not {value!r}")
+    return value
+
+
+def _create_flags(role: str, replace_stale: bool, prefault: bool, reserve: bool) -> int:
+    _choice(role, "role", ("writer", "reader"))
+    return (
+        (int(lib.ZINC_CHANNEL_CREATE_READER) if role == "reader" else 0)
+        | (int(lib.ZINC_CREATE_REPLACE_STALE) if replace_stale else 0)
+        | (int(lib.ZINC_CREATE_PREFAULT) if prefault else 0)
+        | (0 if reserve else int(lib.ZINC_CREATE_NORESERVE))
+    )
+
+
+def _address(pointer: Any) -> int:
+    return int(ffi.cast("uintptr_t", pointer))
+
+
+def _region_identity(data_address: int) -> bytes:
+    """capacity, created_at and name_hash from the region header one page
+    before the data area (docs/spec.md section 3.1): together they tell a
+    region from a later one of the same name."""
+    page_size = int(lib.zinc_page_size())
+    header = ffi.buffer(ffi.cast("uint8_t *", data_address - page_size), 48)
+    return bytes(header[16:24]) + bytes(header[32:48])
+
+
+def _own_mapping(name: str, channel_data: int) -> Tuple[SharedRegion, memoryview]:
+    """A region handle of this process on the channel's region `name`, and a
+    view of its data area; OSError if the name no longer leads to the region
+    whose data area the channel handle maps at `channel_data`."""
+    from . import SharedRegion  # zinc imports this module before it defines SharedRegion
+
+    region = SharedRegion.open(name)
+    data = region.as_buffer()
+    if _region_identity(_address(ffi.from_buffer(data))) != _region_identity(channel_data):
+        data.release()
+        region.close()
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"channel {name!r} was removed while joining (the name is another region's now)",
+        )
+    return region, data
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A channel's header now (:attr:`Channel.info`).
+
+    ``dtype`` and ``shape`` are what a frame holds; ``shape`` is None for an
+    untyped channel, whose frames are uint8 arrays of the committed length.
+    ``write_seq`` is the number of frames committed so far (the next frame's
+    sequence), ``readers`` the readers that have joined, ``writer_pid`` the
+    process that holds the writer role (0: none).
+    """
+
+    name: str
+    mode: str
+    dtype: np.dtype[Any]
+    shape: Optional[Tuple[int, ...]]
+    slot_count: int
+    slot_size: int
+    max_readers: int
+    readers: int
+    write_seq: int
+    writer_pid: int
+
+
+class Channel:
+    """A participant in a channel: its writer (:class:`ChannelWriter`) or one
+    of its readers (:class:`ChannelReader`).
+
+    Make one with :meth:`create` (typed numpy frames), :meth:`create_untyped`
+    (byte frames), :meth:`open_writer` or :meth:`open_reader`. The creator
+    owns the name: its close unlinks it. Close a participant with
+    :meth:`close`, a ``with`` block, or by letting it be garbage-collected;
+    arrays taken from its frames keep the mapping alive, so closing never
+    leaves one dangling. Needs numpy.
+    """
+
+    _ROLE = ""
+
+    def __init__(self, handle: Any, name: str, owner: bool) -> None:
+        """Wraps a raw ``ZincChannel``; use the static constructors."""
+        if handle == ffi.NULL:
+            raise ValueError("handle is NULL")
+        numpy = require_numpy("zinc.Channel")
+        self._pid = os.getpid()
+        self._generation = _generation
+        # zinc_channel_close runs at close(), or when the object is collected.
+        self._h: Any = ffi.gc(handle, _native_close(self._pid))
+        self._name = name
+        self._owner = owner
+        self._lock = threading.Lock()
+        native: Any = ffi.new("ZincChannelInfo *")
+        check(lib.zinc_channel_info(handle, native))
+        self._base = _address(lib.zinc_channel_ptr(handle))
+        try:
+            self._region, data = _own_mapping(name, self._base)
+        except BaseException:
+            ffi.release(self._h)
+            raise
+        # Frames are slices of this; close() drops it, and the mapping goes
+        # with the last slice.
+        self._data: Optional[memoryview] = data
+        self._mode = _MODE_NAMES[int(native.mode)]
+        self._slot_count = int(native.slot_count)
+        self._max_readers = int(native.max_readers)
+        self._slot_size = int(native.slot_size)
+        typed = _frame_type.decode(native.frame_type)
+        self._dtype: np.dtype[Any] = numpy.dtype(numpy.uint8) if typed is None else typed[0]
+        self._shape: Optional[Tuple[int, ...]] = None if typed is None else typed[1]
+        self._frame_bytes = self._slot_size if typed is None else _frame_type.frame_bytes(*typed)
+
+    # ---- making one --------------------------------------------------------
+
+    @overload
+    @staticmethod
+    def create(
+        name: str,
+        dtype: DTypeLike,
+        shape: _frame_type.ShapeLike,
+        *,
+        slots: int = ...,
+        mode: str = ...,
+        max_readers: int = ...,
+        role: Literal["writer"] = ...,
+        replace_stale: bool = ...,
+        prefault: bool = ...,
+        reserve: bool = ...,
+    ) -> ChannelWriter: ...
+
+    @overload
+    @staticmethod
+    def create(
+        name: str,
+        dtype: DTypeLike,
+        shape: _frame_type.ShapeLike,
+        *,
+        slots: int = ...,
+        mode: str = ...,
+        max_readers: int = ...,
+        role: Literal["reader"],
+        replace_stale: bool = ...,
+        prefault: bool = ...,
+        reserve: bool = ...,
+    ) -> ChannelReader: ...
+
+    @staticmethod
+    def create(
+        name: str,
+        dtype: DTypeLike,
+        shape: _frame_type.ShapeLike,
+        *,
+        slots: int = 8,
+        mode: str = "lossless",
+        max_readers: int = 4,
+        role: str = "writer",
+        replace_stale: bool = False,
+        prefault: bool = False,
+        reserve: bool = True,
+    ) -> Channel:
+        """Creates channel `name` for frames of `shape` elements of `dtype`.
+
+        The dtype and shape are recorded in the channel's header, so readers
+        in any language learn them there. Elements are bool, integers, floats
+        or complex numbers (numpy kinds b, i, u, f, c, either byte order); a
+        shape has at most 5 dimensions, each at least 1, and ``()`` is a
+        frame of one element. Anything else is a ValueError naming it.
+
+        `mode` is ``"lossless"`` (every reader sees every frame committed
+        after it joined, in order; the writer waits while the slowest reader
+        is `slots` frames behind) or ``"latest"`` (a reader gets the newest
+        frame; the writer never waits; needs ``slots >= max_readers + 2``).
+        The creator is the channel's writer, or with ``role="reader"`` its
+        first reader (a writer then joins with :meth:`open_writer`); it owns
+        the name. ``replace_stale``, ``prefault`` and ``reserve`` are as in
+        :meth:`SharedRegion.create`.
+
+        Raises FileExistsError if the name is taken, OSError(EINVAL) for an
+        invalid name or out-of-range slots or max_readers (the message says
+        which), ValueError for a bad dtype, shape, mode or role.
+        """
+        _require_channels()
+        encoded = encode_name(name)
+        flags = _create_flags(role, replace_stale, prefault, reserve)
+        mode_value = _MODES[_choice(mode, "mode", tuple(_MODES))]
+        _, _, native_type = _frame_type.frame_type(dtype, shape)
+        out: Any = ffi.new("ZincChannel *")
+        check(
+            lib.zinc_channel_create_typed(
+                encoded,
+                mode_value,
+                checked_integer(slots, "slots", U32_MAX),
+                native_type,
+                checked_integer(max_readers, "max_readers", U32_MAX),
+                flags,
+                out,
+            )
+        )
+        return _participant(role)(out[0], name, owner=True)
+
+    @overload
+    @staticmethod
+    def create_untyped(
+        name: str,
+        slot_size: int,
+        *,
+        slots: int = ...,
+        mode: str = ...,
+        max_readers: int = ...,
+        role: Literal["writer"] = ...,
+        replace_stale: bool = ...,
+        prefault: bool = ...,
+        reserve: bool = ...,
+    ) -> ChannelWriter: ...
+
+    @overload
+    @staticmethod
+    def create_untyped(
+        name: str,
+        slot_size: int,
+        *,
+        slots: int = ...,
+        mode: str = ...,
+        max_readers: int = ...,
+        role: Literal["reader"],
+        replace_stale: bool = ...,
+        prefault: bool = ...,
+        reserve: bool = ...,
+    ) -> ChannelReader: ...
+
+    @staticmethod
+    def create_untyped(
+        name: str,
+        slot_size: int,
+        *,
+        slots: int = 8,
+        mode: str = "lossless",
+        max_readers: int = 4,
+        role: str = "writer",
+        replace_stale: bool = False,
+        prefault: bool = False,
+        reserve: bool = True,
+    ) -> Channel:
+        """Creates channel `name` for frames of up to `slot_size` bytes, of
+        any length each (a reader's frame is a uint8 array of the length the
+        writer committed). Otherwise as :meth:`create`."""
+        _require_channels()
+        encoded = encode_name(name)
+        flags = _create_flags(role, replace_stale, prefault, reserve)
+        mode_value = _MODES[_choice(mode, "mode", tuple(_MODES))]
+        out: Any = ffi.new("ZincChannel *")
+        check(
+            lib.zinc_channel_create(
+                encoded,
+                mode_value,
+                checked_integer(slots, "slots", U32_MAX),
+                checked_integer(slot_size, "slot_size", SIZE_MAX),
+                checked_integer(max_readers, "max_readers", U32_MAX),
+                flags,
+                out,
+            )
+        )
+        return _participant(role)(out[0], name, owner=True)
+
+    @staticmethod
+    def open_writer(name: str) -> ChannelWriter:
+        """Joins channel `name` as its writer (a channel has one at a time).
+
+        Raises OSError(EBUSY) while a live process is the writer (a dead
+        writer's role is taken over, and its unfinished frame written anew),
+        FileNotFoundError if there is no such region, OSError(EBADMSG) if it
+        holds no valid channel, BlockingIOError if it is not laid out yet.
+        """
+        from ._channel_writer import ChannelWriter  # imports this module: not at the top
+
+        _require_channels()
+        encoded = encode_name(name)
+        out: Any = ffi.new("ZincChannel *")
+        check(lib.zinc_channel_open_writer(encoded, out))
+        return ChannelWriter(out[0], name, owner=False)
+
+    @staticmethod
+    def open_reader(name: str) -> ChannelReader:
+        """Joins channel `name` as a reader. Lossless: its first frame is the
+        first one committed after it joined; latest: the newest frame.
+
+        Raises OSError(EBUSY) when all max_readers entries are held by live
+        readers; otherwise as :meth:`open_writer`.
+        """
+        from ._channel_reader import ChannelReader  # imports this module: not at the top
+
+        _require_channels()
+        encoded = encode_name(name)
+        out: Any = ffi.new("ZincChannel *")
+        check(lib.zinc_channel_open_reader(encoded, out))
+        return ChannelReader(out[0], name, owner=False)
+
+    # ---- what it is ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The channel's name (also after close)."""
+        return self._name
+
+    @property
+    def role(self) -> str:
+        """``"writer"`` or ``"reader"``."""
+        return self._ROLE
+
+    @property
+    def mode(self) -> str:
+        """``"lossless"`` or ``"latest"``."""
+        return self._mode
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The dtype of a frame's elements (uint8 for an untyped channel)."""
+        return self._dtype
+
+    @property
+    def shape(self) -> Optional[Tuple[int, ...]]:
+        """The shape of a frame; None for an untyped channel."""
+        return self._shape
+
+    @property
+    def slot_count(self) -> int:
+        return self._slot_count
+
+    @property
+    def slot_size(self) -> int:
+        """Bytes per slot: a typed frame's size, an untyped frame's maximum."""
+        return self._slot_size
+
+    @property
+    def max_readers(self) -> int:
+        return self._max_readers
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._h is None
+
+    @property
+    def info(self) -> ChannelInfo:
+        """The channel's header now: frames committed, readers, the writer."""
+        native: Any = ffi.new("ZincChannelInfo *")
+        # Not under the lock: zinc_channel_info only loads shared atomics and
+        # the geometry fixed at open, so it may run beside a blocked read.
+        code = lib.zinc_channel_info(self._handle(), native)
+        if code != 0:
+            raise self._failure(code)
+        return ChannelInfo(
+            name=self._name,
+            mode=self._mode,
+            dtype=self._dtype,
+            shape=self._shape,
+            slot_count=self._slot_count,
+            slot_size=self._slot_size,
+            max_readers=self._max_readers,
+            readers=int(native.readers),
+            write_seq=int(native.write_seq),
+            writer_pid=int(native.writer_pid),
+        )
+
+    # ---- lifetime ------------------------------------------------------------
+
+    @property
+    def _inherited(self) -> bool:
+        return self._generation != _generation
+
+    def _handle(self) -> Any:
+        handle = self._h
+        if handle is None:
+            raise ValueError("channel is closed")
+        if self._inherited:
+            raise ValueError(
+                f"channel {self._name!r} was inherited through fork() from process "
+                f"{self._pid}; a writer or reader is a process: join the channel in this "
+                "one with Channel.open_reader() or Channel.open_writer()"
+            )
+        return handle
+
+    def _mapping(self) -> memoryview:
+        """This participant's view of the region's data area, taken before a
+        frame call (a close() from another thread may drop the attribute)."""
+        data = self._data
+        if data is None:
+            raise ValueError("channel is closed")
+        return data
+
+    def _array(self, data: memoryview, frame: Any, nbytes: int, writable: bool) -> NDArray[Any]:
+        """The frame the C library handed out, viewed through this
+        participant's own mapping (`data`, taken before the call)."""
+        np = require_numpy("zinc.Channel")
+        offset = _address(frame.data) - self._base
+        if not 0 <= offset <= len(data) - nbytes:
+            raise OSError(
+                errno.EBADMSG,
+                f"channel {self._name!r}: frame {int(frame.sequence)} of {nbytes} bytes at "
+                f"offset {offset} lies outside the region's {len(data)} bytes",
+            )
+        view = data[offset : offset + nbytes]
+        array: NDArray[Any] = np.frombuffer(view if writable else view.toreadonly(), self._dtype)
+        return array if self._shape is None else array.reshape(self._shape)
+
+    def _failure(self, code: int) -> Exception:
+        """The exception for a failed frame call: a close from another thread
+        cancels a blocked call (ECANCELED, or EINVAL if it came first)."""
+        failure = error(code)  # the message is the calling thread's, now
+        return ValueError("channel is closed") if self._h is None else failure
+
+    def _leave(self) -> None:
+        """What close() does to the open frame objects (in the process that
+        joined); the native close does the rest."""
+
+    def close(self) -> None:
+        """Leaves the channel at once; calling it again does nothing.
+
+        The reader's entry (with the frame it holds) or the writer's role is
+        freed, and the creator's close unlinks the name. Arrays taken from
+        frames stay valid: they keep this process's mapping of the region
+        until the last of them is gone. A blocking call in another thread
+        ends with ValueError("channel is closed"). In a fork() child an
+        inherited channel's close only drops the child's references.
+        """
+        handle = self._h
+        if handle is None:
+            return
+        self._h = None
+        if not self._inherited:
+            self._leave()
+        ffi.release(handle)  # zinc_channel_close, unless this is a fork child
+        self._region.close()
+        self._data = None
+
+    def __enter__(self: _C) -> _C:
+        self._handle()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._shape is None:
+            frames = f"untyped slot_size={self._slot_size}"
+        else:
+            frames = f"dtype={self._dtype} shape={self._shape}"
+        if self._inherited:
+            origin = "inherited"
+        else:
+            origin = "created" if self._owner else "opened"
+        state = " closed" if self._h is None else ""
+        return (
+            f"<zinc.{type(self).__name__} name={self._name!r} mode={self._mode} {frames} "
+            f"slots={self._slot_count} {origin}{state}>"
+        )
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"a {type(self).__name__} cannot be pickled; pass the channel's name to the "
+            "other process and join it there with Channel.open_reader() or open_writer()"
+        )

@@ -1,0 +1,224 @@
+"""zinc.ChannelReader: a reader of a channel (see zinc._channel)."""
+
+from __future__ import annotations
+
+import errno
+import weakref
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, overload
+
+from ._channel import (
+    EAGAIN,
+    ETIMEDOUT,
+    SLICE_MS,
+    U32_MAX,
+    Channel,
+    ChannelInfo,
+    checked_timeout,
+    slices,
+)
+from ._ffi import ffi, lib
+from ._frames import ReadFrame
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+class _WriterWatch:
+    """When a reader's stream ends: a writer was there (it held the role, or
+    frames were committed) and no process holds the writer role now."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def left(self, info: ChannelInfo) -> bool:
+        if info.writer_pid != 0:
+            self.seen = True
+            return False
+        return self.seen or info.write_seq > 0
+
+
+class ChannelReader(Channel):
+    """A reader of a channel: gets read-only views of committed frames.
+
+    ``with reader.recv() as frame:`` holds frame ``frame.sequence`` (its data
+    in ``frame.array``) until the block ends; :meth:`recv_copy` returns a
+    copy; ``for frame in reader:`` reads until the writer has left.
+    """
+
+    _ROLE = "reader"
+
+    def __init__(self, handle: Any, name: str, owner: bool) -> None:
+        super().__init__(handle, name, owner)
+        self._held_frame: Optional[weakref.ref[ReadFrame]] = None
+        self._holding = False  # the C library holds a frame for this reader
+
+    @overload
+    def recv(self, timeout_ms: None = None) -> ReadFrame: ...
+
+    @overload
+    def recv(self, timeout_ms: int) -> Optional[ReadFrame]: ...
+
+    def recv(self, timeout_ms: Optional[int] = None) -> Optional[ReadFrame]:
+        """The next frame (lossless) or the newest frame not read yet (latest),
+        held until it is released (see ReadFrame).
+
+        Waits up to `timeout_ms` (None: as long as it takes; 0: not at all)
+        and returns None if no frame came. ValueError while an earlier frame
+        is still held; a frame whose ReadFrame was dropped unreleased is
+        released here. OSError(EBADMSG) for a typed frame whose committed
+        length does not match the frame type (the frame is skipped).
+        """
+        handle = self._handle()
+        for slice_ms in slices(checked_timeout(timeout_ms), SLICE_MS):
+            frame = self._read(handle, slice_ms)
+            if frame is not None:
+                return frame
+            self._handle()  # closed by another thread meanwhile
+        return None
+
+    @overload
+    def recv_copy(self, timeout_ms: None = None) -> NDArray[Any]: ...
+
+    @overload
+    def recv_copy(self, timeout_ms: int) -> Optional[NDArray[Any]]: ...
+
+    def recv_copy(self, timeout_ms: Optional[int] = None) -> Optional[NDArray[Any]]:
+        """recv(), copied into a new (writable) array and released at once."""
+        frame = self.recv(timeout_ms)
+        if frame is None:
+            return None
+        with frame:
+            return frame.array.copy()
+
+    async def recv_async(self, timeout_ms: Optional[int] = None) -> Optional[ReadFrame]:
+        """recv() for asyncio: neither blocks the event loop nor takes a worker
+        of its executor. It waits for the notify that follows every commit
+        with SharedRegion.wait_async() on this reader's own region handle, so
+        pending waits share the process's waiter threads. Cancelling it
+        consumes no frame."""
+        self._handle()
+        for slice_ms in slices(checked_timeout(timeout_ms), U32_MAX):
+            frame = self.recv(0)
+            if frame is not None or slice_ms == 0:
+                return frame
+            await self._next_commit(slice_ms)
+        return self.recv(0)
+
+    def frames(self, timeout_ms: Optional[int] = None) -> Iterator[ReadFrame]:
+        """Each frame in turn, held while the loop body runs.
+
+        The iteration ends when the writer has left (a writer held the role
+        or committed frames, and now none does) and no frame is left to read,
+        or, with `timeout_ms`, when no frame came for that long. A writer
+        killed without closing keeps the role until another writer takes it
+        over, so use a timeout where that may happen. ``for frame in
+        reader`` is ``reader.frames()``.
+        """
+        idle = checked_timeout(timeout_ms)
+        writer = _WriterWatch()
+        while True:
+            frame = None
+            for slice_ms in slices(idle, SLICE_MS):
+                frame = self.recv(slice_ms)
+                if frame is not None or writer.left(self.info):
+                    break
+            if frame is None:
+                frame = self.recv(0)  # a frame committed just before the writer left
+                if frame is None:
+                    return
+            with frame:
+                yield frame
+
+    def __iter__(self) -> Iterator[ReadFrame]:
+        return self.frames()
+
+    async def frames_async(self, timeout_ms: Optional[int] = None) -> AsyncIterator[ReadFrame]:
+        """frames() for asyncio (``async for frame in reader``)."""
+        idle = checked_timeout(timeout_ms)
+        writer = _WriterWatch()
+        while True:
+            frame = None
+            for slice_ms in slices(idle, SLICE_MS):
+                frame = await self.recv_async(slice_ms)
+                if frame is not None or writer.left(self.info):
+                    break
+            if frame is None:
+                frame = self.recv(0)
+                if frame is None:
+                    return
+            with frame:
+                yield frame
+
+    def __aiter__(self) -> AsyncIterator[ReadFrame]:
+        return self.frames_async()
+
+    def _read(self, handle: Any, timeout_ms: int) -> Optional[ReadFrame]:
+        native: Any = ffi.new("ZincChannelFrame *")
+        data = self._mapping()
+        with self._lock:
+            self._release_dropped_frame(handle)
+            code = lib.zinc_channel_read(handle, timeout_ms, native)
+            if code in (EAGAIN, ETIMEDOUT):
+                return None
+            if code != 0:
+                raise self._failure(code)
+            self._holding = True
+            length = int(native.length)
+            if self._shape is not None and length != self._frame_bytes:
+                self._holding = False
+                lib.zinc_channel_release(handle)
+                raise OSError(
+                    errno.EBADMSG,
+                    f"channel {self._name!r}: frame {int(native.sequence)} is {length} bytes, "
+                    f"but its frame type ({self._dtype.str}, shape {self._shape}) needs "
+                    f"{self._frame_bytes}; the frame was skipped",
+                )
+            array = self._array(data, native, length, writable=False)
+            frame = ReadFrame(self, array, int(native.sequence))
+            self._held_frame = weakref.ref(frame)
+            return frame
+
+    def _release_dropped_frame(self, handle: Any) -> None:
+        """Under the lock, before a read: a held frame must have been released,
+        or its ReadFrame dropped (then it is released now)."""
+        if not self._holding:
+            return
+        frame = self._held_frame() if self._held_frame is not None else None
+        if frame is not None and frame.held:
+            raise ValueError(
+                f"frame {frame.sequence} is still held: release it (or leave its with block) "
+                "before receiving the next"
+            )
+        self._holding = False
+        code = lib.zinc_channel_release(handle)
+        if code != 0:
+            raise self._failure(code)
+
+    def _release(self, frame: ReadFrame) -> None:
+        """ReadFrame.release(): gives the frame back if it is the one held."""
+        handle = self._h
+        if handle is None or self._inherited:
+            return  # closing released it; a fork child holds nothing
+        with self._lock:
+            held = self._held_frame() if self._held_frame is not None else None
+            if self._holding and held is frame:
+                self._holding = False
+                code = lib.zinc_channel_release(handle)
+                if code != 0 and self._h is not None:
+                    raise self._failure(code)
+
+    async def _next_commit(self, timeout_ms: int) -> None:
+        """Waits up to timeout_ms for the writer's next commit (or returns
+        early: the caller looks for a frame either way)."""
+        try:
+            await self._region.wait_async(timeout_ms)
+        except ValueError:
+            self._handle()  # close() closed the region: "channel is closed"
+            raise
+
+    def _leave(self) -> None:
+        # The native close releases the held frame with the reader's entry.
+        held = self._held_frame() if self._held_frame is not None else None
+        if held is not None:
+            held._held = False
+        self._holding = False

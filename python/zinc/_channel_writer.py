@@ -1,0 +1,229 @@
+"""zinc.ChannelWriter: the writer of a channel (see zinc._channel)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, Optional, overload
+
+from . import _async_wait
+from ._channel import (
+    EAGAIN,
+    ETIMEDOUT,
+    SIZE_MAX,
+    SLICE_MS,
+    Channel,
+    checked_timeout,
+    slices,
+)
+from ._errors import checked_integer, require_numpy
+from ._ffi import ffi, lib
+from ._frames import WriteFrame
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+# The slices of the acquire that frame_async() runs in a thread: short,
+# because the writer's next call from the event loop waits for the slice.
+_THREAD_SLICE_MS = 20
+
+
+class ChannelWriter(Channel):
+    """The writer of a channel: fills the next slot in place and commits it.
+
+    ``with writer.frame() as frame: frame.array[...] = ...`` writes a frame
+    without a copy; :meth:`send` copies an array in. In lossless mode both
+    wait while the ring is full (the slowest reader is ``slot_count`` frames
+    behind); a reader that died is judged and dropped within about 50 ms.
+    """
+
+    _ROLE = "writer"
+
+    def __init__(self, handle: Any, name: str, owner: bool) -> None:
+        super().__init__(handle, name, owner)
+        self._open_frame: Optional[weakref.ref[WriteFrame]] = None
+
+    @overload
+    def frame(self, timeout_ms: None = None) -> WriteFrame: ...
+
+    @overload
+    def frame(self, timeout_ms: int) -> Optional[WriteFrame]: ...
+
+    def frame(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
+        """The slot of the next frame, to fill in place (see WriteFrame).
+
+        Lossless: waits up to `timeout_ms` for room (None: as long as it
+        takes; 0: not at all) and returns None if the ring stayed full.
+        Latest: never waits. ValueError while an earlier frame of this writer
+        is still open (neither committed nor given up).
+        """
+        handle = self._handle()
+        timeout = checked_timeout(timeout_ms)
+        with self._lock:
+            self._refuse_second_frame()
+        for slice_ms in slices(timeout, SLICE_MS):
+            frame = self._acquire(handle, slice_ms)
+            if frame is not None:
+                return frame
+            self._handle()  # closed by another thread meanwhile
+        return None
+
+    async def frame_async(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
+        """frame() for asyncio: waiting for room (lossless) blocks neither the
+        event loop nor a worker of its executor (a thread of its own waits).
+        Cancelling it gives up the wait; a slot it acquired meanwhile is the
+        next frame()'s."""
+        timeout = checked_timeout(timeout_ms)
+        frame = self.frame(0)
+        if frame is not None or timeout == 0:
+            return frame
+        handle = self._handle()
+        stop = threading.Event()
+        pending = _async_wait.ThreadWait(
+            asyncio.get_running_loop(), lambda: self._wait_for_room(handle, timeout, stop), stop
+        )
+        try:
+            acquired = await pending.future
+        except BaseException:
+            pending.cancel()
+            raise
+        if not acquired:
+            self._handle()  # closed meanwhile: ValueError
+            return None
+        return self.frame(0)  # the slot the thread acquired, at once
+
+    @overload
+    def send(self, data: ArrayLike, timeout_ms: None = None) -> int: ...
+
+    @overload
+    def send(self, data: ArrayLike, timeout_ms: int) -> Optional[int]: ...
+
+    def send(self, data: ArrayLike, timeout_ms: Optional[int] = None) -> Optional[int]:
+        """Copies `data` into the next frame and commits it; returns the frame's
+        sequence, or None if the ring stayed full for `timeout_ms` (as frame()).
+
+        A typed channel takes an array of exactly its shape and dtype (else
+        ValueError; convert with ``.astype``). An untyped one takes any
+        C-contiguous bytes-like object of at most slot_size bytes.
+        """
+        source = self._source(data)
+        frame = self.frame(timeout_ms)
+        return None if frame is None else self._fill(frame, source)
+
+    async def send_async(self, data: ArrayLike, timeout_ms: Optional[int] = None) -> Optional[int]:
+        """send() for asyncio (see frame_async)."""
+        source = self._source(data)
+        frame = await self.frame_async(timeout_ms)
+        return None if frame is None else self._fill(frame, source)
+
+    def _refuse_second_frame(self) -> None:
+        frame = self._open_frame() if self._open_frame is not None else None
+        if frame is not None and frame.open:
+            raise ValueError(
+                f"frame {frame.sequence} is still open: commit it (or leave its with block) "
+                "before taking the next"
+            )
+
+    def _acquire(self, handle: Any, timeout_ms: int) -> Optional[WriteFrame]:
+        native: Any = ffi.new("ZincChannelFrame *")
+        data = self._mapping()
+        with self._lock:
+            code = lib.zinc_channel_acquire(handle, timeout_ms, native)
+            if code == 0:
+                array = self._array(data, native, self._frame_bytes, writable=True)
+                frame = WriteFrame(self, array, int(native.sequence))
+                self._open_frame = weakref.ref(frame)
+                return frame
+            if code not in (EAGAIN, ETIMEDOUT):
+                raise self._failure(code)
+        if code == EAGAIN and timeout_ms > 0:
+            # Latest mode only: every slot was pinned or newest for a moment.
+            time.sleep(0.001)
+        return None
+
+    def _wait_for_room(self, handle: Any, timeout: Optional[int], stop: threading.Event) -> bool:
+        """In frame_async()'s thread: acquires the next slot (the C library
+        keeps it for the next frame() call); False on timeout, stop or close."""
+        native: Any = ffi.new("ZincChannelFrame *")
+        for slice_ms in slices(timeout, _THREAD_SLICE_MS):
+            if stop.is_set() or self._h is None:
+                return False
+            with self._lock:
+                code = lib.zinc_channel_acquire(handle, slice_ms, native)
+                if code not in (0, EAGAIN, ETIMEDOUT):
+                    raise self._failure(code)
+            if code == 0:
+                return True
+            if code == EAGAIN:
+                time.sleep(0.001)
+        return False
+
+    def _commit(self, nbytes: Optional[int]) -> None:
+        """WriteFrame.commit(): publishes the open frame."""
+        handle = self._handle()
+        if self._shape is None:
+            length = (
+                self._slot_size if nbytes is None else checked_integer(nbytes, "nbytes", SIZE_MAX)
+            )
+            if length > self._slot_size:
+                raise ValueError(f"nbytes {length} is more than the slot size {self._slot_size}")
+        else:
+            length = self._frame_bytes
+            if nbytes is not None and nbytes != length:
+                raise ValueError(
+                    f"a frame of this channel is {length} bytes ({self._dtype}, shape "
+                    f"{self._shape}); commit() cannot change that"
+                )
+        with self._lock:
+            code = lib.zinc_channel_commit(handle, length)
+            if code != 0:
+                raise self._failure(code)
+
+    def _source(self, data: ArrayLike) -> NDArray[Any]:
+        """`data` checked against the channel's frames, as an array to copy."""
+        np = require_numpy("zinc.Channel")
+        if self._shape is not None:
+            array: NDArray[Any] = np.asarray(data)
+            if array.shape != self._shape:
+                raise ValueError(
+                    f"cannot send an array of shape {array.shape}: this channel's frames "
+                    f"have shape {self._shape}"
+                )
+            if array.dtype != self._dtype:
+                raise ValueError(
+                    f"cannot send an array of dtype {array.dtype} ({array.dtype.str!r}): this "
+                    f"channel's frames hold {self._dtype} ({self._dtype.str!r}); convert it "
+                    "with .astype()"
+                )
+            return array
+        try:
+            view = memoryview(data)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(
+                "an untyped channel sends bytes-like objects (bytes, bytearray, a "
+                f"contiguous array...), not {type(data).__name__}"
+            ) from None
+        if not view.c_contiguous:
+            raise ValueError("cannot send data that is not C-contiguous; copy it first")
+        if view.nbytes > self._slot_size:
+            raise ValueError(
+                f"cannot send {view.nbytes} bytes: a slot of this channel holds {self._slot_size}"
+            )
+        bytes_view: NDArray[Any] = np.frombuffer(view, dtype=np.uint8)
+        return bytes_view
+
+    def _fill(self, frame: WriteFrame, source: NDArray[Any]) -> int:
+        with frame:  # an exception while copying gives the frame up
+            if self._shape is None:
+                frame.array[: source.size] = source
+                frame.commit(source.size)
+            else:
+                frame.array[...] = source
+        return frame.sequence
+
+    def _leave(self) -> None:
+        frame = self._open_frame() if self._open_frame is not None else None
+        if frame is not None and frame.open:
+            frame._close()  # given up: the channel's next writer rewrites that frame
