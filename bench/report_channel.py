@@ -200,8 +200,9 @@ def fanout_section(
         ]
     lines += [f"Note: {text}" for text in notes] + ([""] if notes else [])
     lines += [
-        "The Python adapter has no `zinc.Channel` yet, so there is no Python column here; the",
-        "Python comparison with iceoryx2's package stays the ping-pong of the Python section.",
+        "There is no Python column yet: `zinc.Channel` came to the Python adapter while this",
+        "benchmark was written, and a Python reader is still to be added to `bench/fanout.cpp`'s",
+        "protocol (`bench/python/channel_fps.py` measures Python channel frame rates).",
         "",
         "![Fan-out latency against the number of readers](bench/fanout.png)",
         "",
