@@ -19,7 +19,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from report_channel import channel_stream_section, fanout_section  # noqa: E402
+from report_channel import (  # noqa: E402
+    channel_stream_section,
+    fanout_section,
+    python_channel_fps_section,
+)
 from report_format import fmt_bytes, fmt_ns, read_jsonl, table, verdict  # noqa: E402
 
 # Display names and the order of the ping-pong table.
@@ -990,6 +994,7 @@ def main() -> int:
     idle_section(runs, body, checks)
     python_runs = read_jsonl(results / "python.jsonl")
     python_section(python_runs, docs, body, checks)
+    python_channel_fps_section(python_runs, body)
     snippet = "\n".join(headline(runs, micro, python_runs, checks))
     (docs / "bench" / "readme-performance.md").write_text(snippet)
     update_readme(docs.parent / "README.md", snippet)

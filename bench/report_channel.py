@@ -305,3 +305,29 @@ def channel_stream_section(
                     verdict(best["gb_per_s"] >= 0.5 * memcpy),
                 ]
             )
+
+
+def python_channel_fps_section(runs: list[dict], lines: list[str]) -> None:
+    """Frames per second of bench/python/channel_fps.py (zinc.Channel vs multiprocessing)."""
+    rows = [r for r in runs if r["bench"] == "python-channel-fps"]
+    if not rows:
+        return
+    lines += [
+        "### Channels from Python: 1080p frames per second",
+        "",
+        "`bench/python/channel_fps.py`: a (1080, 1920, 3) uint8 frame (6.2 MB) from one Python",
+        "process to another, for a few seconds per transport. The producer renders every frame",
+        "(fills all of it); the consumer checks two bytes and sums one row. zinc renders into",
+        "the slot itself (`writer.frame()`) or into an array it then sends (`writer.send()`, one",
+        "copy); `multiprocessing.Queue` pickles the array; `shared_memory` + Queue renders into",
+        "one of a few shared slots and passes the slot's index.",
+        "",
+        table(
+            ["transport", "frames/s", "GB/s", "frames"],
+            [
+                [r["label"], f"{r['fps']:,.0f}", f"{r['gb_per_s']:.2f}", f"{r['frames']:,}"]
+                for r in rows
+            ],
+        ),
+        "",
+    ]
