@@ -135,6 +135,13 @@ class ChannelHandle {
     channel_ = nullptr;
   }
   ZincChannel get() const noexcept { return channel_; }
+  ZincChannelInfo info() const {
+    ZincChannelInfo info{};
+    if (const int32_t code = zinc_channel_info(channel_, &info); code != ZINC_OK) {
+      throw_channel_error(code, "zinc_channel_info");
+    }
+    return info;
+  }
 
  private:
   ZincChannel channel_ = nullptr;
@@ -254,13 +261,7 @@ class ChannelWriter {
     }
   }
 
-  ZincChannelInfo info() const {
-    ZincChannelInfo info{};
-    if (const int32_t code = zinc_channel_info(handle_.get(), &info); code != ZINC_OK) {
-      detail::throw_channel_error(code, "zinc_channel_info");
-    }
-    return info;
-  }
+  ZincChannelInfo info() const { return handle_.info(); }
 
   void close() noexcept { handle_.close(); }
   ZincChannel native_handle() const noexcept { return handle_.get(); }
@@ -315,13 +316,7 @@ class ChannelReader {
     return ReadFrame(handle_.get(), frame);
   }
 
-  ZincChannelInfo info() const {
-    ZincChannelInfo info{};
-    if (const int32_t code = zinc_channel_info(handle_.get(), &info); code != ZINC_OK) {
-      detail::throw_channel_error(code, "zinc_channel_info");
-    }
-    return info;
-  }
+  ZincChannelInfo info() const { return handle_.info(); }
 
   void close() noexcept { handle_.close(); }
   ZincChannel native_handle() const noexcept { return handle_.get(); }
