@@ -45,6 +45,19 @@ def object_path(name: str) -> Path:
     return Path("/dev/shm") / f"zinc_{name}"
 
 
+def run_in_child(body: Callable[[], int]) -> int:
+    """Forks, runs body() in the child, returns the child's exit status."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = body()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 def unlink_region(name: str) -> None:
     try:
         object_path(name).unlink()

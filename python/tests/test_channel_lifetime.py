@@ -4,29 +4,15 @@ close from another thread, and channels inherited through os.fork()."""
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
-from typing import Any, Callable, List, Tuple
+from typing import Any, List, Tuple
 
 import numpy as np
 import pytest
-from conftest import NameFactory, object_path
+from conftest import NameFactory, object_path, run_in_child
 
 import zinc
-
-
-def _run_in_child(body: Callable[[], int]) -> int:
-    """Forks, runs body() in the child, returns the child's exit status."""
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = body()
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
 
 
 def test_close_twice_and_operations_after_close(region_name: NameFactory) -> None:
@@ -213,7 +199,7 @@ def test_fork_child_cannot_use_inherited_channels_and_leaves_the_parents_intact(
             with zinc.Channel.open_reader(name) as own:  # a reader of its own
                 return 0 if own.recv(0) is not None else 4
 
-        assert _run_in_child(child) == 0
+        assert run_in_child(child) == 0
         assert frame.held and writer.info.readers == 1
         # The parent's pin survived the child's close: the writer never
         # overwrites the held frame.

@@ -10,20 +10,7 @@ import time
 
 import zinc
 
-from conftest import NameFactory, object_path
-
-
-def _run_in_child(body) -> int:  # type: ignore[no-untyped-def]
-    """Forks, runs body() in the child, returns the child's exit status."""
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = body()
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+from conftest import NameFactory, object_path, run_in_child
 
 
 def _ref_count(name: str) -> int:
@@ -54,8 +41,8 @@ def test_child_closing_or_collecting_inherited_regions_keeps_the_parents_name(
             gc.collect()
             return 0
 
-        assert _run_in_child(close_everything) == 0
-        assert _run_in_child(just_drop) == 0
+        assert run_in_child(close_everything) == 0
+        assert run_in_child(just_drop) == 0
         assert object_path(name).exists(), "a child's close unlinked the parent's region"
         assert _ref_count(name) == refs
         owner.notify()
@@ -109,7 +96,7 @@ def test_inherited_creator_reports_its_role(region_name: NameFactory) -> None:
             os.write(write, repr(owner).encode())
             return 0
 
-        assert _run_in_child(report) == 0
+        assert run_in_child(report) == 0
         text = os.read(read, 4096).decode()
         os.close(read)
         os.close(write)
