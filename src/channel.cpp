@@ -68,8 +68,7 @@ Channel::Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, 
       max_readers_(layout.max_readers),
       slot_size_(layout.slot_size),
       slot_stride_(layout.slot_stride),
-      role_(role),
-      pid_(posix::process_id()) {
+      role_(role) {
   region_id_known_ = posix::identify_object(object_name(region_->name()), &region_id_).is_ok();
 }
 
@@ -136,18 +135,19 @@ Status Channel::open(std::string_view name, Role role, std::unique_ptr<Channel>*
 }
 
 Status Channel::refuse_if_inherited() const {
-  if (posix::process_id() == pid_) return Status::ok();
+  const int32_t joined_by = region_->owner_pid();
+  if (posix::process_id() == joined_by) return Status::ok();
   return Status::error(ZINC_EINVAL,
                        "channel: this handle was inherited through fork(); the role is the "
                        "parent's (pid " +
-                           std::to_string(pid_) + "): open the channel again in the child");
+                           std::to_string(joined_by) + "): open the channel again in the child");
 }
 
 Channel::~Channel() {
   // Not joined, or a fork() child's copy (the role and any held frame are
   // the parent's): the region closes by itself.
-  if (!joined_ || posix::process_id() != pid_) return;
-  const int32_t pid = pid_;
+  const int32_t pid = region_->owner_pid();
+  if (!joined_ || posix::process_id() != pid) return;
   if (role_ == Role::kWriter) {
     // An acquired, uncommitted slot stays odd: no reader ever shows it, and
     // the next writer writes that frame anew.

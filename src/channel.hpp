@@ -92,7 +92,9 @@ class Channel {
   Status try_read_latest(bool* got, ZincChannelFrame* out);
   void wake_writer();
 
-  // EINVAL in a fork() child (see pid_).
+  // EINVAL in a fork() child: the process that joined is the region
+  // handle's owner; an inherited copy's calls are refused and its close
+  // only unmaps.
   Status refuse_if_inherited() const;
 
   std::unique_ptr<Region> region_;
@@ -107,9 +109,6 @@ class Channel {
   uint64_t slot_size_;
   uint64_t slot_stride_;
   Role role_;
-  // The process that joined. A copy of the handle inherited through fork()
-  // is not a participant: its calls are refused and its close only unmaps.
-  int32_t pid_;
   posix::ObjectId region_id_;
   bool region_id_known_ = false;
   std::atomic<bool> cancelled_{false};

@@ -53,6 +53,9 @@ class Region {
   // does not take part: a region made by a plain v2 creator, or counters
   // that failed the sanity checks at open. Such a handle always wakes.
   bool counts_waiters() const { return waiters_ != nullptr; }
+  // The process that made this handle; in a fork() child the copy is not
+  // its own (see the destructor).
+  int32_t owner_pid() const { return pid_; }
   // Whether a notify now must call FUTEX_WAKE: true unless this handle
   // counts waiters, no counted thread sleeps, and every attached handle is
   // a counted one (so no plain v2 peer can be asleep unregistered).
