@@ -57,8 +57,13 @@ enum zinc_code {
   ZINC_EEXIST = -17,    /* a region with that name already exists */
   ZINC_EINVAL = -22,    /* bad argument, name, capacity or handle */
   ZINC_ENOSPC = -28,    /* no room in /dev/shm for the region's pages */
+  ZINC_EPIPE = -32,     /* channel read: the writer is gone and the channel
+                           was closed or replaced; no frame will come */
+  ZINC_ENOMSG = -42,    /* channel open: a valid region that holds no channel */
   ZINC_EBADMSG = -74,   /* the object is not a valid zinc region */
   ZINC_ETIMEDOUT = -110, /* wait: no notification before the timeout */
+  ZINC_ESTALE = -116,   /* channel: this handle's role was taken by another
+                           participant (judged dead); it writes nothing */
   ZINC_ECANCELED = -125 /* wait: the handle was closed by another thread */
 };
 

@@ -128,8 +128,11 @@ const char* zinc_strerror(int32_t aCode) {
     case ZINC_EEXIST: return "region already exists";
     case ZINC_EINVAL: return "invalid argument";
     case ZINC_ENOSPC: return "no space left for the region in shared memory";
+    case ZINC_EPIPE: return "the channel's writer is gone and the channel was closed";
+    case ZINC_ENOMSG: return "the region holds no channel";
     case ZINC_EBADMSG: return "not a valid zinc region (corrupted or truncated)";
     case ZINC_ETIMEDOUT: return "timed out";
+    case ZINC_ESTALE: return "this handle's channel role was taken over; close it";
     case ZINC_ECANCELED: return "wait cancelled: the handle was closed";
     default: break;
   }

@@ -262,8 +262,11 @@ TEST(CApi, StaleHandleDoesNotReachTheSlotsNextOccupant) {
 
 TEST(CApi, StrerrorCoversEveryCode) {
   for (int32_t code : {ZINC_OK, ZINC_EPERM, ZINC_ENOENT, ZINC_EAGAIN, ZINC_EEXIST, ZINC_EINVAL,
-                       ZINC_ENOSPC, ZINC_EBADMSG, ZINC_ETIMEDOUT, ZINC_ECANCELED}) {
+                       ZINC_ENOSPC, ZINC_EPIPE, ZINC_ENOMSG, ZINC_EBADMSG, ZINC_ETIMEDOUT,
+                       ZINC_ESTALE, ZINC_ECANCELED}) {
     ASSERT_NE(zinc_strerror(code), nullptr);
+    // zinc's own sentence, not the OS's generic text for the errno.
+    if (code != ZINC_OK) EXPECT_STRNE(zinc_strerror(code), std::strerror(-code)) << code;
     EXPECT_GT(std::strlen(zinc_strerror(code)), 3u) << code;
   }
   EXPECT_STREQ(zinc_strerror(ZINC_ENOENT), "no such region");

@@ -33,6 +33,9 @@ ERRNO: Dict[int, int] = {
     int(lib.ZINC_EBADMSG): errno.EBADMSG,
     int(lib.ZINC_ETIMEDOUT): errno.ETIMEDOUT,
     int(lib.ZINC_ECANCELED): errno.ECANCELED,
+    int(lib.ZINC_EPIPE): errno.EPIPE,
+    int(lib.ZINC_ENOMSG): errno.ENOMSG,
+    int(lib.ZINC_ESTALE): errno.ESTALE,
 }
 
 

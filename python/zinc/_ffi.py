@@ -60,8 +60,11 @@ enum zinc_code {
   ZINC_EEXIST = -17,
   ZINC_EINVAL = -22,
   ZINC_ENOSPC = -28,
+  ZINC_EPIPE = -32,
+  ZINC_ENOMSG = -42,
   ZINC_EBADMSG = -74,
   ZINC_ETIMEDOUT = -110,
+  ZINC_ESTALE = -116,
   ZINC_ECANCELED = -125
 };
 

@@ -96,9 +96,13 @@ std::string describe_code(int32_t code) {
     case -11: name = "ZINC_EAGAIN"; break;
     case -17: name = "ZINC_EEXIST"; break;
     case -22: name = "ZINC_EINVAL"; break;
+    case -16: name = "ZINC_EBUSY"; break;
     case -28: name = "ZINC_ENOSPC"; break;
+    case -32: name = "ZINC_EPIPE"; break;
+    case -42: name = "ZINC_ENOMSG"; break;
     case -74: name = "ZINC_EBADMSG"; break;
     case -110: name = "ZINC_ETIMEDOUT"; break;
+    case -116: name = "ZINC_ESTALE"; break;
     case -125: name = "ZINC_ECANCELED"; break;
     default: break;
   }
