@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -121,11 +122,11 @@ int consume(const std::string& name, double seconds) {
   uint64_t frames = 0, first = 0, last = 0, bad = 0;
   const auto stop = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds + 10);
   while (std::chrono::steady_clock::now() < stop) {
-    std::optional<zinc::ReadFrame> frame = reader.read(200ms);
-    if (!frame) {
-      if (frames > 0 && reader.info().writer_pid == 0) break;  // the producer left
-      continue;
-    }
+    std::error_code ec;
+    std::optional<zinc::ReadFrame> frame = reader.read(200ms, ec);
+    if (ec == std::errc::broken_pipe) break;  // ZINC_EPIPE: the producer closed the channel
+    if (ec) throw std::system_error(ec, "zinc_channel_read");
+    if (!frame) continue;
     const uint64_t now = monotonic_ns();
     const auto bytes = frame->as<uint8_t>();
     uint64_t stamp = 0;

@@ -61,8 +61,11 @@ struct Layout {
   uint64_t slot(uint32_t s) const { return slots_offset + uint64_t{s} * stride; }
 };
 
+// Free (pid 0 without the active bit, any generation in bits 33-63) or a
+// positive pid (docs/spec.md §10.3).
 bool owner_word_ok(uint64_t word) {
-  return word == 0 || ((word >> 33) == 0 && static_cast<int32_t>(static_cast<uint32_t>(word)) > 0);
+  const auto pid = static_cast<int32_t>(static_cast<uint32_t>(word));
+  return (pid == 0 && (word & kActive) == 0) || pid > 0;
 }
 
 // docs/spec.md §10.2.1, written as the list of every allowed type string

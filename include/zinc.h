@@ -67,6 +67,15 @@ enum zinc_code {
   ZINC_ECANCELED = -125 /* wait: the handle was closed by another thread */
 };
 
+/* Bits of the region header's `flags` field (docs/spec.md §3.1). */
+enum zinc_header_flags {
+  /* The region's handles hold liveness locks (docs/spec.md §4.5): the
+   * creator an OFD write lock on object byte 28, every handle an OFD read
+   * lock on byte 24, channel roles a write lock on their owner word's first
+   * byte. Judges ask the kernel (F_OFD_GETLK) instead of reading pids. */
+  ZINC_HEADER_FLAG_LOCKS = 1
+};
+
 /* Flags for zinc_create_ex. */
 enum zinc_create_flags {
   ZINC_CREATE_DEFAULT = 0,
@@ -93,8 +102,9 @@ enum zinc_creator_state {
   ZINC_CREATOR_ALIVE = 1,      /* the process that created the region runs */
   ZINC_CREATOR_PID_REUSED = 2, /* the pid now belongs to a later process:
                                   the creator is dead */
-  ZINC_CREATOR_UNKNOWN = 3     /* cannot tell (owner_pid <= 0, or /proc
+  ZINC_CREATOR_UNKNOWN = 3,    /* cannot tell (owner_pid <= 0, or /proc
                                   does not show the process) */
+  ZINC_ROLE_FREE = 4           /* zinc_channel_role_state: nobody holds it */
 };
 
 /* Flags for zinc_remove_stale. */
@@ -241,6 +251,15 @@ uint32_t zinc_get_spin(ZincHandle aH);
  * a region that cannot be judged (ZINC_ENOENT, ZINC_EAGAIN, ZINC_EBADMSG,
  * ZINC_EINVAL, ZINC_EPERM...). */
 int32_t zinc_creator_state(const char *aName);
+
+/* Whether the holder of a role of channel `name` is alive, judged as the
+ * library judges it (docs/spec.md §10.3): by its lock where the region has
+ * ZINC_HEADER_FLAG_LOCKS, else by the pid rule. `role` is -1 for the writer
+ * or a reader entry index. Returns ZINC_CREATOR_ALIVE, ZINC_CREATOR_DEAD,
+ * ZINC_CREATOR_PID_REUSED (dead), ZINC_CREATOR_UNKNOWN or ZINC_ROLE_FREE,
+ * or a negative code (ZINC_ENOENT, ZINC_EBADMSG, ZINC_ENOMSG, ZINC_EINVAL
+ * for a role out of range). Reads only: maps, joins and locks nothing. */
+int32_t zinc_channel_role_state(const char *name, int32_t role);
 
 /* The processes that currently map the object named aName (valid region or
  * not), found by its device and inode in every /proc/<pid>/maps this process

@@ -6,6 +6,7 @@
 
 #include "futex.hpp"
 #include "liveness.hpp"
+#include "locks.hpp"
 #include "name.hpp"
 
 namespace zinc::core {
@@ -68,7 +69,8 @@ Channel::Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, 
       max_readers_(layout.max_readers),
       slot_size_(layout.slot_size),
       slot_stride_(layout.slot_stride),
-      role_(role) {
+      role_(role),
+      locks_(region_->uses_locks()) {
   region_id_known_ = posix::identify_object(object_name(region_->name()), &region_id_).is_ok();
 }
 
@@ -85,32 +87,56 @@ Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count
     return with_name(
         Status::error(ZINC_EINVAL, "unknown channel create flags " + std::to_string(flags)), name);
   }
+  const Role role = (flags & ZINC_CHANNEL_CREATE_READER) != 0 ? Role::kReader : Role::kWriter;
+  const int32_t pid = posix::process_id();
+  const uint64_t joined_word = owner_word(pid, true, 1);
+  // The channel is laid out, and the creator's role taken, before the
+  // region is published: nobody sees a half-made channel or can take the
+  // creator's role first, and a creator killed here leaves nothing.
+  auto lay_out = [&](uint8_t* data, int fd, bool uses_locks) -> Status {
+    const size_t page = posix::page_size();
+    const uint64_t byte =
+        role == Role::kWriter ? locks::writer_byte(page) : locks::reader_byte(page, 0);
+    if (uses_locks) {
+      if (Status s = locks::take(fd, byte, locks::Kind::kExclusive); !s.is_ok()) return s;
+    }
+    auto* h = reinterpret_cast<ChannelHeader*>(data);
+    h->version = ZINC_CHANNEL_VERSION;
+    h->mode = static_cast<uint16_t>(mode);
+    h->flags = 0;
+    h->slot_count = slot_count;
+    h->max_readers = max_readers;
+    h->slot_size = slot_size;
+    if (type != nullptr) h->frame_type = *type;
+    h->latest_slot.store(kNoSlot, std::memory_order_relaxed);
+    const uint64_t now = posix::realtime_ns();
+    if (role == Role::kWriter) {
+      h->writer_joined_at.store(now, std::memory_order_relaxed);
+      h->writer.store(joined_word, std::memory_order_relaxed);
+    } else {
+      // Entry 0; lossless cursor 0 = write_seq of a new channel.
+      auto* e = reinterpret_cast<ReaderEntry*>(data + ZINC_CHANNEL_HEADER_SIZE);
+      e->joined_at.store(now, std::memory_order_relaxed);
+      e->owner.store(joined_word, std::memory_order_relaxed);
+    }
+    // The region's release store of its magic publishes all of this; the
+    // channel magic keeps its own release store for readers of the bytes.
+    h->magic.store(ZINC_CHANNEL_MAGIC, std::memory_order_release);
+    return Status::ok();
+  };
   std::unique_ptr<Region> region;
   const uint64_t capacity = round_up(geometry.required_bytes, posix::page_size());
-  if (Status s = Region::create(name, capacity, flags & kRegionFlags, &region); !s.is_ok()) {
+  if (Status s = Region::create(name, capacity, flags & kRegionFlags, &region, lay_out);
+      !s.is_ok()) {
     return s;
   }
-  // The data area is zero-filled: entries are free, slots never written.
-  // Plain fields first, then the magic with a release store, as the region
-  // header is published.
-  auto* h = reinterpret_cast<ChannelHeader*>(region->data());
-  h->version = ZINC_CHANNEL_VERSION;
-  h->mode = static_cast<uint16_t>(mode);
-  h->flags = 0;
-  h->slot_count = slot_count;
-  h->max_readers = max_readers;
-  h->slot_size = slot_size;
-  if (type != nullptr) h->frame_type = *type;
-  h->latest_slot.store(kNoSlot, std::memory_order_relaxed);
-  h->magic.store(ZINC_CHANNEL_MAGIC, std::memory_order_release);
-
   uint8_t snapshot[ZINC_CHANNEL_HEADER_SIZE];
-  snapshot_header(h, snapshot);
-  const Role role = (flags & ZINC_CHANNEL_CREATE_READER) != 0 ? Role::kReader : Role::kWriter;
+  snapshot_header(reinterpret_cast<ChannelHeader*>(region->data()), snapshot);
   std::unique_ptr<Channel> channel(
       new Channel(std::move(region), decode_channel_header(snapshot), role));
-  Status joined = role == Role::kWriter ? channel->join_writer() : channel->join_reader();
-  if (!joined.is_ok()) return with_name(joined, name);
+  channel->my_word_ = joined_word;
+  channel->entry_index_ = 0;
+  channel->joined_ = true;
   *out = std::move(channel);
   return Status::ok();
 }
@@ -134,13 +160,35 @@ Status Channel::open(std::string_view name, Role role, std::unique_ptr<Channel>*
   return Status::ok();
 }
 
-Status Channel::refuse_if_inherited() const {
+std::atomic<uint64_t>& Channel::role_word() const {
+  return role_ == Role::kWriter ? header_->writer : entry(entry_index_).owner;
+}
+
+uint64_t Channel::lock_byte_of_reader(uint32_t index) const {
+  return locks::reader_byte(posix::page_size(), index);
+}
+
+Status Channel::check_call(Role expected, const char* call) const {
   const int32_t joined_by = region_->owner_pid();
-  if (posix::process_id() == joined_by) return Status::ok();
-  return Status::error(ZINC_EINVAL,
-                       "channel: this handle was inherited through fork(); the role is the "
-                       "parent's (pid " +
-                           std::to_string(joined_by) + "): open the channel again in the child");
+  if (posix::process_id() != joined_by) {
+    return Status::error(ZINC_EINVAL,
+                         "channel: this handle was inherited through fork(); the role is the "
+                         "parent's (pid " +
+                             std::to_string(joined_by) + "): open the channel again in the child");
+  }
+  if (role_ != expected) {
+    return Status::error(ZINC_EINVAL, std::string("channel: ") + call + " on " +
+                                          (role_ == Role::kWriter ? "the writer" : "a reader"));
+  }
+  const uint64_t word = role_word().load(std::memory_order_seq_cst);
+  if (word == my_word_) return Status::ok();
+  return Status::error(ZINC_ESTALE,
+                       std::string("channel: this handle's ") +
+                           (role_ == Role::kWriter ? "writer role" : "reader entry") +
+                           " was taken over (its owner word now names pid " +
+                           std::to_string(owner_pid(word)) + ", generation " +
+                           std::to_string(owner_generation(word)) +
+                           "): it was judged dead. Close the handle and open the channel again");
 }
 
 Channel::~Channel() {
@@ -148,24 +196,44 @@ Channel::~Channel() {
   // the parent's): the region closes by itself.
   const int32_t pid = region_->owner_pid();
   if (!joined_ || posix::process_id() != pid) return;
+  const int fd = region_->lock_fd();
+  std::atomic<uint64_t>& word = role_word();
+  uint64_t mine = my_word_;
   if (role_ == Role::kWriter) {
     // An acquired, uncommitted slot stays odd: no reader ever shows it, and
-    // the next writer writes that frame anew.
-    uint64_t word = owner_word(pid, true);
-    header_->writer.compare_exchange_strong(word, 0, std::memory_order_seq_cst);
+    // the next writer writes that frame anew. A role taken over is not ours
+    // to free (the swap fails).
+    if (!word.compare_exchange_strong(mine, owner_released(my_word_), std::memory_order_seq_cst)) {
+      return;
+    }
+    if (locks_) locks::drop(fd, locks::writer_byte(posix::page_size()));
+    // A writer that owns the name ends the stream: the name goes now, and
+    // sleeping readers wake to find no writer and no name (ZINC_EPIPE). A
+    // writer that only joined leaves the channel to the next writer.
+    region_->unlink_if_owner();
+    region_->notify();
     return;
   }
+  // A reader: inactive first, so no writer waits for it; then unpin; then
+  // free. If the entry is no longer ours (taken over), touch nothing.
   ReaderEntry& e = entry(entry_index_);
+  const uint64_t leaving = owner_word(pid, false, owner_generation(my_word_));
+  if (!word.compare_exchange_strong(mine, leaving, std::memory_order_seq_cst)) return;
   e.held.store(0, std::memory_order_release);
-  uint64_t word = owner_word(pid, true);
-  // Only if the entry is still ours (nobody reclaims a live reader's).
-  e.owner.compare_exchange_strong(word, 0, std::memory_order_seq_cst);
+  word.store(owner_released(my_word_), std::memory_order_seq_cst);
+  if (locks_) locks::drop(fd, lock_byte_of_reader(entry_index_));
   if (mode_ == ZINC_CHANNEL_LOSSLESS) wake_writer();
 }
 
 // ---- liveness -------------------------------------------------------------
 
-bool Channel::owner_is_dead(uint64_t word, uint64_t joined_at) const {
+bool Channel::holder_is_dead(uint64_t word, uint64_t joined_at, uint64_t lock_byte) const {
+  if (owner_free(word)) return false;  // nobody to judge
+  if (locks_) {
+    // A holder takes the lock before its word and frees its word before
+    // the lock, so a set word without a lock is a dead holder's.
+    return !role_holder_alive(region_->lock_fd(), lock_byte);
+  }
   const int32_t pid = owner_pid(word);
   const posix::ProcessInfo process = posix::probe_process(pid);
   if (!owner_active(word)) {
@@ -174,7 +242,7 @@ bool Channel::owner_is_dead(uint64_t word, uint64_t joined_at) const {
     return pid > 0 && (!process.exists || process.zombie);
   }
   // The same rule as a stale region's creator (spec §4.4): a recycled pid
-  // is not taken for the participant.
+  // is not taken for the participant. It cannot see other pid namespaces.
   const Creator verdict = judge_creator(pid, joined_at, process, [&] {
     bool maps = false;
     return region_id_known_ && posix::process_maps(pid, region_id_, &maps).is_ok() && maps;
@@ -183,19 +251,30 @@ bool Channel::owner_is_dead(uint64_t word, uint64_t joined_at) const {
 }
 
 uint32_t Channel::reclaim_dead_readers() {
-  const uint64_t mine = owner_word(posix::process_id(), false);
+  const int32_t pid = posix::process_id();
+  const int fd = region_->lock_fd();
   uint32_t reclaimed = 0;
   for (uint32_t i = 0; i < max_readers_; ++i) {
     ReaderEntry& e = entry(i);
     uint64_t word = e.owner.load(std::memory_order_seq_cst);
-    if (word == 0 || owner_pid(word) == posix::process_id()) continue;
-    if (!owner_is_dead(word, e.joined_at.load(std::memory_order_relaxed))) continue;
+    if (owner_free(word)) continue;
+    // Without locks a participant never judges its own pid (it is alive);
+    // with locks its other handles answer for themselves.
+    if (!locks_ && owner_pid(word) == pid) continue;
+    const uint64_t byte = lock_byte_of_reader(i);
+    if (!holder_is_dead(word, e.joined_at.load(std::memory_order_relaxed), byte)) continue;
+    // With locks, hold the entry's lock meanwhile so no reader joins it
+    // halfway; one that took it since makes this fail, and is alive.
+    if (locks_ && !locks::take(fd, byte, locks::Kind::kExclusive).is_ok()) continue;
     // Reclaiming is claiming: take the entry, clear what the dead reader
-    // left, free it. A new reader cannot slip in between and lose its pin.
-    if (!e.owner.compare_exchange_strong(word, mine, std::memory_order_seq_cst)) continue;
-    e.held.store(0, std::memory_order_relaxed);
-    e.owner.store(0, std::memory_order_seq_cst);
-    ++reclaimed;
+    // left, free it. The generation makes the swap fail on a newcomer.
+    const uint64_t claim = owner_next_claim(word, pid);
+    if (e.owner.compare_exchange_strong(word, claim, std::memory_order_seq_cst)) {
+      e.held.store(0, std::memory_order_relaxed);
+      e.owner.store(owner_released(claim), std::memory_order_seq_cst);
+      ++reclaimed;
+    }
+    if (locks_) locks::drop(fd, byte);
   }
   if (reclaimed > 0 && mode_ == ZINC_CHANNEL_LOSSLESS) wake_writer();
   return reclaimed;
@@ -205,58 +284,106 @@ uint32_t Channel::reclaim_dead_readers() {
 
 Status Channel::join_writer() {
   const int32_t pid = posix::process_id();
-  for (;;) {
-    uint64_t word = header_->writer.load(std::memory_order_seq_cst);
-    if (word == 0) {
-      if (!header_->writer.compare_exchange_strong(word, owner_word(pid, false),
-                                                   std::memory_order_seq_cst)) {
+  uint64_t word = header_->writer.load(std::memory_order_seq_cst);
+  if (locks_) {
+    Status s = locks::take(region_->lock_fd(), locks::writer_byte(posix::page_size()),
+                           locks::Kind::kExclusive);
+    if (s.code == ZINC_EBUSY) {
+      return Status::error(ZINC_EBUSY,
+                           "channel: it already has a writer (a live process holds "
+                           "the writer lock; pid " +
+                               std::to_string(owner_pid(word)) +
+                               " in its own pid namespace); a channel has one writer "
+                               "at a time");
+    }
+    if (!s.is_ok()) return s;
+    // We hold the role's lock, so whoever the word names is gone.
+    while (!header_->writer.compare_exchange_weak(word, owner_next_claim(word, pid),
+                                                  std::memory_order_seq_cst)) {
+    }
+  } else {
+    for (;;) {
+      if (owner_free(word)) {
+        if (header_->writer.compare_exchange_strong(word, owner_next_claim(word, pid),
+                                                    std::memory_order_seq_cst)) {
+          break;
+        }
         continue;
       }
-      header_->writer_joined_at.store(posix::realtime_ns(), std::memory_order_relaxed);
-      header_->writer.store(owner_word(pid, true), std::memory_order_seq_cst);
-      break;
+      if (owner_pid(word) == pid ||
+          !holder_is_dead(word, header_->writer_joined_at.load(std::memory_order_relaxed), 0)) {
+        return Status::error(ZINC_EBUSY, "channel: it already has a writer (pid " +
+                                             std::to_string(owner_pid(word)) +
+                                             "); a channel has one writer at a time");
+      }
+      // A dead writer's role: free it (the swap fails if another process
+      // took it first; then look again).
+      header_->writer.compare_exchange_strong(word, owner_released(word),
+                                              std::memory_order_seq_cst);
+      word = header_->writer.load(std::memory_order_seq_cst);
     }
-    if (owner_pid(word) == pid ||
-        !owner_is_dead(word, header_->writer_joined_at.load(std::memory_order_relaxed))) {
-      return Status::error(ZINC_EBUSY, "channel: it already has a writer (pid " +
-                                           std::to_string(owner_pid(word)) +
-                                           "); a channel has one writer at a time");
-    }
-    // A dead writer's role: take it over (the CAS fails if another process
-    // took it first; then look again).
-    header_->writer.compare_exchange_strong(word, 0, std::memory_order_seq_cst);
   }
+  my_word_ = owner_word(pid, true, owner_generation(word) + 1);
+  header_->writer_joined_at.store(posix::realtime_ns(), std::memory_order_relaxed);
+  header_->writer.store(my_word_, std::memory_order_seq_cst);
   joined_ = true;
-  frame_ = header_->write_seq.load(std::memory_order_acquire);
-  if (mode_ == ZINC_CHANNEL_LATEST) {
-    // A writer killed between publishing latest_slot and write_seq left a
-    // newer frame than write_seq says: continue after it.
-    const uint32_t latest = header_->latest_slot.load(std::memory_order_acquire);
-    if (latest < slot_count_) {
-      const uint64_t seq = slot_header(latest)->seq.load(std::memory_order_acquire);
-      if (seq != 0 && seq % 2 == 0) frame_ = std::max(frame_, seq / 2);
-      next_candidate_ = latest + 1;
-    }
-  }
+  resume_writing();
   return Status::ok();
+}
+
+void Channel::resume_writing() {
+  frame_ = header_->write_seq.load(std::memory_order_acquire);
+  if (mode_ != ZINC_CHANNEL_LATEST) return;
+  // A writer killed between publishing latest_slot and write_seq left a
+  // newer frame than write_seq says: continue after it (one frame at most;
+  // anything further is damage and ignored).
+  const uint32_t latest = header_->latest_slot.load(std::memory_order_acquire);
+  if (latest < slot_count_) {
+    const uint64_t seq = slot_header(latest)->seq.load(std::memory_order_acquire);
+    if (seq != 0 && seq % 2 == 0 && seq / 2 == frame_ + 1) frame_ = seq / 2;
+    next_candidate_ = latest + 1;
+  }
+}
+
+bool Channel::claim_reader_entry(int32_t pid, uint64_t* previous) {
+  for (uint32_t i = 0; i < max_readers_; ++i) {
+    std::atomic<uint64_t>& owner = entry(i).owner;
+    uint64_t word = owner.load(std::memory_order_seq_cst);
+    if (locks_) {
+      // The entry's lock decides; its word may still name a dead reader.
+      if (!locks::take(region_->lock_fd(), lock_byte_of_reader(i), locks::Kind::kExclusive)
+               .is_ok()) {
+        continue;
+      }
+      while (!owner.compare_exchange_weak(word, owner_next_claim(word, pid),
+                                          std::memory_order_seq_cst)) {
+      }
+    } else if (!owner_free(word) ||
+               !owner.compare_exchange_strong(word, owner_next_claim(word, pid),
+                                              std::memory_order_seq_cst)) {
+      continue;
+    }
+    *previous = word;
+    entry_index_ = i;
+    return true;
+  }
+  return false;
 }
 
 Status Channel::join_reader() {
   const int32_t pid = posix::process_id();
-  uint32_t index = max_readers_;
-  for (int round = 0; index == max_readers_; ++round) {
-    for (uint32_t i = 0; i < max_readers_ && index == max_readers_; ++i) {
-      uint64_t word = 0;
-      if (entry(i).owner.compare_exchange_strong(word, owner_word(pid, false),
-                                                 std::memory_order_seq_cst)) {
-        index = i;
-      }
-    }
-    if (index == max_readers_ && (round > 0 || reclaim_dead_readers() == 0)) {
-      return Status::error(ZINC_EBUSY, "channel: all " + std::to_string(max_readers_) +
-                                           " reader entries are held by live readers");
-    }
+  uint64_t previous = 0;
+  // A second round after reclaiming dead entries (the pid rule), or after
+  // a writer's brief hold of an entry lock while reclaiming (locks).
+  bool claimed = claim_reader_entry(pid, &previous);
+  if (!claimed && (locks_ || reclaim_dead_readers() > 0))
+    claimed = claim_reader_entry(pid, &previous);
+  if (!claimed) {
+    return Status::error(ZINC_EBUSY, "channel: all " + std::to_string(max_readers_) +
+                                         " reader entries are held by live readers");
   }
+  my_word_ = owner_word(pid, true, owner_generation(previous) + 1);
+  const uint32_t index = entry_index_;
   ReaderEntry& e = entry(index);
   e.joined_at.store(posix::realtime_ns(), std::memory_order_relaxed);
   e.held.store(0, std::memory_order_relaxed);
@@ -269,11 +396,10 @@ Status Channel::join_reader() {
   e.cursor.store(lossless ? header_->write_seq.load(std::memory_order_seq_cst) : 0,
                  std::memory_order_relaxed);
   if (testing::reader_join_hook != nullptr) testing::reader_join_hook();
-  e.owner.store(owner_word(pid, true), std::memory_order_seq_cst);
+  e.owner.store(my_word_, std::memory_order_seq_cst);
   if (lossless) {
     e.cursor.store(header_->write_seq.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
   }
-  entry_index_ = index;
   joined_ = true;
   return Status::ok();
 }
@@ -383,8 +509,7 @@ Status Channel::acquire_latest() {
 }
 
 Status Channel::acquire(uint32_t timeout_ms, ZincChannelFrame* out) {
-  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
-  if (role_ != Role::kWriter) return Status::error(ZINC_EINVAL, "channel: acquire on a reader");
+  if (Status s = check_call(Role::kWriter, "acquire"); !s.is_ok()) return s;
   if (!acquired_) {
     Status s = mode_ == ZINC_CHANNEL_LOSSLESS ? acquire_lossless(timeout_ms) : acquire_latest();
     if (!s.is_ok()) return s;
@@ -397,8 +522,7 @@ Status Channel::acquire(uint32_t timeout_ms, ZincChannelFrame* out) {
 }
 
 Status Channel::commit(uint64_t length) {
-  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
-  if (role_ != Role::kWriter) return Status::error(ZINC_EINVAL, "channel: commit on a reader");
+  if (Status s = check_call(Role::kWriter, "commit"); !s.is_ok()) return s;
   if (!acquired_) return Status::error(ZINC_EINVAL, "channel: commit without an acquired slot");
   if (length > slot_size_) {
     return Status::error(ZINC_EINVAL, "channel: frame length " + std::to_string(length) +
@@ -462,7 +586,23 @@ Status Channel::try_read_latest(bool* got, ZincChannelFrame* out) {
       continue;  // the writer moved on; latest_slot is about to change
     }
     const uint64_t frame = seq / 2 - 1;
-    if (frame < e.cursor.load(std::memory_order_relaxed)) {
+    // The writer stores the slot's seq before write_seq, so the frame in
+    // latest_slot is at most write_seq; a cursor past write_seq + 1 was
+    // never stored by this reader. Either is damage, and taking it at its
+    // word would silence this reader for good.
+    const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
+    const uint64_t cursor = e.cursor.load(std::memory_order_relaxed);
+    if (frame > written || cursor > written + 1) {
+      e.held.store(0, std::memory_order_release);
+      return Status::error(
+          ZINC_EBADMSG, frame > written
+                            ? "channel: slot " + std::to_string(slot) + " claims frame " +
+                                  std::to_string(frame) + " but only " + std::to_string(written) +
+                                  " frames were committed"
+                            : "channel: this reader's cursor " + std::to_string(cursor) +
+                                  " is past write_seq " + std::to_string(written));
+    }
+    if (frame < cursor) {
       e.held.store(0, std::memory_order_release);
       return Status::ok();  // nothing newer than what this reader had
     }
@@ -484,14 +624,13 @@ Status Channel::try_read_latest(bool* got, ZincChannelFrame* out) {
 }
 
 Status Channel::read(uint32_t timeout_ms, ZincChannelFrame* out) {
-  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
-  if (role_ != Role::kReader) return Status::error(ZINC_EINVAL, "channel: read on the writer");
+  if (Status s = check_call(Role::kReader, "read"); !s.is_ok()) return s;
   if (holding_) {
     return Status::error(ZINC_EINVAL, "channel: release frame " + std::to_string(held_frame_) +
                                           " before reading another");
   }
   const int64_t deadline = deadline_after(timeout_ms);
-  for (;;) {
+  for (bool ended = false;;) {
     bool got = false;
     Status s =
         mode_ == ZINC_CHANNEL_LOSSLESS ? try_read_lossless(&got, out) : try_read_latest(&got, out);
@@ -500,12 +639,26 @@ Status Channel::read(uint32_t timeout_ms, ZincChannelFrame* out) {
       holding_ = true;
       return Status::ok();
     }
+    // Nothing was left when the end was seen (the writer's last commit
+    // comes before it leaves the role, so the read above would have seen it).
+    if (ended) {
+      return Status::error(ZINC_EPIPE,
+                           "channel: the writer is gone and the channel was closed or "
+                           "replaced; every frame has been read");
+    }
     if (cancelled_.load(std::memory_order_acquire)) {
       return Status::error(ZINC_ECANCELED, "channel: the handle was closed while reading");
     }
-    if (timeout_ms == 0) return Status::error(ZINC_EAGAIN, "channel: no new frame");
     const int64_t now = futex::monotonic_ns();
-    if (now >= deadline) return Status::error(ZINC_ETIMEDOUT, "channel: no new frame in time");
+    const bool expired = timeout_ms == 0 || now >= deadline;
+    if (stream_ended(expired)) {
+      ended = true;
+      continue;  // one more look, then EPIPE
+    }
+    if (timeout_ms == 0) return Status::error(ZINC_EAGAIN, "channel: no new frame");
+    if (expired) return Status::error(ZINC_ETIMEDOUT, "channel: no new frame in time");
+    // A handle taken over while it slept writes nothing more.
+    if (Status c = check_call(Role::kReader, "read"); !c.is_ok()) return c;
     // The writer notifies after every commit; the region handle's cursor
     // keeps a notify that lands between the check above and this wait.
     const int64_t left_ms = (deadline - now + 999'999) / 1'000'000;
@@ -520,8 +673,7 @@ Status Channel::read(uint32_t timeout_ms, ZincChannelFrame* out) {
 }
 
 Status Channel::release() {
-  if (Status s = refuse_if_inherited(); !s.is_ok()) return s;
-  if (role_ != Role::kReader) return Status::error(ZINC_EINVAL, "channel: release on the writer");
+  if (Status s = check_call(Role::kReader, "release"); !s.is_ok()) return s;
   if (!holding_) return Status::error(ZINC_EINVAL, "channel: no frame is held");
   holding_ = false;
   ReaderEntry& e = entry(entry_index_);
@@ -534,6 +686,21 @@ Status Channel::release() {
   e.cursor.store(held_frame_ + 1, std::memory_order_seq_cst);
   wake_writer();
   return Status::ok();
+}
+
+bool Channel::stream_ended(bool full) const {
+  const uint64_t word = header_->writer.load(std::memory_order_seq_cst);
+  if (!owner_free(word)) {
+    // A killed writer leaves its word; asking who holds it costs a system
+    // call, so only when the caller is about to give up anyway.
+    if (!full || !holder_is_dead(word, header_->writer_joined_at.load(std::memory_order_relaxed),
+                                 locks::writer_byte(posix::page_size()))) {
+      return false;
+    }
+  }
+  // No writer. While the name still refers to this channel a new writer
+  // may take over (zinc_channel_open_writer) and readers follow it.
+  return !region_->name_is_ours();
 }
 
 // ---- the rest -------------------------------------------------------------------

@@ -76,7 +76,28 @@ class Channel {
   Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, Role role);
   Status join_writer();
   Status join_reader();
-  bool owner_is_dead(uint64_t word, uint64_t joined_at) const;
+  // Where the writer continues: write_seq, or (latest mode) after the frame
+  // in latest_slot when a writer was killed between its commit stores.
+  void resume_writing();
+  // Whether the holder named by owner word `word` is dead: by the role's
+  // lock (`lock_byte`) where the region uses locks, else by the pid rule.
+  bool holder_is_dead(uint64_t word, uint64_t joined_at, uint64_t lock_byte) const;
+  // Takes an entry this process may claim: with locks, one whose lock we
+  // could take; else a free word. Sets entry_index_; false if none.
+  bool claim_reader_entry(int32_t pid, uint64_t* previous);
+
+  // The owner word of this handle's role.
+  std::atomic<uint64_t>& role_word() const;
+  // Every frame call first: EINVAL in a fork() child, EINVAL for the wrong
+  // role, ESTALE once the role was taken over (the handle then writes
+  // nothing shared).
+  Status check_call(Role expected, const char* call) const;
+  // A reader with nothing to read: is the stream over for good? True when
+  // no writer holds the role and the name no longer refers to this
+  // channel (closed or replaced). `full` also asks the kernel about a
+  // writer whose word is still set (a killed writer).
+  bool stream_ended(bool full) const;
+  uint64_t lock_byte_of_reader(uint32_t index) const;
 
   SlotHeader* slot_header(uint32_t slot) const;
   uint8_t* payload(uint32_t slot) const;
@@ -92,11 +113,6 @@ class Channel {
   Status try_read_latest(bool* got, ZincChannelFrame* out);
   void wake_writer();
 
-  // EINVAL in a fork() child: the process that joined is the region
-  // handle's owner; an inherited copy's calls are refused and its close
-  // only unmaps.
-  Status refuse_if_inherited() const;
-
   std::unique_ptr<Region> region_;
   ChannelHeader* header_;
   ReaderEntry* entries_;
@@ -111,6 +127,8 @@ class Channel {
   Role role_;
   posix::ObjectId region_id_;
   bool region_id_known_ = false;
+  bool locks_;            // the region's participants hold liveness locks (§4.5)
+  uint64_t my_word_ = 0;  // the owner word this handle's role holds while it is ours
   std::atomic<bool> cancelled_{false};
 
   // Writer state.

@@ -15,6 +15,9 @@
 
 #include "channel.hpp"
 #include "channel_layout.hpp"
+#include "inspect.hpp"
+#include "liveness.hpp"
+#include "locks.hpp"
 #include "last_error.hpp"
 #include "zinc.h"
 
@@ -189,6 +192,48 @@ uint8_t* zinc_channel_ptr(ZincChannel channel) {
     return nullptr;
   }
   return c->data();
+}
+
+int32_t zinc_channel_role_state(const char* name, int32_t role) {
+  using namespace zinc::core;
+  if (name == nullptr) return fail(ZINC_EINVAL, "name is NULL");
+  Inspection region;
+  if (Status s = inspect_object(name, &region); !s.is_ok()) return fail(s);
+  const size_t page = posix::page_size();
+  uint8_t header[ZINC_CHANNEL_HEADER_SIZE];
+  size_t got = 0;
+  if (Status s = posix::read_at(region.fd.get(), page, header, sizeof header, &got); !s.is_ok()) {
+    return fail(s);
+  }
+  if (got < sizeof header) return fail(ZINC_EBADMSG, "the object is too short for a channel");
+  const uint64_t capacity = region.header.capacity;
+  if (Status s = validate_channel(header, sizeof header, capacity); !s.is_ok()) {
+    return fail(with_name(s, name));
+  }
+  const ZincChannelInfo info = decode_channel_header(header);
+  if (role < -1 || role >= static_cast<int32_t>(info.max_readers)) {
+    return fail(ZINC_EINVAL, "role " + std::to_string(role) + " is neither -1 (the writer) nor a "
+                                 "reader entry below " + std::to_string(info.max_readers));
+  }
+  uint64_t word = 0;
+  uint64_t joined_at = 0;
+  uint64_t byte = locks::writer_byte(page);
+  if (role == -1) {
+    std::memcpy(&word, header + 56, sizeof word);
+    joined_at = info.writer_joined_at;
+  } else {
+    byte = locks::reader_byte(page, static_cast<uint32_t>(role));
+    uint64_t entry[2];
+    if (Status s = posix::read_at(region.fd.get(), byte, entry, sizeof entry, &got);
+        !s.is_ok() || got < sizeof entry) {
+      return fail(ZINC_EBADMSG, "the object is too short for reader entry " + std::to_string(role));
+    }
+    word = entry[0];
+    joined_at = entry[1];
+  }
+  bool free = false;
+  const Creator state = role_state(region, word, joined_at, byte, &free);
+  return free ? ZINC_ROLE_FREE : static_cast<int32_t>(state);
 }
 
 int32_t zinc_check_channel_header(const uint8_t* bytes, uintptr_t len, uint64_t capacity,

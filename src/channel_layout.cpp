@@ -166,13 +166,11 @@ ZincChannelInfo decode_channel_header(const uint8_t* bytes) {
 namespace {
 
 Status validate_owner(uint64_t word, const std::string& what) {
-  if (word == 0) return Status::ok();
-  if ((word >> 33) != 0 || owner_pid(word) <= 0) {
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(word));
-    return bad(what + " owner word 0x" + hex + " is neither free nor a pid with the active bit");
-  }
-  return Status::ok();
+  if (owner_free(word) || owner_pid(word) > 0) return Status::ok();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(word));
+  return bad(what + " owner word 0x" + hex + " has " +
+             (owner_pid(word) == 0 ? "the active bit without a pid" : "a negative pid"));
 }
 
 Status validate_tables(const uint8_t* bytes, const ZincChannelInfo& info) {
@@ -211,7 +209,10 @@ Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity
                " bytes cannot hold a channel header");
   }
   if (info.magic == 0) {
-    return Status::error(ZINC_EAGAIN, "channel: the header is not published yet (magic 0)");
+    // Creators lay the channel out before the region is published (§10.1),
+    // so waiting will not make this a channel.
+    return Status::error(ZINC_ENOMSG,
+                         "the region holds no channel (its data area starts with magic 0)");
   }
   if (info.magic != ZINC_CHANNEL_MAGIC) return bad("bad magic (not a channel)");
   if (info.version != ZINC_CHANNEL_VERSION) {

@@ -77,18 +77,40 @@ static_assert(offsetof(ReaderEntry, held) == 24);
 static_assert(sizeof(SlotHeader) == ZINC_CHANNEL_SLOT_HEADER_SIZE);
 static_assert(offsetof(SlotHeader, length) == 8);
 
-// Owner words (writer role and reader entries): 0 = free; otherwise the low
-// 32 bits are the pid and bit 32 says the role is active. A word with a pid
-// but without the bit is being claimed: its other fields are not set yet.
+// Owner words (writer role and reader entries): the low 32 bits are the
+// holder's pid (diagnostic where the region uses liveness locks), bit 32
+// says the role is active, bits 33-63 are the role's generation, which grows
+// by one each time the role is taken. Pid 0 without the active bit is free
+// (the generation stays, so the next holder's word differs from every
+// earlier one); a pid without the active bit is being claimed: the other
+// fields are not set yet. A compare-and-swap made on an old judgement
+// therefore fails on a newcomer, even one with the same pid.
 inline constexpr uint64_t kOwnerActive = uint64_t{1} << 32;
-inline uint64_t owner_word(int32_t pid, bool active) {
-  return static_cast<uint32_t>(pid) | (active ? kOwnerActive : 0);
+inline constexpr unsigned kGenerationShift = 33;
+inline constexpr uint64_t kMaxGeneration = (uint64_t{1} << 31) - 1;
+inline uint64_t owner_word(int32_t pid, bool active, uint64_t generation) {
+  return static_cast<uint32_t>(pid) | (active ? kOwnerActive : 0) |
+         ((generation & kMaxGeneration) << kGenerationShift);
 }
 inline int32_t owner_pid(uint64_t word) {
   return static_cast<int32_t>(static_cast<uint32_t>(word));
 }
 inline bool owner_active(uint64_t word) {
   return (word & kOwnerActive) != 0;
+}
+inline uint64_t owner_generation(uint64_t word) {
+  return word >> kGenerationShift;
+}
+inline bool owner_free(uint64_t word) {
+  return owner_pid(word) == 0 && !owner_active(word);
+}
+// The free word that follows `word`'s occupancy (same generation).
+inline uint64_t owner_released(uint64_t word) {
+  return owner_word(0, false, owner_generation(word));
+}
+// The claiming word of the next occupancy after `word`.
+inline uint64_t owner_next_claim(uint64_t word, int32_t pid) {
+  return owner_word(pid, false, owner_generation(word) + 1);
 }
 
 inline constexpr uint32_t kNoSlot = UINT32_MAX;  // latest_slot before the first frame

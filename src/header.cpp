@@ -80,7 +80,7 @@ Status validate_header(const uint8_t* bytes, uint64_t object_size, size_t page_s
                                            std::to_string(ZINC_FORMAT_VERSION));
   }
   if ((h.flags & ~kKnownFlags) != 0) {
-    return Status::error(ZINC_EBADMSG, "unknown header flags " + hex64(h.flags) + " (this library knows none)");
+    return Status::error(ZINC_EBADMSG, "unknown header flags " + hex64(h.flags) + " (this library knows bit 0 only)");
   }
   if (h.capacity != object_size - page_size) {
     return Status::error(ZINC_EBADMSG, "capacity field " + std::to_string(h.capacity) +

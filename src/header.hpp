@@ -83,7 +83,7 @@ inline uint64_t waiter_count_tag(uint64_t created_at) {
 }
 
 // Header flag bits this library understands; any other bit is corruption.
-inline constexpr uint16_t kKnownFlags = 0;
+inline constexpr uint16_t kKnownFlags = ZINC_HEADER_FLAG_LOCKS;
 
 // Decodes the first ZINC_HEADER_SIZE bytes (native byte order).
 ZincHeaderInfo decode_header(const uint8_t* bytes);

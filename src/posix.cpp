@@ -273,10 +273,14 @@ Status changed_at(int fd, uint64_t* ns) {
 }
 
 Status read_prefix(int fd, void* buffer, size_t length, size_t* got) {
+  return read_at(fd, 0, buffer, length, got);
+}
+
+Status read_at(int fd, uint64_t offset, void* buffer, size_t length, size_t* got) {
   size_t done = 0;
   while (done < length) {
-    const ssize_t n =
-        pread(fd, static_cast<char*>(buffer) + done, length - done, static_cast<off_t>(done));
+    const ssize_t n = pread(fd, static_cast<char*>(buffer) + done, length - done,
+                            static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return os_error(errno, "pread");
     if (n == 0) break;

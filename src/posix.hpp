@@ -87,6 +87,8 @@ Status stat_object(int fd, uint64_t* size, ObjectId* id);
 Status changed_at(int fd, uint64_t* ns);
 // Reads up to `length` bytes from offset 0; *got is what was read.
 Status read_prefix(int fd, void* buffer, size_t length, size_t* got);
+// The same from `offset` (pread: never faults, whatever the object's size).
+Status read_at(int fd, uint64_t offset, void* buffer, size_t length, size_t* got);
 
 Status map_shared(int fd, size_t length, bool populate, uint8_t** base);
 void unmap(uint8_t* base, size_t length);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "header.hpp"
+#include "locks.hpp"
 #include "posix.hpp"
 #include "spin_policy.hpp"
 #include "status.hpp"
@@ -22,8 +23,12 @@ class Region {
   // name and unlinks it when destroyed. `flags` are ZINC_CREATE_* bits; with
   // ZINC_CREATE_REPLACE_STALE a stale region holding the name is removed
   // first (remove_stale) and the create retried once.
+  // `initialize` (optional) lays out the data area, given the object's
+  // descriptor (for locks), before the region is published: nobody ever
+  // sees the region without it. A failure there fails the create.
+  using Initializer = std::function<Status(uint8_t* data, int fd, bool uses_locks)>;
   static Status create(std::string_view name, uint64_t capacity, uint32_t flags,
-                       std::unique_ptr<Region>* out);
+                       std::unique_ptr<Region>* out, const Initializer& initialize = nullptr);
   static Status open(std::string_view name, std::unique_ptr<Region>* out);
 
   Region(const Region&) = delete;
@@ -36,6 +41,16 @@ class Region {
   uint8_t* data() const { return base_ + page_size_; }
   size_t capacity() const { return length_ - page_size_; }
   const std::string& name() const { return name_; }
+  // Whether this region's participants hold liveness locks (§4.5), and the
+  // descriptor this handle holds them through (-1 in a fork() child).
+  bool uses_locks() const { return uses_locks_; }
+  int lock_fd() const { return fd_.get(); }
+
+  // The owner gives up the name now rather than at close (identity-safe,
+  // as the close would); afterwards the handle is no longer the owner.
+  void unlink_if_owner();
+  // Whether the name still refers to this handle's object.
+  bool name_is_ours() const;
 
   // Bumps notify_seq and wakes the futex unless wake_needed() proves that
   // no thread in any process can be asleep on it.
@@ -67,7 +82,7 @@ class Region {
 
  private:
   Region(std::string name, uint8_t* base, size_t length, bool owner, posix::ObjectId id,
-         WaiterCount* waiters);
+         WaiterCount* waiters, posix::Fd fd);
   Header* header() const { return reinterpret_cast<Header*>(base_); }
   // Runs `attempt` (shm_open(O_EXCL), or linkat of the finished nameless
   // object); on EEXIST with replace_stale removes the stale region holding
@@ -77,6 +92,9 @@ class Region {
   // Removes the stale region holding the name; ZINC_EEXIST with the reason
   // when it is not stale.
   static Status replace(std::string_view name);
+  // Takes the locks of §4.5 a new handle holds: attached (shared), and
+  // for the creator the creator lock (exclusive).
+  static Status take_handle_locks(int fd, bool creator);
   // Counts a newly opened handle in, if the region carries a sane extension.
   static WaiterCount* join_waiter_count(uint8_t* base, uint64_t created_at);
   // Advances the cursor to `current` if it still equals `seen`.
@@ -92,6 +110,9 @@ class Region {
   size_t page_size_;
   bool owner_;
   posix::ObjectId id_;
+  // Kept open for the handle's lifetime: it holds the handle's locks.
+  locks::ProcessFd fd_;
+  bool uses_locks_;
   // Last notify_seq this handle consumed. Starts at 0 for every handle, so a
   // handle opened after earlier notifications sees one pending (format rule).
   std::atomic<uint32_t> cursor_{0};

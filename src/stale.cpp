@@ -55,6 +55,15 @@ Status judge_region(std::string_view name, const Inspection& region, uint32_t fl
     if (!pids.empty()) {
       return busy(name, "its creator (pid " + pid + ") is gone, but " + maps_it(pids, "map"));
     }
+    // /proc shows only this pid namespace's processes (and only those whose
+    // maps we may read); handles of locking peers say so wherever they are.
+    bool attached = false;
+    if (Status s = anyone_attached(region, &attached); !s.is_ok()) return with_name(s, name);
+    if (attached) {
+      return busy(name, "its creator (pid " + pid +
+                            ") is gone, but a process still has it open (in another pid "
+                            "namespace, or one whose maps this process may not read)");
+    }
   }
   return Status::ok();
 }

@@ -637,7 +637,9 @@ TEST(Channel, corrupted_channel_header_rejected) {
   ZincHandle region = nullptr;
   ASSERT_EQ(zinc_create(name.c_str(), zinc_page_size(), &region), ZINC_OK);
   ChannelGuard ch;
-  EXPECT_EQ(zinc_channel_open_reader(name.c_str(), ch.out()), ZINC_EAGAIN) << "magic 0: not yet";
+  EXPECT_EQ(zinc_channel_open_reader(name.c_str(), ch.out()), ZINC_ENOMSG)
+      << "a plain region is not a channel, and waiting will not make it one";
+  EXPECT_TRUE(contains(zinc_last_error_message(), "holds no channel")) << zinc_last_error_message();
   const uint64_t magic = ZINC_CHANNEL_MAGIC;
   std::memcpy(zinc_ptr(region), &magic, 8);
   EXPECT_EQ(zinc_channel_open_reader(name.c_str(), ch.out()), ZINC_EBADMSG);
@@ -681,7 +683,7 @@ TEST(Channel, check_channel_header_reports_each_broken_rule) {
   };
   const uint64_t slot0 = decoded.slots_offset + decoded.slot_stride * decoded.latest_slot;
   const Damage damages[] = {
-      {0, 0, 8, ZINC_EAGAIN, "not published"},
+      {0, 0, 8, ZINC_ENOMSG, "holds no channel"},
       {0, 42, 8, ZINC_EBADMSG, "bad magic"},
       {8, 2, 2, ZINC_EBADMSG, "version 2"},
       {10, 3, 2, ZINC_EBADMSG, "mode 3"},
@@ -691,7 +693,8 @@ TEST(Channel, check_channel_header_reports_each_broken_rule) {
       {20, 65, 4, ZINC_EBADMSG, "max_readers 65"},
       {24, 1 << 20, 8, ZINC_EBADMSG, "needs"},
       {40, 3, 4, ZINC_EBADMSG, "latest_slot 3"},
-      {56, (uint64_t{1} << 40) | 5, 8, ZINC_EBADMSG, "writer owner word"},
+      {56, uint64_t{1} << 32, 8, ZINC_EBADMSG, "writer owner word"},
+      {56, (uint64_t{1} << 32) | 0x80000000u, 8, ZINC_EBADMSG, "negative pid"},
       {128, uint64_t{3} << 32, 8, ZINC_EBADMSG, "reader entry 0"},
       {slot0 + 8, 101, 8, ZINC_EBADMSG, "more than the slot size 100"},
   };
@@ -875,7 +878,7 @@ TEST(Channel, a_plain_v2_peer_sees_an_ordinary_region) {
   ZincHeaderInfo header{};
   EXPECT_EQ(zinc_inspect(name.c_str(), &header), ZINC_OK);
   EXPECT_EQ(header.version, 2);
-  EXPECT_EQ(header.flags, 0);
+  EXPECT_EQ(header.flags, ZINC_HEADER_FLAG_LOCKS) << "only bit 0, which a plain v2 peer ignores";
   zinc_close(region);
 }
 

@@ -79,9 +79,18 @@ TEST(Header, OtherVersionsAreCorrupt) {
 }
 
 TEST(Header, UnknownFlagsAreCorrupt) {
+  for (const uint16_t flags : {0x0002, 0x0004, 0x8000, 0x8001, 0xFFFF}) {
+    auto page = page_for(kPage);
+    std::memcpy(&page[10], &flags, 2);
+    EXPECT_EQ(check(page, 2 * kPage), ZINC_EBADMSG) << flags;
+  }
+}
+
+TEST(Header, LivenessLocksFlagIsValid) {
   auto page = page_for(kPage);
-  page[10] = 1;
-  EXPECT_EQ(check(page, 2 * kPage), ZINC_EBADMSG);
+  const uint16_t flags = ZINC_HEADER_FLAG_LOCKS;
+  std::memcpy(&page[10], &flags, 2);
+  EXPECT_EQ(check(page, 2 * kPage), ZINC_OK);
 }
 
 TEST(Header, CapacityMustMatchObjectSize) {

@@ -39,7 +39,7 @@ TEST(Layout, CreateWritesEveryHeaderFieldAsSpecified) {
   // magic: little-endian bytes of 0x5A494E435F524547, i.e. "GER_CNIZ".
   EXPECT_EQ(std::memcmp(raw.data(), "GER_CNIZ", 8), 0);
   EXPECT_EQ(field<uint16_t>(raw, 8), 2);                 // version
-  EXPECT_EQ(field<uint16_t>(raw, 10), 0);                // flags
+  EXPECT_EQ(field<uint16_t>(raw, 10), ZINC_HEADER_FLAG_LOCKS);  // flags: holds liveness locks
   EXPECT_EQ(field<uint32_t>(raw, 12), 0u);               // notify_seq
   EXPECT_EQ(field<uint64_t>(raw, 16), 3 * page);         // capacity
   EXPECT_EQ(field<uint32_t>(raw, 24), 1u);               // ref_count

@@ -301,7 +301,10 @@ class ChannelReader {
   explicit operator bool() const noexcept { return is_open(); }
 
   // The next (lossless) or newest unread (latest) frame; empty if none came
-  // within `timeout`. Hold at most one frame at a time.
+  // within `timeout`. Hold at most one frame at a time. Once the writer that
+  // created the channel closed it (or it was removed) and every frame has
+  // been read, the error is ZINC_EPIPE (std::errc::broken_pipe): the end of
+  // the stream. A handle whose reader entry was taken over gets ZINC_ESTALE.
   std::optional<ReadFrame> read(std::chrono::milliseconds timeout) {
     std::error_code ec;
     std::optional<ReadFrame> frame = read(timeout, ec);

@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 MAGIC = 0x5A494E435F524547
+FLAG_LOCKS = 0x0001  # ZINC_HEADER_FLAG_LOCKS (section 4.5)
 VERSION = 2
 HEADER_SIZE = 64
 MAX_NAME_LEN = 250
@@ -96,8 +97,8 @@ def validate(image: bytes, object_size: int, page: int, name: bytes | None) -> t
         return EBADMSG, f"magic {magic:#018x} is not {MAGIC:#018x}"
     if version != VERSION:
         return EBADMSG, f"version {version} is not {VERSION}"
-    if flags != 0:
-        return EBADMSG, f"flags {flags:#06x}: no flag is defined [reference]"
+    if flags & ~FLAG_LOCKS:
+        return EBADMSG, f"flags {flags:#06x}: only bit 0 (ZINC_HEADER_FLAG_LOCKS) is defined [reference]"
     if capacity != object_size - page:
         return EBADMSG, f"capacity {capacity} is not object size - page ({object_size - page})"
     if name is not None and name_hash != fnv1a64(name):
@@ -159,6 +160,9 @@ def open_vectors() -> list[OpenVector]:
             2 * P,
         ),
         OpenVector("ok_nonzero_padding", "required", OK, bytes(padded_page), 2 * P),
+        # A creator that holds liveness locks (section 4.5) sets flag bit 0;
+        # every port opens such a region (the original never reads flags).
+        OpenVector("ok_flag_liveness_locks", "required", OK, header(capacity=P, flags=0x0001), 2 * P),
         OpenVector(
             "ok_ref_count_high", "required", OK, header(capacity=P, ref_count=0xFFFFFFFE), 2 * P
         ),
@@ -274,7 +278,8 @@ def open_vectors() -> list[OpenVector]:
             page_size=PAGE_16K,
         ),
         # What only the reference refuses.
-        OpenVector("corrupt_flags_bit_0", "extension", EBADMSG, header(flags=0x0001), 2 * P),
+        OpenVector("corrupt_flags_bit_1", "extension", EBADMSG, header(flags=0x0002), 2 * P),
+        OpenVector("corrupt_flags_locks_and_bit_15", "extension", EBADMSG, header(flags=0x8001), 2 * P),
         OpenVector("corrupt_flags_bit_15", "extension", EBADMSG, header(flags=0x8000), 2 * P),
         OpenVector(
             "corrupt_name_hash_mismatch",
@@ -306,7 +311,9 @@ def create_result(name: bytes, capacity: int, page: int) -> tuple[int, str]:
 
 def create_vectors() -> list[CreateVector]:
     P = PAGE
-    varies = ["owner_pid", "created_at"]
+    # flags: 0, or ZINC_HEADER_FLAG_LOCKS from a creator that holds the
+    # liveness locks (section 4.5); the kit checks which, and the locks.
+    varies = ["owner_pid", "created_at", "flags"]
     return [
         CreateVector("create_one_page", b"my-data", P, OK, varies=varies),
         CreateVector("create_three_pages", b"test", 3 * P, OK, varies=varies),

@@ -29,7 +29,7 @@ LOSSLESS, LATEST = 1, 2
 ACTIVE = 1 << 32
 NO_SLOT = 0xFFFFFFFF
 PAGE = 4096
-OK, EAGAIN, EINVAL, EBADMSG = 0, -11, -22, -74
+OK, EAGAIN, EINVAL, ENOMSG, EBADMSG = 0, -11, -22, -42, -74
 
 
 def geometry(mode: int, slots: int, size: int, readers: int) -> tuple[int, int, int] | str:
@@ -77,8 +77,9 @@ def channel(entries=(), slot_images=(), **hdr) -> bytes:
 
 
 def owner_ok(word: int) -> bool:
+    """Section 10.3: free (pid 0, not active, any generation) or a pid > 0."""
     pid = word & 0xFFFFFFFF
-    return word == 0 or (word >> 33 == 0 and 0 < pid < 1 << 31)
+    return (pid == 0 and not word & ACTIVE) or 0 < pid < 1 << 31
 
 
 ELEMENT_SIZES = {b"b": (1,), b"i": (1, 2, 4, 8), b"u": (1, 2, 4, 8), b"f": (2, 4, 8, 16),
@@ -122,7 +123,7 @@ def check(area: bytes, length: int) -> tuple[int, str]:
     )
     (writer,) = struct.unpack_from("<Q", area, 56)
     if magic == 0:
-        return EAGAIN, "magic 0: not laid out yet"
+        return ENOMSG, "magic 0: the region holds no channel (creators lay it out first)"
     if magic != MAGIC:
         return EBADMSG, "bad magic"
     if version != 1:
@@ -199,7 +200,7 @@ IMAGES: dict[str, tuple[int, bytes]] = {
     "one_slot_of_one_byte": (OK, pad(channel([], [slot(size=1)], slots=1, size=1, readers=1))),
     "layout_fills_two_pages_exactly": (OK, pad(channel(slots=62, size=4), 2)),
     "layout_one_byte_too_big": (EBADMSG, pad(channel(slots=62, size=4), 2)[: 2 * PAGE - 64]),
-    "unpublished": (EAGAIN, pad(channel(magic=0))),
+    "no_channel_magic_0": (ENOMSG, pad(channel(magic=0))),
     "bad_magic": (EBADMSG, pad(channel(magic=MAGIC + 1))),
     "region_magic_instead": (EBADMSG, pad(channel(magic=0x5A494E435F524547))),
     "version_0": (EBADMSG, pad(channel(version=0))),
@@ -215,9 +216,13 @@ IMAGES: dict[str, tuple[int, bytes]] = {
     "slot_size_0": (EBADMSG, pad(channel(size=0))),
     "slot_size_beyond_2_pow_40": (EBADMSG, pad(header(size=(1 << 40) + 1))),
     "latest_slot_out_of_range": (EBADMSG, pad(channel(mode=LATEST, latest=4))),
-    "writer_word_with_high_bits": (EBADMSG, pad(channel(writer=(1 << 40) | 100))),
+    # Owner words carry a generation in bits 33-63 (section 10.3).
+    "writer_word_claiming_with_generation": (OK, pad(channel(writer=(1 << 40) | 100))),
+    "writer_word_free_with_generation": (OK, pad(channel(writer=5 << 33))),
+    "reader_word_active_with_generation": (OK, pad(channel([entry((7 << 33) | ACTIVE | 100)]))),
     "writer_word_pid_0_active": (EBADMSG, pad(channel(writer=ACTIVE))),
-    "reader_word_with_high_bits": (EBADMSG, pad(channel([entry(3 << 32)]))),
+    "writer_word_negative_pid": (EBADMSG, pad(channel(writer=ACTIVE | 0x80000000))),
+    "reader_word_active_without_pid": (EBADMSG, pad(channel([entry(3 << 32)]))),
     "reader_pins_slot_out_of_range": (EBADMSG, pad(channel([entry(ACTIVE | 100, held=5)]))),
     "committed_frame_longer_than_slot": (EBADMSG, pad(channel([], [slot(2, 65)], write_seq=1))),
     "frame_being_written_with_any_length": (OK, pad(channel([], [slot(1, 1 << 60)]))),

@@ -72,11 +72,14 @@ bool read_layout(const ReadOnlyObject& object, uint64_t page, const ZincChannelI
 
 }  // namespace
 
-const char* participant_state(const RegionReport& region, int32_t pid) {
-  if (region.mapped_code < 0) return "unknown";
-  const bool maps =
-      std::find(region.mapped_by.begin(), region.mapped_by.end(), pid) != region.mapped_by.end();
-  return maps ? "alive" : "dead";
+const char* participant_state(const RegionReport& region, int32_t role) {
+  switch (zinc_channel_role_state(region.name.c_str(), role)) {
+    case ZINC_CREATOR_ALIVE: return "alive";
+    case ZINC_CREATOR_DEAD:
+    case ZINC_CREATOR_PID_REUSED: return "dead";
+    case ZINC_ROLE_FREE: return "none";
+    default: return "unknown";
+  }
 }
 
 bool looks_like_channel(const RegionReport& region) {
@@ -112,20 +115,20 @@ ChannelReport examine_channel(const RegionReport& region) {
     if (!object.read(page, layout.data(), layout.size())) return report;
   }
   const ZincChannelInfo& info = report.info;
-  report.writer_state = info.writer_pid == 0      ? "none"
+  report.writer_state = info.writer_pid == 0 && info.writer_active == 0 ? "none"
                         : info.writer_active == 0 ? "claiming"
-                                                  : participant_state(region, info.writer_pid);
+                                                  : participant_state(region, -1);
   for (uint32_t i = 0; i < info.max_readers; ++i) {
     const uint64_t entry = ZINC_CHANNEL_HEADER_SIZE + uint64_t{i} * ZINC_CHANNEL_ENTRY_SIZE;
     const uint64_t owner = load_u64(layout, entry);
-    if (owner == 0) continue;
+    if ((owner & 0x1FFFFFFFFull) == 0) continue;  // free (a generation may remain)
     ChannelReader r;
     r.entry = i;
     r.pid = static_cast<int32_t>(static_cast<uint32_t>(owner));
     r.active = (owner >> 32 & 1) != 0;
     r.cursor = load_u64(layout, entry + 16);
     r.held = load_u32(layout, entry + 24);
-    r.state = r.active ? participant_state(region, r.pid) : "claiming";
+    r.state = r.active ? participant_state(region, static_cast<int32_t>(i)) : "claiming";
     report.readers.push_back(r);
   }
   return report;

@@ -41,10 +41,9 @@ ChannelReport examine_channel(const RegionReport& region);
 // cheap test `zinc ls` uses.
 bool looks_like_channel(const RegionReport& region);
 
-// "alive" if the process maps the region now (every participant does while
-// it holds its role), "dead" if not, "unknown" if the mappers could not be
-// read.
-const char* participant_state(const RegionReport& region, int32_t pid);
+// The holder of a role (-1 the writer, else a reader entry) as the library
+// judges it (zinc_channel_role_state): "alive", "dead", "none" or "unknown".
+const char* participant_state(const RegionReport& region, int32_t role);
 
 void print_channel(const ChannelReport& channel);
 // The "channel" member: null when the data area holds no channel.

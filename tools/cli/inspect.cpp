@@ -183,6 +183,11 @@ int run(const Invocation& call) {
     print_text(report, problems, now);
     print_channel(channel);
   }
+  // A valid region whose channel is damaged is still damaged: the same
+  // exit status as an invalid region (kExitInvalid), so scripts notice.
+  if (report.code == ZINC_OK && channel.present && channel.code != ZINC_OK) {
+    return exit_for(ZINC_EBADMSG);
+  }
   return exit_for(report.code);
 }
 
@@ -197,7 +202,9 @@ Reads /dev/shm/zinc_NAME without opening the region (no ref_count change),
 prints each header field, and marks every field that would make zinc_open
 refuse the region with the library's own message ("BAD: ..."). The last line
 says what zinc_open would return. Also shows whether the creator (owner_pid)
-still runs and which processes map the object now.
+still runs and which processes map the object now. The exit status is that
+of an invalid region when the header is invalid, or when the region is valid
+but holds a damaged channel.
 
 If the data area of a valid region holds a channel (it starts with the
 channel magic, docs/spec.md section 10), the channel header follows: mode,

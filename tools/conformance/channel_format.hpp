@@ -76,9 +76,14 @@ struct ChannelLayout {
 };
 ChannelLayout channel_layout(uint32_t slot_count, uint64_t slot_size, uint32_t max_readers);
 
-// An owner word (§10.3): the pid in the low 32 bits, bit 32 active.
+// An owner word (§10.3): the pid in the low 32 bits, bit 32 active, the
+// role's generation in bits 33-63 (any value: it counts occupancies).
 inline uint64_t active_owner(int32_t pid) {
   return static_cast<uint32_t>(pid) | kOwnerActive;
+}
+// The pid and active bit of an owner word, without its generation.
+inline uint64_t owner_holder(uint64_t word) {
+  return word & (kOwnerActive | 0xFFFFFFFFull);
 }
 
 // "lossless" / "latest" / "mode N".

@@ -102,8 +102,10 @@ void expect_created_header(CheckContext& ctx, const GeometryVector& v, const std
   ctx.expect(f.latest_slot == kNoSlot, "latest_slot (bytes 40..43) before the first frame",
              hex(kNoSlot), hex(f.latest_slot));
   ctx.expect_eq("reserved bytes 52..55", 0, f.reserved);
-  ctx.expect(f.writer == active_owner(getpid()), "writer owner word (bytes 56..63): the creator",
-             hex(active_owner(getpid())) + " (this pid, active)", hex(f.writer));
+  ctx.expect(owner_holder(f.writer) == active_owner(getpid()),
+             "writer owner word (bytes 56..63): the creator",
+             hex(active_owner(getpid())) + " (this pid, active; bits 33-63 a generation)",
+             hex(f.writer));
   ctx.expect(f.writer_joined_at + 1000000000ULL >= before_ns &&
                  f.writer_joined_at <= after_ns + 1000000000ULL,
              "writer_joined_at (bytes 64..71)", "CLOCK_REALTIME ns during the create",

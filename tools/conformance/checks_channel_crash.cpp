@@ -120,8 +120,10 @@ void second_writer_in_another_process_is_busy(CheckContext& ctx) {
                   child.result());
   // The writer word names this process, active (§10.3).
   const ChannelFields h = decode_channel_header(read_data_area(g.name(), 128).data());
-  ctx.expect(h.writer == active_owner(getpid()), "the writer owner word (bytes 56..63)",
-             hex(active_owner(getpid())) + " (this pid, active)", hex(h.writer));
+  ctx.expect(owner_holder(h.writer) == active_owner(getpid()),
+             "the writer owner word (bytes 56..63)",
+             hex(active_owner(getpid())) + " (this pid, active; bits 33-63 a generation)",
+             hex(h.writer));
 }
 
 const RegisterChecks registered({

@@ -21,7 +21,9 @@ void create_writes_every_field(CheckContext& ctx) {
              hex_bytes(magic_bytes, 8) + " (\"GER_CNIZ\")", hex_bytes(raw.data(), 8));
   const HeaderFields f = decode_header(raw.data());
   ctx.expect_eq("u16 at 8 (version)", kFormatVersion, f.version);
-  ctx.expect_eq("u16 at 10 (flags)", 0, f.flags);
+  ctx.expect(f.flags == 0 || f.flags == kFlagLivenessLocks, "u16 at 10 (flags)",
+             "0, or 1 (ZINC_HEADER_FLAG_LOCKS: the creator holds liveness locks, §4.5)",
+             hex(f.flags));
   ctx.expect_eq("u32 at 12 (notify_seq)", 0, f.notify_seq);
   ctx.expect_eq("u64 at 16 (capacity)", capacity, f.capacity);
   ctx.expect_eq("u32 at 24 (ref_count)", 1, f.ref_count);

@@ -204,7 +204,8 @@ void size_is_checked_before_magic(CheckContext& ctx) {
 
 void rejects_unknown_flags(CheckContext& ctx) {
   const uint64_t p = ctx.page();
-  for (uint64_t flags : {0x1, 0x8000}) {
+  // Bit 0 is ZINC_HEADER_FLAG_LOCKS (§3.1); every other bit is reserved.
+  for (uint64_t flags : {0x2, 0x8000, 0x8001}) {
     expect_open_result(ctx, "a header with flags " + hex(flags), field(10, 2, flags), p, 2 * p,
                        {ZINC_EBADMSG});
   }

@@ -3,6 +3,7 @@
 // reaped is dead), which processes map a region, and when zinc_remove_stale
 // may remove one. The protocol half (a region outlives its creator and stays
 // usable) is in xproc.*.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,6 +59,23 @@ void unreaped_creator_is_dead(CheckContext& ctx) {
                   ctx.zinc.remove_stale(g.c_str(), ZINC_REMOVE_IF_UNMAPPED));
   ctx.expect(!object_exists(g.name()), "the region after zinc_remove_stale returned 0", "removed",
              "still there");
+
+  // The same for a region without liveness locks (flags 0, as the original
+  // or a plain v2 peer writes it), judged by the pid rule (§4.4): its
+  // owner_pid names a child that exited and is not reaped yet.
+  ObjectGuard plain(ctx.unique_name());
+  const pid_t zombie = fork();
+  if (zombie == 0) _exit(0);
+  ctx.require(zombie > 0, "fork()", "a child", "failed");
+  siginfo_t info{};
+  waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT);  // exited, not reaped
+  std::vector<uint8_t> page = valid_header_page(plain.name(), ctx.page());
+  store_le(page.data() + offset::kOwnerPid, 4, static_cast<uint64_t>(zombie));
+  store_le(page.data() + offset::kCreatedAt, 8, realtime_ns());
+  plant_object(plain.name(), page, 2 * ctx.page());
+  expect_creator_state(ctx, "zinc_creator_state of a flags-0 region whose owner_pid is a zombie",
+                       ZINC_CREATOR_DEAD, ctx.zinc.creator_state(plain.c_str()));
+  waitpid(zombie, nullptr, 0);
 }
 
 void mapped_by_lists_each_mapping_process(CheckContext& ctx) {

@@ -15,6 +15,8 @@ namespace zinc::conformance {
 
 inline constexpr uint64_t kMagic = 0x5A494E435F524547ULL;
 inline constexpr uint16_t kFormatVersion = 2;
+// Header flag bit 0 (§3.1): the region's handles hold liveness locks (§4.5).
+inline constexpr uint16_t kFlagLivenessLocks = 1;
 inline constexpr size_t kHeaderSize = 64;
 inline constexpr uint32_t kAbiVersion = 0x00020001u;
 inline constexpr size_t kMaxNameLen = 250;

@@ -244,8 +244,11 @@ void run_create_vector(CheckContext& ctx, const CreateVector& v) {
   ctx.require(raw.size() >= kHeaderSize, "object size", ">= 64", std::to_string(raw.size()));
   std::vector<uint8_t> expected = v.header;
   store_le(expected.data() + offset::kNameHash, 8, fnv1a64(name));
-  // owner_pid and created_at vary: checked by rule, then copied over.
+  // flags, owner_pid and created_at vary: checked by rule, then copied over.
   const HeaderFields f = decode_header(raw.data());
+  ctx.expect(f.flags == 0 || f.flags == kFlagLivenessLocks, "flags",
+             "0, or ZINC_HEADER_FLAG_LOCKS (§4.5)", hex(f.flags));
+  store_le(expected.data() + 10, 2, f.flags);
   ctx.expect_eq("owner_pid", static_cast<uint64_t>(getpid()), static_cast<uint64_t>(f.owner_pid));
   ctx.expect(f.created_at + 1000000000ULL >= before && f.created_at <= after + 1000000000ULL,
              "created_at", "ns since the epoch during the create", std::to_string(f.created_at));

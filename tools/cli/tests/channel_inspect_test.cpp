@@ -205,7 +205,7 @@ TEST(CliInspectChannel, CorruptChannelHeaderSaysWhyInTheLibrarysWords) {
   ASSERT_EQ(zinc_channel_open_reader(g.c_str(), &reader), ZINC_EBADMSG);
 
   const Result r = run_zinc({"inspect", g.name(), "--json"});
-  EXPECT_EQ(r.exit_code, 0) << "the region itself is valid: " << r.err;
+  EXPECT_EQ(r.exit_code, 4) << "the region is valid but its channel is damaged: " << r.err;
   const JsonValue doc = JsonValue::parse(r.out);
   const JsonValue& c = doc["channel"];
   EXPECT_FALSE(c["valid"].boolean());
