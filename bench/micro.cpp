@@ -1,7 +1,7 @@
 // In-process costs, with Google Benchmark: notify with nobody asleep (and
 // the syscalls it avoids; also called from another library that loaded
-// libzinc_core.so with dlopen), try_wait, and region set-up against the
-// bare shm_open/ftruncate/mmap/munmap sequence it wraps.
+// libzinc_core.so with dlopen), try_wait, the channel frame calls, and region
+// set-up against the bare shm_open/ftruncate/mmap/munmap sequence it wraps.
 //
 // Usage: zinc_bench_micro [Google Benchmark flags, e.g. --benchmark_filter=Notify]
 #include <benchmark/benchmark.h>
@@ -130,6 +130,56 @@ void BM_ZincNotifyThenWait(benchmark::State& state) {
 }
 BENCHMARK(BM_ZincNotifyThenWait);
 
+// ---- channel frames ---------------------------------------------------------
+// The per-frame cost of the channel C calls in one thread, ring never full:
+// each call goes through the channel handle table once.
+
+// A lossless channel of 64-byte slots with its writer and (optionally) one reader.
+struct ChannelPair {
+  std::string name = unique_name("channel");
+  ZincChannel writer = nullptr;
+  ZincChannel reader = nullptr;
+  explicit ChannelPair(bool with_reader) {
+    if (zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, 64, 1, 0, &writer) != 0 ||
+        (with_reader && zinc_channel_open_reader(name.c_str(), &reader) != 0)) {
+      throw std::runtime_error(zinc_last_error_message());
+    }
+  }
+  ~ChannelPair() {
+    zinc_channel_close(reader);
+    zinc_channel_close(writer);
+  }
+};
+
+// acquire + commit with no reader joined, so the ring never fills.
+void BM_ChannelAcquireCommit(benchmark::State& state) {
+  ChannelPair pair(false);
+  ZincChannelFrame frame{};
+  for (auto _ : state) {
+    if (zinc_channel_acquire(pair.writer, 0, &frame) != 0 ||
+        zinc_channel_commit(pair.writer, 8) != 0) {
+      return state.SkipWithError(zinc_last_error_message());
+    }
+  }
+}
+BENCHMARK(BM_ChannelAcquireCommit);
+
+// acquire + commit + read + release: one frame through a reader. The
+// reader's share (read + release) is this minus BM_ChannelAcquireCommit.
+void BM_ChannelAcquireCommitReadRelease(benchmark::State& state) {
+  ChannelPair pair(true);
+  ZincChannelFrame frame{};
+  ZincChannelFrame got{};
+  for (auto _ : state) {
+    if (zinc_channel_acquire(pair.writer, 0, &frame) != 0 ||
+        zinc_channel_commit(pair.writer, 8) != 0 || zinc_channel_read(pair.reader, 0, &got) != 0 ||
+        zinc_channel_release(pair.reader) != 0) {
+      return state.SkipWithError(zinc_last_error_message());
+    }
+  }
+}
+BENCHMARK(BM_ChannelAcquireCommitReadRelease);
+
 // ---- set-up -----------------------------------------------------------------
 // Each takes the capacity as its argument; the object is one page larger.
 
@@ -199,7 +249,7 @@ void BM_BareOpenClose(benchmark::State& state) {
   for (auto _ : state) {
     const int fd = shm_open(object.c_str(), O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) return fail(state, "shm_open");
-    struct stat st {};
+    struct stat st{};
     if (fstat(fd, &st) != 0) return fail(state, "fstat");
     void* base =
         mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

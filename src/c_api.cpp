@@ -36,6 +36,11 @@ zinc::core::Status c_name(const char* name, std::string_view* out) {
   return zinc::core::Status::ok();
 }
 
+// Every call holds a pin on its handle (src/handle_table.hpp), so a close
+// from another thread waits for it instead of freeing the region under it.
+using RegionPin = zinc::core::HandleTable<zinc::core::Region>::Pin;
+zinc::core::HandleTable<zinc::core::Region>& regions() { return zinc::core::region_handles(); }
+
 template <typename Make>
 int32_t make_handle(ZincHandle* out, const char* name, Make make) {
   if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
@@ -44,7 +49,7 @@ int32_t make_handle(ZincHandle* out, const char* name, Make make) {
   if (zinc::core::Status s = c_name(name, &view); !s.is_ok()) return fail(s);
   std::unique_ptr<zinc::core::Region> region;
   if (zinc::core::Status s = make(view, &region); !s.is_ok()) return fail(s);
-  ZincHandle handle = zinc::core::handles::insert(std::move(region));
+  ZincHandle handle = regions().insert(std::move(region));
   if (handle == nullptr) return fail(-12, "too many open zinc handles in this process");
   *out = handle;
   return ZINC_OK;
@@ -73,32 +78,33 @@ int32_t zinc_open(const char* aName, ZincHandle* aOut) {
 }
 
 uint8_t* zinc_ptr(ZincHandle aH) {
-  zinc::core::Region* region = zinc::core::handles::find(aH);
-  return region == nullptr ? nullptr : region->data();
+  RegionPin region(regions(), aH);
+  return region.get() == nullptr ? nullptr : region->data();
 }
 
 uintptr_t zinc_capacity(ZincHandle aH) {
-  zinc::core::Region* region = zinc::core::handles::find(aH);
-  return region == nullptr ? 0 : region->capacity();
+  RegionPin region(regions(), aH);
+  return region.get() == nullptr ? 0 : region->capacity();
 }
 
 const char* zinc_name(ZincHandle aH) {
-  zinc::core::Region* region = zinc::core::handles::find(aH);
-  return region == nullptr ? nullptr : region->name().c_str();
+  RegionPin region(regions(), aH);
+  return region.get() == nullptr ? nullptr : region->name().c_str();
 }
 
 void zinc_close(ZincHandle aH) {
-  if (aH != nullptr && !zinc::core::handles::close(aH)) fail(ZINC_EINVAL, kBadHandle);
+  if (aH != nullptr && !regions().close(aH)) fail(ZINC_EINVAL, kBadHandle);
 }
 
 void zinc_notify(ZincHandle aH) {
-  if (zinc::core::Region* region = zinc::core::handles::find(aH)) region->notify();
+  RegionPin region(regions(), aH);
+  if (region.get() != nullptr) region->notify();
 }
 
 int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs) {
-  zinc::core::handles::Pin pin(aH);
-  if (pin.region() == nullptr) return fail(ZINC_EINVAL, kBadHandle);
-  const int32_t code = pin.region()->wait(aTimeoutMs);
+  RegionPin region(regions(), aH);
+  if (region.get() == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  const int32_t code = region->wait(aTimeoutMs);
   if (code == ZINC_ECANCELED) return fail(code, "the handle was closed while waiting");
   if (code != ZINC_OK && code != ZINC_ETIMEDOUT) {
     return fail(code, (std::string("futex wait failed: ") + std::strerror(-code)).c_str());
@@ -107,8 +113,8 @@ int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs) {
 }
 
 int32_t zinc_try_wait(ZincHandle aH) {
-  zinc::core::Region* region = zinc::core::handles::find(aH);
-  if (region == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  RegionPin region(regions(), aH);
+  if (region.get() == nullptr) return fail(ZINC_EINVAL, kBadHandle);
   return region->try_wait();
 }
 
@@ -167,8 +173,8 @@ int32_t zinc_inspect(const char* aName, ZincHeaderInfo* aOut) {
 }
 
 int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs) {
-  zinc::core::Region* region = zinc::core::handles::find(aH);
-  if (region == nullptr) return fail(ZINC_EINVAL, kBadHandle);
+  RegionPin region(regions(), aH);
+  if (region.get() == nullptr) return fail(ZINC_EINVAL, kBadHandle);
   if (aSpinUs > ZINC_MAX_SPIN_US) {
     return fail(ZINC_EINVAL, ("spin limit " + std::to_string(aSpinUs) +
                               " us is above the maximum " + std::to_string(ZINC_MAX_SPIN_US))
@@ -179,8 +185,8 @@ int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs) {
 }
 
 uint32_t zinc_get_spin(ZincHandle aH) {
-  zinc::core::Region* region = zinc::core::handles::find(aH);
-  return region == nullptr ? 0 : region->spin_policy().limit_us();
+  RegionPin region(regions(), aH);
+  return region.get() == nullptr ? 0 : region->spin_policy().limit_us();
 }
 
 uint64_t zinc_name_hash(const char* aName) {

@@ -1,20 +1,17 @@
 // The extern "C" surface of channels: argument checks, the channel handle
 // table and error codes. Everything else is in Channel.
 //
-// A ZincChannel is an opaque number, not a pointer: a double close, a call
-// on a closed handle, or a value that never was a channel is detected. The
-// table hands out shared references, so a close from another thread while
-// an acquire or read blocks cancels that call and the channel is destroyed
-// when it has returned.
+// A ZincChannel is an opaque number, not a pointer (src/handle_table.hpp): a
+// double close, a call on a closed handle, or a value that never was a
+// channel (a region handle included) is detected.
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "channel.hpp"
 #include "channel_layout.hpp"
+#include "handle_table.hpp"
 #include "inspect.hpp"
 #include "liveness.hpp"
 #include "locks.hpp"
@@ -33,44 +30,12 @@ int32_t fail(const Status& status) {
   return zinc::core::record_failure(status);
 }
 
-// Handle values: id << 4 | kTag, never NULL and never a plausible pointer
-// (Region handles use tag 5).
-constexpr uintptr_t kTag = 0x9;
-
-struct Table {
-  std::mutex mutex;
-  std::unordered_map<uintptr_t, std::shared_ptr<Channel>> channels;
-  uintptr_t next_id = 1;
-};
-
-Table& table() {
-  static Table* instance = new Table;  // never destroyed: handles may outlive statics
-  return *instance;
-}
-
-ZincChannel insert(std::unique_ptr<Channel> channel) {
-  Table& t = table();
-  std::lock_guard lock(t.mutex);
-  const uintptr_t value = (t.next_id++ << 4) | kTag;
-  t.channels.emplace(value, std::shared_ptr<Channel>(std::move(channel)));
-  return reinterpret_cast<ZincChannel>(value);
-}
-
-std::shared_ptr<Channel> find(ZincChannel handle) {
-  Table& t = table();
-  std::lock_guard lock(t.mutex);
-  const auto it = t.channels.find(reinterpret_cast<uintptr_t>(handle));
-  return it == t.channels.end() ? nullptr : it->second;
-}
-
-std::shared_ptr<Channel> take(ZincChannel handle) {
-  Table& t = table();
-  std::lock_guard lock(t.mutex);
-  const auto it = t.channels.find(reinterpret_cast<uintptr_t>(handle));
-  if (it == t.channels.end()) return nullptr;
-  std::shared_ptr<Channel> channel = std::move(it->second);
-  t.channels.erase(it);
-  return channel;
+// Every call holds a pin on its handle for its duration (src/handle_table.hpp):
+// a close from another thread cancels a blocked acquire or read until it
+// has returned, then destroys the channel.
+using ChannelPin = zinc::core::HandleTable<Channel>::Pin;
+zinc::core::HandleTable<Channel>& channels() {
+  return zinc::core::channel_handles();
 }
 
 constexpr const char* kBadChannel = "channel handle is NULL or already closed";
@@ -82,7 +47,9 @@ int32_t make_channel(ZincChannel* out, const char* name, Make make) {
   if (name == nullptr) return fail(ZINC_EINVAL, "name is NULL");
   std::unique_ptr<Channel> channel;
   if (Status s = make(std::string_view(name), &channel); !s.is_ok()) return fail(s);
-  *out = insert(std::move(channel));
+  ZincChannel handle = channels().insert(std::move(channel));
+  if (handle == nullptr) return fail(-12, "too many open zinc channel handles in this process");
+  *out = handle;
   return ZINC_OK;
 }
 
@@ -141,53 +108,47 @@ int32_t zinc_channel_open_reader(const char* name, ZincChannel* out) {
 
 int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame* out) {
   if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
-  std::shared_ptr<Channel> c = find(channel);
-  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  ChannelPin c(channels(), channel);
+  if (c.get() == nullptr) return fail(ZINC_EINVAL, kBadChannel);
   return result(c->acquire(timeout_ms, out));
 }
 
 int32_t zinc_channel_commit(ZincChannel channel, uint64_t length) {
-  std::shared_ptr<Channel> c = find(channel);
-  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  ChannelPin c(channels(), channel);
+  if (c.get() == nullptr) return fail(ZINC_EINVAL, kBadChannel);
   return result(c->commit(length));
 }
 
 int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame* out) {
   if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
-  std::shared_ptr<Channel> c = find(channel);
-  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  ChannelPin c(channels(), channel);
+  if (c.get() == nullptr) return fail(ZINC_EINVAL, kBadChannel);
   return result(c->read(timeout_ms, out));
 }
 
 int32_t zinc_channel_release(ZincChannel channel) {
-  std::shared_ptr<Channel> c = find(channel);
-  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  ChannelPin c(channels(), channel);
+  if (c.get() == nullptr) return fail(ZINC_EINVAL, kBadChannel);
   return result(c->release());
 }
 
 void zinc_channel_close(ZincChannel channel) {
   if (channel == nullptr) return;
-  std::shared_ptr<Channel> c = take(channel);
-  if (c == nullptr) {
-    fail(ZINC_EINVAL, kBadChannel);
-    return;
-  }
-  // A blocked acquire/read holds its own reference: it returns
-  // ZINC_ECANCELED, and the last reference destroys the channel.
-  c->cancel();
+  // A blocked acquire/read returns ZINC_ECANCELED before the channel goes.
+  if (!channels().close(channel)) fail(ZINC_EINVAL, kBadChannel);
 }
 
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo* out) {
   if (out == nullptr) return fail(ZINC_EINVAL, "out pointer is NULL");
-  std::shared_ptr<Channel> c = find(channel);
-  if (c == nullptr) return fail(ZINC_EINVAL, kBadChannel);
+  ChannelPin c(channels(), channel);
+  if (c.get() == nullptr) return fail(ZINC_EINVAL, kBadChannel);
   *out = c->info();
   return ZINC_OK;
 }
 
 uint8_t* zinc_channel_ptr(ZincChannel channel) {
-  std::shared_ptr<Channel> c = find(channel);
-  if (c == nullptr) {
+  ChannelPin c(channels(), channel);
+  if (c.get() == nullptr) {
     fail(ZINC_EINVAL, kBadChannel);
     return nullptr;
   }

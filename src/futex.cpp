@@ -32,6 +32,7 @@ int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_
   // and spurious wakes never stretch the total wait.
   const timespec deadline{static_cast<time_t>(deadline_ns / 1000000000LL),
                           static_cast<long>(deadline_ns % 1000000000LL)};
+  if (testing::before_futex_wait_hook != nullptr) testing::before_futex_wait_hook();
   if (futex_call(word, FUTEX_WAIT_BITSET, expected, &deadline, FUTEX_BITSET_MATCH_ANY) == 0) {
     return 0;
   }

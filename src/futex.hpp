@@ -8,7 +8,17 @@
 #include <atomic>
 #include <cstdint>
 
-namespace zinc::core::futex {
+namespace zinc::core {
+
+namespace testing {
+// Test seam for a race that timing cannot force: when set, wait_until calls
+// it after the caller's last checks and just before the futex system call,
+// in the waiting thread (tests/handle_close_test.cpp closes a handle exactly
+// there). Null in every real use.
+inline void (*before_futex_wait_hook)() = nullptr;
+}  // namespace testing
+
+namespace futex {
 
 // Monotonic clock in nanoseconds; the time base of every deadline.
 int64_t monotonic_ns();
@@ -22,4 +32,5 @@ void wake_all(std::atomic<uint32_t>* word);
 // unexpected failure.
 int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns);
 
-}  // namespace zinc::core::futex
+}  // namespace futex
+}  // namespace zinc::core

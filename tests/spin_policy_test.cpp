@@ -225,7 +225,7 @@ TEST(SpinSharedCpu, PingPongOnOneCpuWithTheLongestSpinCompletes) {
     for (int i = 0; i < kRounds; ++i) {
       zinc_notify(ping_owner);
       if (zinc_wait(pong_owner, 10000) != ZINC_OK) ++failures;
-      if (zinc::core::handles::find(pong_owner)->spin_policy().cpu_shared()) {
+      if (zinc::core::region_handles().find(pong_owner)->spin_policy().cpu_shared()) {
         ++rounds_on_shared_cpu;
       }
     }

@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 zinc::core::Region& region_of(ZincHandle h) {
-  return *zinc::core::handles::find(h);
+  return *zinc::core::region_handles().find(h);
 }
 
 zinc::core::Header& header_of(ZincHandle h) {
