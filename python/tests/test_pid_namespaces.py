@@ -28,7 +28,7 @@ from conftest import TESTS_DIR, NameFactory, object_path, peer_env
 import zinc
 
 CHANNEL_PEER = str(TESTS_DIR / "channel_peer.py")
-NAMESPACE_PEER = str(TESTS_DIR / "namespace_peer.py")
+LIVENESS_PEER = str(TESTS_DIR / "liveness_peer.py")
 FRAMES = 120
 SEED = 7
 SLOT_BYTES = 256
@@ -196,7 +196,7 @@ def test_namespaced_writer_never_overwrites_the_frame_a_host_reader_holds(
     with zinc.Channel.create(
         name, "|u1", (SLOT_BYTES,), slots=2, max_readers=1, role="reader"
     ) as reader:
-        writer = namespaced([NAMESPACE_PEER, "held-writer", name])
+        writer = namespaced([LIVENESS_PEER, "held-writer", name])
         writer.expect("committed")
         held = reader.recv(5000)
         assert held is not None and held.sequence == 0
@@ -218,7 +218,7 @@ def test_gc_in_another_namespace_keeps_a_live_creators_region(
     name = region_name()
     with zinc.SharedRegion.create(name, zinc.PAGE_SIZE):
         inode = object_path(name).stat().st_ino
-        judge = namespaced([NAMESPACE_PEER, "judge", name])
+        judge = namespaced([LIVENESS_PEER, "judge", name])
         out, err = judge.finish()
         assert judge.process.returncode == 0, err
         verdict = json.loads(out)

@@ -20,6 +20,7 @@ import json
 import sys
 
 import numpy as np
+from channel_peer import frame_bytes
 
 import zinc
 from zinc._ffi import lib
@@ -40,6 +41,26 @@ def held_writer(name: str) -> int:
                 frame.array.reshape(-1).view(np.uint8)[:] = 0xEE
             print("frame", frame.sequence, flush=True)
     print("done", flush=True)
+    return 0
+
+
+def writer(name: str, frames: int, hang: bool) -> int:
+    with zinc.Channel.open_writer(name) as channel:
+        for _ in range(frames):
+            frame = channel.frame(20_000)
+            if frame is None:
+                raise SystemExit("writer: no room for a frame in 20 s")
+            with frame:
+                view = frame.array.reshape(-1).view(np.uint8)
+                view[:] = frame_bytes("random", 7, frame.sequence, view.size)
+        print("done", flush=True)
+        if hang:
+            frame = channel.frame(20_000)
+            assert frame is not None
+            frame.array.reshape(-1).view(np.uint8)[: channel.slot_size // 2] = 0xEE
+            print("mid-frame", flush=True)
+            sys.stdin.readline()
+            return 1
     return 0
 
 
@@ -66,7 +87,11 @@ def judge(name: str) -> int:
 
 def main() -> int:
     role, name = sys.argv[1], sys.argv[2]
-    return held_writer(name) if role == "held-writer" else judge(name)
+    if role == "held-writer":
+        return held_writer(name)
+    if role == "writer":
+        return writer(name, int(sys.argv[3]), "--hang" in sys.argv[4:])
+    return judge(name)
 
 
 if __name__ == "__main__":
