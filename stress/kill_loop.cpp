@@ -46,6 +46,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// SIGTERM / SIGINT (a ctest timeout, ^C) end the loop early; the run still
+// kills its child and removes everything it made.
+volatile sig_atomic_t stop_requested = 0;
+void request_stop(int) {
+  stop_requested = 1;
+}
+
 enum class Kind { kRegion, kChannel };
 
 const char* kind_name(Kind kind) {
@@ -188,7 +195,9 @@ int main(int argc, char** argv) {
   Counts counts[2];
   std::vector<Unfinished> unfinished;
   const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < deadline) {
+  signal(SIGTERM, request_stop);
+  signal(SIGINT, request_stop);
+  while (Clock::now() < deadline && stop_requested == 0) {
     const Kind kind = random() % 2 == 0 ? Kind::kRegion : Kind::kChannel;
     Counts& c = counts[static_cast<int>(kind)];
     const std::string name = prefix + std::to_string(c.rounds) + "-" + kind_name(kind);
@@ -197,7 +206,11 @@ int main(int argc, char** argv) {
       std::perror("fork");
       break;
     }
-    if (child == 0) run_cycles(kind, name, cycles);
+    if (child == 0) {
+      signal(SIGTERM, SIG_DFL);
+      signal(SIGINT, SIG_DFL);
+      run_cycles(kind, name, cycles);
+    }
     // Sleeping is the point here: the kill must land at a random moment.
     std::this_thread::sleep_for(std::chrono::microseconds(random() % (max_delay_us + 1)));
     kill(child, SIGKILL);
@@ -210,6 +223,7 @@ int main(int argc, char** argv) {
   }
   // gc removes an unfinished object that nobody maps once it is 10 s old.
   for (const Unfinished& u : unfinished) {
+    if (stop_requested != 0) break;
     std::this_thread::sleep_until(u.left_at + std::chrono::seconds(11));
     Counts& c = counts[static_cast<int>(u.kind)];
     if (recover_by_gc(u.name) == ZINC_OK) {
