@@ -107,15 +107,43 @@ zinc_build_iceoryx2_bench() {
   echo "$ZINC_ROOT/build/iceoryx2/release/zinc_bench_fanout_iceoryx2"
 }
 
-# Removes test regions ("/dev/shm/zinc_t<pid>-...") whose test process is
-# gone: a test killed by a sanitizer or a signal never ran its cleanup.
+# When this run of the scripts started (seconds since the epoch); the
+# sweep below leaves younger objects it cannot judge to the next run.
+export ZINC_RUN_STARTED="${ZINC_RUN_STARTED:-$(date +%s)}"
+
+# Removes test objects ("/dev/shm/zinc_t<pid>-...") that a test killed by a
+# sanitizer or a signal left behind, and nothing a live process may still
+# use. "kill -0 <pid>" failing proves nothing: a test process in another pid
+# namespace (a container sharing /dev/shm) lives under a pid that is free
+# here. So an object is removed only when, beyond that:
+#   - no process this /proc shows maps it or holds it open;
+#   - no lock is held on it (/proc/locks lists every open-file-description
+#     lock, whatever the holder's namespace: zinc's liveness locks, the
+#     removers' flock);
+#   - and either it is a region with the liveness-lock flag (header flags
+#     bit 0: then a free creator lock means its creator is dead), or it is
+#     older than this run (then no test of this run made it).
 zinc_sweep_test_objects() {
-  local f pid
+  local f base pid inode magic flags
+  local used locked
+  used="$( (cat /proc/[0-9]*/maps 2>/dev/null | grep -o '/dev/shm/zinc_t[^ ]*'
+    find /proc/[0-9]*/fd -lname '/dev/shm/zinc_t*' -printf '%l\n' 2>/dev/null) | sort -u)"
+  locked="$(awk '{ split($(NF-2), id, ":"); print id[3] }' /proc/locks 2>/dev/null | sort -u)"
   for f in /dev/shm/zinc_t[0-9]*; do
     [ -e "$f" ] || continue
-    pid="${f#/dev/shm/zinc_t}"
-    pid="${pid%%-*}"
-    kill -0 "$pid" 2>/dev/null || rm -f "$f"
+    base="${f#/dev/shm/zinc_t}"
+    pid="${base%%-*}"
+    kill -0 "$pid" 2>/dev/null && continue
+    grep -qxF "$f" <<< "$used" && continue
+    inode="$(stat -c %i "$f" 2>/dev/null)" || continue
+    grep -qx "$inode" <<< "$locked" && continue
+    magic="$(od -An -tx8 -N8 "$f" 2>/dev/null | tr -d ' ')"
+    flags="$(od -An -tu2 -j10 -N2 "$f" 2>/dev/null | tr -d ' ')"
+    if [ "$magic" = 5a494e435f524547 ] && [ $(( ${flags:-0} & 1 )) -eq 1 ]; then
+      rm -f "$f"
+    elif [ "$(stat -c %Y "$f" 2>/dev/null || echo 0)" -lt "$ZINC_RUN_STARTED" ]; then
+      rm -f "$f"
+    fi
   done
 }
 
