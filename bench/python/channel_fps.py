@@ -118,10 +118,11 @@ def consume_shm(shm_name: str, filled: Any, free: Any, ready: Any, results: Any)
 
 
 def produce_for(seconds: float, one_frame: Callable[[int], None]) -> int:
-    """Warm-up frames, then frames for `seconds`; returns how many in all."""
+    """Warm-up frames, then frames for `seconds` (two at least, so that a
+    loaded machine still times something); returns how many in all."""
     k = 0
     end: Optional[float] = None
-    while end is None or time.perf_counter() < end:
+    while end is None or time.perf_counter() < end or k < WARMUP + 2:
         one_frame(k)
         k += 1
         if k == WARMUP:
