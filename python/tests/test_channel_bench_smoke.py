@@ -38,7 +38,8 @@ def test_channel_benchmark_runs_every_transport_and_leaves_no_region(
         assert row["bench"] == "python-channel-fps"
         assert row["frame_bytes"] == 1080 * 1920 * 3
         assert row["frames"] > 0 and row["fps"] > 0
+        assert row["slots"] == 4 and row["fill_us"] > 0
     table = result.stdout.splitlines()
-    assert "| transport | frames/s | GB/s | frames | how a frame moves |" in table
+    assert "| transport | slots | frames/s | GB/s | fill us | frames | how a frame moves |" in table
     assert sum(line.startswith("| zinc-") for line in table) == 2
     assert not list(Path("/dev/shm").glob(f"zinc_{prefix}*"))

@@ -182,6 +182,8 @@ class ChannelWriter(Channel, role="writer"):
         lock.acquire()
         try:
             code = lib.zinc_channel_commit(handle, length)
+            if code == 0:
+                self._open_frame = None  # the next frame() need not look at this one
         finally:
             lock.release()
         if code != 0:
