@@ -121,6 +121,8 @@ def _native_close(pid: int) -> Callable[[Any], None]:
 def checked_timeout(timeout_ms: Optional[int]) -> Optional[int]:
     if timeout_ms is None:
         return None
+    if type(timeout_ms) is int and 0 <= timeout_ms <= U32_MAX:
+        return timeout_ms  # the common case, without checked_integer's call
     return checked_integer(timeout_ms, "timeout_ms", U32_MAX)
 
 

@@ -73,15 +73,41 @@ class ChannelReader(Channel, role="reader"):
         if handle is None or self._generation != _channel._generation:
             handle = self._handle()  # raises: closed, or inherited through fork()
         timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
-        frame = self._read(handle, 0)  # the common case: a frame is there
-        if frame is not None or timeout == 0:
-            return frame
-        for slice_ms in slices(timeout, SLICE_MS):
-            frame = self._read(handle, slice_ms)
-            if frame is not None:
-                return frame
-            self._handle()  # closed by another thread meanwhile
-        return None
+        waits: Optional[Iterator[int]] = None
+        slice_ms = 0  # the first try does not wait: the common case has a frame now
+        # This and _release run per frame: locks are taken with acquire() and
+        # release(), cheaper than a with block.
+        lock = self._lock
+        while True:
+            lock.acquire()
+            try:
+                if self._holding:
+                    self._release_dropped_frame(handle)
+                code = lib.zinc_channel_read(handle, slice_ms, self._native)
+                if code == 0:
+                    self._holding = True
+                    address, length, sequence = self._fields.tolist()
+                    array = self._slot_arrays.get(address)
+                    if array is None:
+                        array = self._slot_array(address, sequence)
+                    if length != self._frame_bytes:
+                        array = self._shorter(handle, array, length, sequence)
+                    frame = ReadFrame(self, array, sequence)
+                    self._held_frame = weakref.ref(frame)
+                    return frame
+                if code != EAGAIN and code != ETIMEDOUT:
+                    raise self._failure(code)
+            finally:
+                lock.release()
+            if waits is None:
+                if timeout == 0:
+                    return None
+                waits = slices(timeout, SLICE_MS)
+            else:
+                self._handle()  # closed by another thread meanwhile
+            slice_ms = next(waits, -1)
+            if slice_ms < 0:
+                return None
 
     @overload
     def recv_copy(self, timeout_ms: None = None) -> NDArray[Any]: ...
@@ -166,32 +192,6 @@ class ChannelReader(Channel, role="reader"):
     def __aiter__(self) -> AsyncIterator[ReadFrame]:
         return self.frames_async()
 
-    def _read(self, handle: Any, timeout_ms: int) -> Optional[ReadFrame]:
-        # This and _release run per frame: locks are taken with acquire() and
-        # release(), cheaper than a with block.
-        lock = self._lock
-        lock.acquire()
-        try:
-            if self._holding:
-                self._release_dropped_frame(handle)
-            code = lib.zinc_channel_read(handle, timeout_ms, self._native)
-            if code != 0:
-                if code == EAGAIN or code == ETIMEDOUT:
-                    return None
-                raise self._failure(code)
-            self._holding = True
-            address, length, sequence = self._fields.tolist()
-            array = self._slot_arrays.get(address)
-            if array is None:
-                array = self._slot_array(address, sequence)
-            if length != self._frame_bytes:
-                array = self._shorter(handle, array, length, sequence)
-            frame = ReadFrame(self, array, sequence)
-            self._held_frame = weakref.ref(frame)
-            return frame
-        finally:
-            lock.release()
-
     def _shorter(
         self, handle: Any, array: NDArray[Any], length: int, sequence: int
     ) -> NDArray[Any]:
@@ -235,7 +235,7 @@ class ChannelReader(Channel, role="reader"):
         handle = self._h
         if handle is None or self._generation != _channel._generation:
             return  # closing released it; a fork child holds nothing
-        lock = self._lock
+        lock = self._lock  # acquire() and release(), as in recv()
         lock.acquire()
         try:
             held = self._held_frame

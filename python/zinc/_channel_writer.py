@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Optional, overload
+from typing import TYPE_CHECKING, Any, Iterator, Optional, overload
 
 from . import _channel
 from ._channel import (
@@ -60,15 +60,47 @@ class ChannelWriter(Channel, role="writer"):
         if handle is None or self._generation != _channel._generation:
             handle = self._handle()  # raises: closed, or inherited through fork()
         timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
-        frame = self._acquire(handle, 0)  # the common case: there is room now
-        if frame is not None or timeout == 0:
-            return frame
-        for slice_ms in slices(timeout, SLICE_MS):
-            frame = self._acquire(handle, slice_ms)
-            if frame is not None:
-                return frame
-            self._handle()  # closed by another thread meanwhile
-        return None
+        waits: Optional[Iterator[int]] = None
+        slice_ms = 0  # the first try does not wait: the common case has room now
+        # This and _commit run per frame: locks are taken with acquire() and
+        # release(), cheaper than a with block.
+        lock = self._lock
+        while True:
+            lock.acquire()
+            try:
+                opened = self._open_frame() if self._open_frame is not None else None
+                if opened is not None and opened._open:
+                    raise ValueError(
+                        f"frame {opened.sequence} is still open: commit it (or leave its with "
+                        "block) before taking the next"
+                    )
+                code = lib.zinc_channel_acquire(handle, slice_ms, self._native)
+                if code == 0:
+                    address, _, sequence = self._fields.tolist()
+                    array = self._slot_arrays.get(address)
+                    if array is None:
+                        array = self._slot_array(address, sequence)
+                    # A view of its own per frame: made read-only at the
+                    # commit, it stays so when the slot is the writer's again.
+                    frame = WriteFrame(self, array.view(), sequence)
+                    self._open_frame = weakref.ref(frame)
+                    return frame
+                if code != EAGAIN and code != ETIMEDOUT:
+                    raise self._failure(code)
+            finally:
+                lock.release()
+            if code == EAGAIN and slice_ms > 0:
+                # Latest mode only: every slot was pinned or newest for a moment.
+                time.sleep(0.001)
+            if waits is None:
+                if timeout == 0:
+                    return None
+                waits = slices(timeout, SLICE_MS)
+            else:
+                self._handle()  # closed by another thread meanwhile
+            slice_ms = next(waits, -1)
+            if slice_ms < 0:
+                return None
 
     async def frame_async(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
         """frame() for asyncio: waiting for room (lossless) blocks neither the
@@ -121,38 +153,6 @@ class ChannelWriter(Channel, role="writer"):
         source = self._source(data)
         frame = await self.frame_async(timeout_ms)
         return None if frame is None else self._fill(frame, source)
-
-    def _acquire(self, handle: Any, timeout_ms: int) -> Optional[WriteFrame]:
-        # This and _commit run per frame: locks are taken with acquire() and
-        # release(), cheaper than a with block.
-        lock = self._lock
-        lock.acquire()
-        try:
-            opened = self._open_frame() if self._open_frame is not None else None
-            if opened is not None and opened._open:
-                raise ValueError(
-                    f"frame {opened.sequence} is still open: commit it (or leave its with "
-                    "block) before taking the next"
-                )
-            code = lib.zinc_channel_acquire(handle, timeout_ms, self._native)
-            if code == 0:
-                address, _, sequence = self._fields.tolist()
-                array = self._slot_arrays.get(address)
-                if array is None:
-                    array = self._slot_array(address, sequence)
-                # A view of its own per frame: made read-only at the commit,
-                # it stays so when the slot is the writer's again.
-                frame = WriteFrame(self, array.view(), sequence)
-                self._open_frame = weakref.ref(frame)
-                return frame
-            if code != EAGAIN and code != ETIMEDOUT:
-                raise self._failure(code)
-        finally:
-            lock.release()
-        if code == EAGAIN and timeout_ms > 0:
-            # Latest mode only: every slot was pinned or newest for a moment.
-            time.sleep(0.001)
-        return None
 
     def _wait_for_room(self, handle: Any, timeout: Optional[int], stop: threading.Event) -> bool:
         """In frame_async()'s thread: acquires the next slot (the C library
