@@ -5,8 +5,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <numeric>
+#include <thread>
+#include <vector>
 #include <zinc/channel.hpp>
+#include <zinc/zinc.hpp>
 
 #include "test_support.hpp"
 
@@ -14,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using zinc::test::contains;
+using zinc::test::object_exists;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
 
@@ -91,6 +96,117 @@ TEST(ChannelCpp, errors_throw_with_the_library_message) {
   auto frame = writer.acquire(0ms);
   ASSERT_TRUE(frame.has_value());
   EXPECT_THROW(writer.commit(*frame, 4097), std::system_error);
+}
+
+TEST(ChannelCpp, open_with_a_timeout_waits_for_the_channel_to_appear) {
+  ObjectGuard name(unique_name("chpp-join-wait"));
+  std::promise<void> joining;
+  auto joined = std::async(std::launch::async, [&] {
+    joining.set_value();
+    return zinc::ChannelReader::open(name.name(), 10s);
+  });
+  joining.get_future().wait();  // the reader is joining (or about to): create now
+  auto writer = zinc::ChannelWriter::create(name.name(), {.slot_count = 2, .slot_size = 64});
+  zinc::ChannelReader reader = joined.get();
+  ASSERT_TRUE(reader.is_open());
+  auto frame = writer.acquire(0ms);
+  ASSERT_TRUE(frame.has_value());
+  writer.commit(*frame, 1);
+  auto got = reader.read(1000ms);
+  ASSERT_TRUE(got.has_value()) << "the joined reader is a reader of that channel";
+  EXPECT_EQ(got->sequence(), 0u);
+}
+
+TEST(ChannelCpp, join_timeouts_zero_tries_once_and_an_expired_one_names_the_channel) {
+  const std::string missing = unique_name("chpp-join-missing");
+  std::error_code ec;
+  auto once = zinc::ChannelReader::open(missing, 0ms, ec);
+  EXPECT_EQ(ec, std::errc::no_such_file_or_directory) << "0: one try, the open's own error";
+  EXPECT_FALSE(once.is_open());
+  auto expired = zinc::ChannelWriter::open(missing, 20ms, ec);
+  EXPECT_EQ(ec, std::errc::timed_out);
+  EXPECT_FALSE(expired.is_open());
+  try {
+    zinc::ChannelReader::open(missing, 20ms);
+    FAIL() << "a missing channel was joined";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::timed_out);
+    EXPECT_TRUE(contains(e.what(), missing)) << e.what();
+    EXPECT_TRUE(contains(e.what(), "did not appear within 20 ms")) << e.what();
+  }
+}
+
+TEST(ChannelCpp, join_of_a_region_that_is_not_a_channel_fails_at_once_with_enomsg) {
+  ObjectGuard name(unique_name("chpp-join-notchannel"));
+  auto region = zinc::Region::create(name.name(), 4096);
+  std::error_code ec;
+  // Only "not there yet" is waited on: the answer comes at once, not after 2 s.
+  auto reader = zinc::ChannelReader::open(name.name(), 2s, ec);
+  EXPECT_EQ(ec.value(), -ZINC_ENOMSG) << ec.message();
+  EXPECT_FALSE(reader.is_open());
+  auto writer = zinc::ChannelWriter::open_or_create(name.name(), {.slot_size = 64}, ec);
+  EXPECT_EQ(ec.value(), -ZINC_ENOMSG) << ec.message();
+  EXPECT_FALSE(writer.is_open());
+}
+
+TEST(ChannelCpp, open_or_create_creates_then_joins_and_checks_the_frames) {
+  ObjectGuard name(unique_name("chpp-open-or-create"));
+  const zinc::ChannelOptions options{.slot_count = 2, .slot_size = 256};
+  std::error_code ec;
+  {
+    auto created = zinc::ChannelWriter::open_or_create(name.name(), options);
+    ASSERT_TRUE(created.is_open());
+    auto second = zinc::ChannelWriter::open_or_create(name.name(), options, ec);
+    EXPECT_EQ(ec, std::errc::device_or_resource_busy) << "one writer at a time";
+    EXPECT_FALSE(second.is_open());
+  }
+  EXPECT_FALSE(object_exists(name.name())) << "the writer that created it owned the name";
+  // A reader creates it; open_or_create then joins as the (non-owning) writer.
+  auto reader = zinc::ChannelReader::create(name.name(), options);
+  {
+    auto joined = zinc::ChannelWriter::open_or_create(name.name(), options);
+    ASSERT_TRUE(joined.is_open());
+    auto frame = joined.acquire(0ms);
+    ASSERT_TRUE(frame.has_value());
+    joined.commit(*frame, 3);
+    auto got = reader.read(1000ms);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->bytes().size(), 3u);
+  }
+  EXPECT_TRUE(object_exists(name.name())) << "a writer that joined leaves the name";
+  auto latest = zinc::ChannelWriter::open_or_create(
+      name.name(), {.mode = zinc::ChannelMode::latest, .slot_count = 4, .slot_size = 256}, ec);
+  EXPECT_EQ(ec, std::errc::invalid_argument) << "another mode than the channel's";
+  EXPECT_FALSE(latest.is_open());
+}
+
+TEST(ChannelCpp, concurrent_open_or_create_yields_one_writer) {
+  ObjectGuard name(unique_name("chpp-open-or-create-race"));
+  constexpr int kThreads = 4;
+  std::vector<std::future<std::pair<zinc::ChannelWriter, std::error_code>>> results;
+  std::promise<void> start;
+  std::shared_future<void> go = start.get_future().share();
+  for (int i = 0; i < kThreads; ++i) {
+    results.push_back(std::async(std::launch::async, [&name, go] {
+      go.wait();
+      std::error_code ec;
+      auto writer = zinc::ChannelWriter::open_or_create(name.name(), {.slot_size = 64}, ec);
+      return std::make_pair(std::move(writer), ec);
+    }));
+  }
+  start.set_value();
+  int writers = 0;
+  std::vector<zinc::ChannelWriter> keep;  // held until every thread has answered
+  for (auto& result : results) {
+    auto [writer, ec] = result.get();
+    if (writer.is_open()) {
+      ++writers;
+      keep.push_back(std::move(writer));
+    } else {
+      EXPECT_EQ(ec, std::errc::device_or_resource_busy) << ec.message();
+    }
+  }
+  EXPECT_EQ(writers, 1);
 }
 
 }  // namespace

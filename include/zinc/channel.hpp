@@ -7,9 +7,16 @@
 //   ...fill pixels...
 //   writer.commit(*frame, pixels.size());
 //
-//   auto reader = zinc::ChannelReader::open("cam");
+//   auto reader = zinc::ChannelReader::open("cam", 5s);  // waits for "cam"
 //   if (auto got = reader.read(100ms)) use(got->as<uint8_t>());  // released
 //                                                                // at scope end
+//
+// Joins that wait: open(name, timeout) waits up to `timeout` for the
+// channel to appear (zinc::kForever: as long as it takes; 0ms: one try);
+// only ZINC_ENOENT (and ZINC_EAGAIN from an older core's unfinished
+// creator) is waited on, and an expired wait is ZINC_ETIMEDOUT naming the
+// channel. ChannelWriter::open_or_create joins a channel as its writer or
+// creates it, safe against a concurrent creator.
 // A timeout (or "nothing now" for a zero timeout) is an empty optional;
 // other failures throw std::system_error (code in zinc::category(), what()
 // with the library's message), or fill the std::error_code of the noexcept
@@ -18,15 +25,19 @@
 
 #include <zinc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <zinc/zinc.hpp>
@@ -48,6 +59,9 @@ struct ChannelOptions {
   // and slot_size is ignored.
   std::optional<ZincChannelFrameType> frame_type = std::nullopt;
 };
+
+// A join's timeout that never expires.
+inline constexpr std::chrono::milliseconds kForever = std::chrono::milliseconds::max();
 
 namespace detail {
 
@@ -90,6 +104,40 @@ inline ZincChannel open_channel(std::string_view name, bool writer, std::error_c
     ec = std::make_error_code(std::errc::not_enough_memory);
   }
   return channel;
+}
+
+// open_channel until the channel is there: only "not there yet" (ENOENT,
+// or EAGAIN from an older core's creator still laying it out) is waited on,
+// with pauses from 1 ms doubling to 50 ms. ZINC_ETIMEDOUT once `timeout`
+// has passed (0: one try, which reports the open's own error).
+inline ZincChannel join_channel(std::string_view name, bool writer,
+                                std::chrono::milliseconds timeout, std::error_code& ec) noexcept {
+  using Clock = std::chrono::steady_clock;
+  const bool forever = timeout == kForever;
+  const auto deadline = forever ? Clock::time_point::max()
+                                : Clock::now() + std::max(timeout, std::chrono::milliseconds(0));
+  std::chrono::milliseconds pause(1);
+  for (;;) {
+    ZincChannel channel = open_channel(name, writer, ec);
+    const bool absent = ec.value() == -ZINC_ENOENT || ec.value() == -ZINC_EAGAIN;
+    if (!ec || !absent || timeout.count() <= 0) return channel;
+    const auto now = Clock::now();
+    if (!forever && now >= deadline) {
+      ec = make_error_code(ZINC_ETIMEDOUT);
+      return nullptr;
+    }
+    const auto left =
+        forever ? pause : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+    std::this_thread::sleep_for(std::min(pause, left));
+    pause = std::min(2 * pause, std::chrono::milliseconds(50));
+  }
+}
+
+[[noreturn]] inline void throw_join_error(std::error_code ec, std::string_view name,
+                                          std::chrono::milliseconds timeout, const char* what) {
+  if (ec.value() != -ZINC_ETIMEDOUT) throw_channel_error(-ec.value(), what);
+  throw std::system_error(ec, "zinc: channel '" + std::string(name) + "' did not appear within " +
+                                  std::to_string(timeout.count()) + " ms");
 }
 
 inline ZincChannel create_channel(std::string_view name, const ChannelOptions& options,
@@ -232,6 +280,50 @@ class ChannelWriter {
   static ChannelWriter open(std::string_view name, std::error_code& ec) noexcept {
     return ChannelWriter(detail::open_channel(name, true, ec));
   }
+  // Joins as the writer, waiting up to `timeout` for the channel to appear.
+  static ChannelWriter open(std::string_view name, std::chrono::milliseconds timeout) {
+    std::error_code ec;
+    ChannelWriter writer = open(name, timeout, ec);
+    if (ec) detail::throw_join_error(ec, name, timeout, "zinc_channel_open_writer");
+    return writer;
+  }
+  static ChannelWriter open(std::string_view name, std::chrono::milliseconds timeout,
+                            std::error_code& ec) noexcept {
+    return ChannelWriter(detail::join_channel(name, true, timeout, ec));
+  }
+
+  // Joins channel `name` as its writer if it exists, else creates it with
+  // `options` (then this writer owns the name). A channel that exists must
+  // have the mode and frames `options` ask for: ZINC_EINVAL otherwise.
+  // ZINC_EBUSY while a live writer holds it, ZINC_ENOMSG if the name holds
+  // a region that is not a channel.
+  static ChannelWriter open_or_create(std::string_view name, const ChannelOptions& options) {
+    std::error_code ec;
+    ChannelWriter writer = open_or_create(name, options, ec);
+    if (ec) detail::throw_channel_error(-ec.value(), "zinc: open_or_create");
+    return writer;
+  }
+  static ChannelWriter open_or_create(std::string_view name, const ChannelOptions& options,
+                                      std::error_code& ec) noexcept {
+    // Each turn either joins, creates, or lost a race to a creator or a
+    // closer; a few turns settle any real race.
+    for (int turn = 0; turn < 100; ++turn) {
+      ChannelWriter writer = open(name, ec);
+      if (!ec) {
+        if (writer.matches(options)) return writer;
+        ec = make_error_code(ZINC_EINVAL);
+        return {};
+      }
+      if (ec.value() == -ZINC_EAGAIN) {  // an older core's creator is laying it out
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (ec.value() != -ZINC_ENOENT) return {};
+      writer = create(name, options, ec);
+      if (ec.value() != -ZINC_EEXIST) return writer;
+    }
+    return {};
+  }
 
   bool is_open() const noexcept { return handle_.get() != nullptr; }
   explicit operator bool() const noexcept { return is_open(); }
@@ -268,6 +360,18 @@ class ChannelWriter {
 
  private:
   explicit ChannelWriter(ZincChannel channel) noexcept : handle_(channel) {}
+
+  // The channel has the mode and the frames `options` describe: its frame
+  // type, or (untyped) room for slot_size bytes.
+  bool matches(const ChannelOptions& options) const noexcept {
+    ZincChannelInfo info{};
+    if (zinc_channel_info(handle_.get(), &info) != ZINC_OK) return false;
+    if (info.mode != static_cast<uint32_t>(options.mode)) return false;
+    static constexpr ZincChannelFrameType kUntyped{};
+    const ZincChannelFrameType& wanted = options.frame_type ? *options.frame_type : kUntyped;
+    if (std::memcmp(&info.frame_type, &wanted, sizeof wanted) != 0) return false;
+    return options.frame_type || info.slot_size >= options.slot_size;
+  }
   detail::ChannelHandle handle_;
 };
 
@@ -295,6 +399,17 @@ class ChannelReader {
   }
   static ChannelReader open(std::string_view name, std::error_code& ec) noexcept {
     return ChannelReader(detail::open_channel(name, false, ec));
+  }
+  // Joins as a reader, waiting up to `timeout` for the channel to appear.
+  static ChannelReader open(std::string_view name, std::chrono::milliseconds timeout) {
+    std::error_code ec;
+    ChannelReader reader = open(name, timeout, ec);
+    if (ec) detail::throw_join_error(ec, name, timeout, "zinc_channel_open_reader");
+    return reader;
+  }
+  static ChannelReader open(std::string_view name, std::chrono::milliseconds timeout,
+                            std::error_code& ec) noexcept {
+    return ChannelReader(detail::join_channel(name, false, timeout, ec));
   }
 
   bool is_open() const noexcept { return handle_.get() != nullptr; }

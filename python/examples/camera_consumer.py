@@ -32,22 +32,16 @@ JOIN_SECONDS = 10
 
 def join(name: str) -> zinc.ChannelReader:
     """The reader, once the producer has created the channel."""
-    deadline = time.monotonic() + JOIN_SECONDS
-    while True:
-        try:
-            reader = zinc.Channel.open_reader(name)
-        except (FileNotFoundError, BlockingIOError):
-            if time.monotonic() > deadline:
-                message = f"python consumer: no channel {name!r} after {JOIN_SECONDS} s"
-                raise SystemExit(message) from None
-            time.sleep(0.05)
-            continue
-        if reader.dtype != np.uint8 or reader.shape != SHAPE or reader.mode != "latest":
-            raise SystemExit(
-                f"python consumer: {reader!r} is not a camera channel "
-                f"(want dtype uint8, shape {SHAPE}, mode latest)"
-            )
-        return reader
+    try:
+        reader = zinc.Channel.open_reader(name, timeout_ms=round(JOIN_SECONDS * 1000))
+    except TimeoutError:
+        raise SystemExit(f"python consumer: no channel {name!r} after {JOIN_SECONDS} s") from None
+    if reader.dtype != np.uint8 or reader.shape != SHAPE or reader.mode != "latest":
+        raise SystemExit(
+            f"python consumer: {reader!r} is not a camera channel "
+            f"(want dtype uint8, shape {SHAPE}, mode latest)"
+        )
+    return reader
 
 
 def pattern_ok(pixels: Any, sequence: int) -> bool:

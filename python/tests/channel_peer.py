@@ -101,14 +101,7 @@ def write(args: argparse.Namespace) -> int:
 
 
 def join_reader(name: str) -> zinc.ChannelReader:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while True:
-        try:
-            return zinc.Channel.open_reader(name)
-        except (FileNotFoundError, BlockingIOError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
+    return zinc.Channel.open_reader(name, timeout_ms=TIMEOUT_MS)
 
 
 def read(args: argparse.Namespace) -> int:

@@ -13,6 +13,8 @@ import pytest
 from conftest import NameFactory, object_path
 
 import zinc
+import zinc._errors
+import zinc._frame_type
 from zinc._ffi import ffi, lib
 
 
@@ -180,7 +182,7 @@ def test_python_and_the_c_library_allow_the_same_element_types() -> None:
                 out = ffi.new("ZincChannel *")
                 code = lib.zinc_channel_create_typed(b"t-never", 1, 1, native, 1, 1 << 20, out)
                 # Invalid flags: a frame type that passes is refused for them instead.
-                c_allows = "unknown channel create flags" in zinc._error(code).strerror
+                c_allows = "unknown channel create flags" in zinc._errors.error(code).strerror
                 try:
                     python_allows = np.dtype(spelled).str == spelled
                     zinc._frame_type.frame_type(spelled, 1)

@@ -14,13 +14,14 @@ import pytest
 from conftest import NameFactory
 
 import zinc
+import zinc._async_wait  # imported by the first async call; these tests reach into it first
 
 
 @pytest.fixture(params=["waiter", "threads"])
 def wait_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "threads":
         monkeypatch.setattr(zinc._async_wait, "shared_waiter", lambda make_error: None)
-    elif zinc._async_wait.shared_waiter(zinc._error) is None:
+    elif zinc._async_wait.shared_waiter(zinc._errors.error) is None:
         pytest.skip("futex_waitv is not available here")
     yield request.param
 
@@ -177,7 +178,7 @@ def test_async_for_ends_when_the_writer_leaves(region_name: NameFactory, wait_mo
 def test_pending_recv_async_on_many_channels_share_waiter_threads(
     region_name: NameFactory,
 ) -> None:
-    waiter = zinc._async_wait.shared_waiter(zinc._error)
+    waiter = zinc._async_wait.shared_waiter(zinc._errors.error)
     if waiter is None:
         pytest.skip("futex_waitv is not available here")
     names = [region_name() for _ in range(20)]

@@ -87,7 +87,7 @@ def test_wait_releases_the_gil_for_other_threads(
     # One slice for the whole wait: the notifying thread can only run Python
     # code while the native wait holds no GIL. If it held the GIL, the wait
     # would time out (False) instead of being woken (True).
-    monkeypatch.setattr(zinc, "_WAIT_SLICE_MS", 20000)
+    monkeypatch.setattr(zinc._region, "_WAIT_SLICE_MS", 20000)
     name = region_name()
     with zinc.SharedRegion.create(name, PAGE) as owner, zinc.SharedRegion.open(name) as reader:
         started = threading.Event()

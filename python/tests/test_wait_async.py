@@ -14,6 +14,8 @@ import pytest
 from conftest import NameFactory, run_python
 
 import zinc
+import zinc._async_wait  # imported by the first async call; these tests reach into it first
+import zinc._region
 
 PAGE = zinc.PAGE_SIZE
 
@@ -24,7 +26,7 @@ def wait_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     fallback, a dedicated thread per wait."""
     if request.param == "threads":
         monkeypatch.setattr(zinc._async_wait, "shared_waiter", lambda make_error: None)
-    elif zinc._async_wait.shared_waiter(zinc._error) is None:
+    elif zinc._async_wait.shared_waiter(zinc._errors.error) is None:
         pytest.skip("futex_waitv is not available here")
     return str(request.param)
 
@@ -75,7 +77,7 @@ def test_fallback_thread_runs_the_module_level_wait_outside_the_default_executor
         return True
 
     monkeypatch.setattr(zinc._async_wait, "shared_waiter", lambda make_error: None)
-    monkeypatch.setattr(zinc, "_wait", fake_wait)
+    monkeypatch.setattr(zinc._region, "_wait", fake_wait)
     with zinc.SharedRegion.create(region_name(), PAGE) as region:
         region.try_wait()  # the creator's cursor starts behind: nothing pending now
         assert asyncio.run(region.wait_async(1234)) is True
@@ -197,7 +199,7 @@ def test_pending_wait_async_counts_as_a_sleeper_so_notifiers_wake_it(
 def test_thousand_concurrent_waits_on_thousand_regions_all_complete(
     region_name: NameFactory,
 ) -> None:
-    waiter = zinc._async_wait.shared_waiter(zinc._error)
+    waiter = zinc._async_wait.shared_waiter(zinc._errors.error)
     if waiter is None:
         pytest.skip("futex_waitv is not available here")
     count = 1000
@@ -320,7 +322,7 @@ def test_without_futex_waitv_wait_async_falls_back_to_a_thread_per_wait(
 ) -> None:
     monkeypatch.setattr(zinc._async_wait, "futex_waitv_available", lambda: False)
     monkeypatch.setattr(zinc._async_wait, "_shared", None)
-    assert zinc._async_wait.shared_waiter(zinc._error) is None
+    assert zinc._async_wait.shared_waiter(zinc._errors.error) is None
     name = region_name()
 
     async def scenario(owner: zinc.SharedRegion, reader: zinc.SharedRegion) -> bool:
@@ -340,12 +342,12 @@ def test_zinc_wait_async_threads_in_the_environment_selects_the_fallback(
 ) -> None:
     monkeypatch.setenv("ZINC_WAIT_ASYNC", "threads")
     monkeypatch.setattr(zinc._async_wait, "_shared", None)
-    assert zinc._async_wait.shared_waiter(zinc._error) is None
+    assert zinc._async_wait.shared_waiter(zinc._errors.error) is None
     monkeypatch.setattr(zinc._async_wait, "_shared", None)
 
 
 def test_forked_child_gets_waiter_threads_of_its_own(region_name: NameFactory) -> None:
-    if zinc._async_wait.shared_waiter(zinc._error) is None:
+    if zinc._async_wait.shared_waiter(zinc._errors.error) is None:
         pytest.skip("futex_waitv is not available here")
     name = region_name()
     code = f"""
@@ -373,7 +375,7 @@ print(os.waitstatus_to_exitcode(status))
 def test_atomic_add_changes_the_word_and_wakes_nobody() -> None:
     import ctypes
 
-    if zinc._async_wait.shared_waiter(zinc._error) is None:
+    if zinc._async_wait.shared_waiter(zinc._errors.error) is None:
         pytest.skip("futex_waitv is not available here")
     word = ctypes.c_uint32(5)
     zinc._async_wait.atomic_add(ctypes.addressof(word), 1)

@@ -1,7 +1,10 @@
 """zinc.Channel: one writer passes numpy frames to any number of readers
-through a region, zero copy both ways (docs/spec.md section 10). This module
-holds what the writer (zinc._channel_writer) and the readers
-(zinc._channel_reader) share: joining, the frame type, lifetime.
+through a region, zero copy both ways (docs/spec.md section 10). Channel is
+the base class of the writer (zinc._channel_writer) and the readers
+(zinc._channel_reader) and holds what they share: making and joining one,
+the frame type, the frames' arrays, lifetime. Those two modules import this
+one and never the other way round: each role's class enters itself in
+_ROLES when it is defined, and the constructors here look it up there.
 
 The writer fills the next slot in place and commits it; a reader gets a
 read-only view of a committed frame and releases it. This module is a thin
@@ -18,6 +21,12 @@ calls that change a participant's state, so sharing one object between
 threads is safe (if rarely useful). Blocking calls run in slices so that
 Ctrl-C takes effect within 100 ms; close() from another thread cancels them
 at once.
+
+A frame costs two C calls and no allocation beyond its frame object: the
+slots lie at fixed addresses for the handle's lifetime, so each slot's numpy
+array is made once (at its first frame) and kept in _slot_arrays until
+close(); the C library's ZincChannelFrame is one struct per participant,
+read through a memoryview of its three 64-bit words.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
+    Dict,
     Iterator,
     Literal,
     NoReturn,
@@ -40,18 +50,21 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
+    cast,
     overload,
 )
 
 from . import _frame_type
 from ._errors import check, checked_integer, encode_name, error, require_numpy
 from ._ffi import ffi, lib
+from ._region import SharedRegion
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import DTypeLike, NDArray
 
-    from . import SharedRegion
+    # For the constructors' return types only: at run time these modules
+    # import this one, never the reverse.
     from ._channel_reader import ChannelReader
     from ._channel_writer import ChannelWriter
 
@@ -68,6 +81,16 @@ SIZE_MAX = 2**64 - 1
 
 EAGAIN = int(lib.ZINC_EAGAIN)
 ETIMEDOUT = int(lib.ZINC_ETIMEDOUT)
+ENOENT = int(lib.ZINC_ENOENT)
+
+# A join that waits for its channel to appear tries again after this long at
+# first, doubling up to the longest pause.
+_JOIN_FIRST_PAUSE_S = 0.001
+_JOIN_LONGEST_PAUSE_S = 0.05
+
+# open_or_create() against a concurrent creator and a concurrent close: how
+# many times it goes round open -> create -> open before it gives up.
+_OPEN_OR_CREATE_ATTEMPTS = 100
 
 # How many fork()s separate this process from the one that started the
 # program: a channel made in an earlier generation was inherited.
@@ -98,6 +121,8 @@ def _native_close(pid: int) -> Callable[[Any], None]:
 def checked_timeout(timeout_ms: Optional[int]) -> Optional[int]:
     if timeout_ms is None:
         return None
+    if type(timeout_ms) is int and 0 <= timeout_ms <= U32_MAX:
+        return timeout_ms  # the common case, without checked_integer's call
     return checked_integer(timeout_ms, "timeout_ms", U32_MAX)
 
 
@@ -116,15 +141,6 @@ def slices(timeout_ms: Optional[int], longest: int) -> Iterator[int]:
         if left <= 0:
             return
         yield min(left, longest)
-
-
-def _participant(role: str) -> Type[Channel]:
-    """ChannelWriter or ChannelReader. They subclass Channel in modules of
-    their own, which import this one, so they are looked up at call time."""
-    from ._channel_reader import ChannelReader
-    from ._channel_writer import ChannelWriter
-
-    return ChannelWriter if role == "writer" else ChannelReader
 
 
 def _require_channels() -> None:
@@ -172,8 +188,6 @@ def _own_mapping(name: str, channel_data: int) -> Tuple[SharedRegion, memoryview
     """A region handle of this process on the channel's region `name`, and a
     view of its data area; OSError if the name no longer leads to the region
     whose data area the channel handle maps at `channel_data`."""
-    from . import SharedRegion  # zinc imports this module before it defines SharedRegion
-
     region = SharedRegion.open(name)
     data = region.as_buffer()
     if _region_identity(_address(ffi.from_buffer(data))) != _region_identity(channel_data):
@@ -184,6 +198,51 @@ def _own_mapping(name: str, channel_data: int) -> Tuple[SharedRegion, memoryview
             f"channel {name!r} was removed while joining (the name is another region's now)",
         )
     return region, data
+
+
+def _join(name: str, role: str, timeout_ms: Optional[int]) -> Any:
+    """A ZincChannel joined to channel `name` as `role`, waiting up to
+    `timeout_ms` (None: for ever; 0: one try) for the channel to appear.
+
+    Only "not there yet" is waited on: ENOENT (no such name yet) and EAGAIN
+    (a creator of an older core still laying the channel out). Everything
+    else, ENOMSG (a region that is not a channel) included, raises at once.
+    """
+    encoded = encode_name(name)
+    opener = lib.zinc_channel_open_writer if role == "writer" else lib.zinc_channel_open_reader
+    timeout = checked_timeout(timeout_ms)
+    deadline = None if timeout is None else time.monotonic() + timeout / 1000
+    pause = _JOIN_FIRST_PAUSE_S
+    out: Any = ffi.new("ZincChannel *")
+    while True:
+        code = opener(encoded, out)
+        if code == 0:
+            return out[0]
+        if code not in (ENOENT, EAGAIN) or timeout == 0:
+            raise error(code)
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise _join_timeout(name, code, timeout)
+        time.sleep(pause if left is None else min(pause, left))
+        pause = min(2 * pause, _JOIN_LONGEST_PAUSE_S)
+
+
+def _join_timeout(name: str, code: int, timeout_ms: Optional[int]) -> TimeoutError:
+    if code == EAGAIN:
+        why = (
+            "its region exists but its creator has not finished laying it out (a creator "
+            "that died while creating leaves it so: `zinc ls` tells, `zinc rm` removes it)"
+        )
+    else:
+        why = "there is no channel of that name"
+    return TimeoutError(
+        errno.ETIMEDOUT, f"channel {name!r} did not appear within {timeout_ms} ms: {why}"
+    )
+
+
+# The class of each role, entered by Channel.__init_subclass__ when
+# zinc._channel_writer and zinc._channel_reader define them.
+_ROLES: Dict[str, Type[Channel]] = {}
 
 
 @dataclass(frozen=True)
@@ -223,6 +282,12 @@ class Channel:
 
     _ROLE = ""
 
+    def __init_subclass__(cls, role: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if role:
+            cls._ROLE = role
+            _ROLES[role] = cls
+
     def __init__(self, handle: Any, name: str, owner: bool) -> None:
         """Wraps a raw ``ZincChannel``; use the static constructors."""
         if handle == ffi.NULL:
@@ -246,6 +311,11 @@ class Channel:
         # Frames are slices of this; close() drops it, and the mapping goes
         # with the last slice.
         self._data: Optional[memoryview] = data
+        # Each slot's array by the slot's address (see _slot_array).
+        self._slot_arrays: Dict[int, NDArray[Any]] = {}
+        # What the frame calls fill in: data, length, sequence (under the lock).
+        self._native: Any = ffi.new("ZincChannelFrame *")
+        self._fields = memoryview(ffi.buffer(self._native)).cast("Q")
         self._mode = _MODE_NAMES[int(native.mode)]
         self._slot_count = int(native.slot_count)
         self._max_readers = int(native.max_readers)
@@ -341,7 +411,7 @@ class Channel:
                 out,
             )
         )
-        return _participant(role)(out[0], name, owner=True)
+        return _ROLES[role](out[0], name, owner=True)
 
     @overload
     @staticmethod
@@ -405,40 +475,92 @@ class Channel:
                 out,
             )
         )
-        return _participant(role)(out[0], name, owner=True)
+        return _ROLES[role](out[0], name, owner=True)
 
     @staticmethod
-    def open_writer(name: str) -> ChannelWriter:
+    def open_writer(name: str, *, timeout_ms: Optional[int] = 0) -> ChannelWriter:
         """Joins channel `name` as its writer (a channel has one at a time).
 
-        Raises OSError(EBUSY) while a live process is the writer (a dead
-        writer's role is taken over, and its unfinished frame written anew),
-        FileNotFoundError if there is no such region, OSError(EBADMSG) if it
-        holds no valid channel, BlockingIOError if it is not laid out yet.
+        With `timeout_ms` it waits for the channel to appear: None waits as
+        long as it takes, 0 (the default) tries once; TimeoutError (naming
+        the channel) when it did not appear in time. Raises OSError(EBUSY)
+        while a live process is the writer (a dead writer's role is taken
+        over, and its unfinished frame written anew), FileNotFoundError if
+        there is no such region (timeout 0), OSError(ENOMSG) if the region
+        is not a channel, OSError(EBADMSG) if its channel header is invalid.
         """
-        from ._channel_writer import ChannelWriter  # imports this module: not at the top
-
         _require_channels()
-        encoded = encode_name(name)
-        out: Any = ffi.new("ZincChannel *")
-        check(lib.zinc_channel_open_writer(encoded, out))
-        return ChannelWriter(out[0], name, owner=False)
+        writer = _ROLES["writer"](_join(name, "writer", timeout_ms), name, owner=False)
+        return cast("ChannelWriter", writer)
 
     @staticmethod
-    def open_reader(name: str) -> ChannelReader:
+    def open_reader(name: str, *, timeout_ms: Optional[int] = 0) -> ChannelReader:
         """Joins channel `name` as a reader. Lossless: its first frame is the
         first one committed after it joined; latest: the newest frame.
 
         Raises OSError(EBUSY) when all max_readers entries are held by live
-        readers; otherwise as :meth:`open_writer`.
+        readers; otherwise as :meth:`open_writer` (``timeout_ms`` too).
         """
-        from ._channel_reader import ChannelReader  # imports this module: not at the top
-
         _require_channels()
-        encoded = encode_name(name)
-        out: Any = ffi.new("ZincChannel *")
-        check(lib.zinc_channel_open_reader(encoded, out))
-        return ChannelReader(out[0], name, owner=False)
+        reader = _ROLES["reader"](_join(name, "reader", timeout_ms), name, owner=False)
+        return cast("ChannelReader", reader)
+
+    @staticmethod
+    def open_or_create(
+        name: str,
+        dtype: DTypeLike,
+        shape: _frame_type.ShapeLike,
+        *,
+        slots: int = 8,
+        mode: str = "lossless",
+        max_readers: int = 4,
+        replace_stale: bool = False,
+        prefault: bool = False,
+        reserve: bool = True,
+    ) -> ChannelWriter:
+        """The writer of channel `name`: joins it if it exists, else creates it
+        (arguments as :meth:`create`), safe against another process doing the
+        same at the same moment.
+
+        A writer that joined does not own the name (its close leaves the
+        channel in place); one that created it does. Joining checks that the
+        channel's frames are `dtype` and `shape` and its mode is `mode`
+        (ValueError otherwise); slots and max_readers are the creator's.
+        Raises OSError(EBUSY) while a live process is the writer,
+        OSError(ENOMSG) if the name holds a region that is not a channel.
+        """
+        _require_channels()
+        element, dims, _ = _frame_type.frame_type(dtype, shape)
+        _choice(mode, "mode", tuple(_MODES))
+        last: Optional[OSError] = None
+        for _ in range(_OPEN_OR_CREATE_ATTEMPTS):
+            try:
+                writer = Channel.open_writer(name)
+            except (FileNotFoundError, BlockingIOError) as missing:
+                # BlockingIOError: an older core's creator is still laying it out.
+                last = missing
+                if isinstance(missing, BlockingIOError):
+                    time.sleep(_JOIN_FIRST_PAUSE_S)
+                    continue
+            else:
+                writer._require_frames(element, dims, mode)
+                return writer
+            try:
+                return Channel.create(
+                    name,
+                    dtype,
+                    shape,
+                    slots=slots,
+                    mode=mode,
+                    max_readers=max_readers,
+                    replace_stale=replace_stale,
+                    prefault=prefault,
+                    reserve=reserve,
+                )
+            except FileExistsError as taken:  # another process created it meanwhile
+                last = taken
+        assert last is not None
+        raise last
 
     # ---- what it is ----------------------------------------------------------
 
@@ -515,6 +637,8 @@ class Channel:
 
     def _handle(self) -> Any:
         handle = self._h
+        if handle is not None and self._generation == _generation:
+            return handle
         if handle is None:
             raise ValueError("channel is closed")
         if self._inherited:
@@ -533,20 +657,46 @@ class Channel:
             raise ValueError("channel is closed")
         return data
 
-    def _array(self, data: memoryview, frame: Any, nbytes: int, writable: bool) -> NDArray[Any]:
-        """The frame the C library handed out, viewed through this
-        participant's own mapping (`data`, taken before the call)."""
+    def _slot_array(self, address: int, sequence: int) -> NDArray[Any]:
+        """The array of the slot at `address` (where the C library put the
+        frame), made at the slot's first frame and kept: the channel's dtype
+        and shape (an untyped channel's: uint8 of the slot size), writable
+        for the writer, read-only for a reader, over this participant's own
+        mapping. Called under the lock, right after a frame call."""
+        arrays = self._slot_arrays
+        known = arrays.get(address)
+        if known is not None:
+            return known
+        data = self._mapping()
         np = require_numpy("zinc.Channel")
-        offset = _address(frame.data) - self._base
+        offset = address - self._base
+        nbytes = self._frame_bytes  # an untyped channel's: the slot size
         if not 0 <= offset <= len(data) - nbytes:
             raise OSError(
                 errno.EBADMSG,
-                f"channel {self._name!r}: frame {int(frame.sequence)} of {nbytes} bytes at "
+                f"channel {self._name!r}: frame {sequence} of {nbytes} bytes at "
                 f"offset {offset} lies outside the region's {len(data)} bytes",
             )
         view = data[offset : offset + nbytes]
-        array: NDArray[Any] = np.frombuffer(view if writable else view.toreadonly(), self._dtype)
-        return array if self._shape is None else array.reshape(self._shape)
+        source = view if self._ROLE == "writer" else view.toreadonly()
+        array: NDArray[Any] = np.frombuffer(source, self._dtype)
+        if self._shape is not None:
+            array = array.reshape(self._shape)
+        if len(arrays) < self._slot_count:  # a slot's address never changes
+            arrays[address] = array
+        return array
+
+    def _require_frames(self, dtype: np.dtype[Any], shape: Tuple[int, ...], mode: str) -> None:
+        """ValueError (after closing this participant) unless the channel's
+        frames are `shape` elements of `dtype` and its mode is `mode`."""
+        if self._dtype == dtype and self._shape == shape and self._mode == mode:
+            return
+        found = f"{self._mode} frames of {self._dtype} shape {self._shape}"
+        self.close()
+        raise ValueError(
+            f"channel {self._name!r} exists with {found}, not {mode} frames of {dtype} "
+            f"shape {shape}"
+        )
 
     def _failure(self, code: int) -> Exception:
         """The exception for a failed frame call: a close from another thread
@@ -577,6 +727,7 @@ class Channel:
         ffi.release(handle)  # zinc_channel_close, unless this is a fork child
         self._region.close()
         self._data = None
+        self._slot_arrays = {}
 
     def __enter__(self: _C) -> _C:
         self._handle()

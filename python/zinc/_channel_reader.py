@@ -6,6 +6,7 @@ import errno
 import weakref
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, overload
 
+from . import _channel
 from ._channel import (
     EAGAIN,
     ETIMEDOUT,
@@ -16,7 +17,7 @@ from ._channel import (
     checked_timeout,
     slices,
 )
-from ._ffi import ffi, lib
+from ._ffi import lib
 from ._frames import ReadFrame
 
 if TYPE_CHECKING:
@@ -37,15 +38,13 @@ class _WriterWatch:
         return self.seen or info.write_seq > 0
 
 
-class ChannelReader(Channel):
+class ChannelReader(Channel, role="reader"):
     """A reader of a channel: gets read-only views of committed frames.
 
     ``with reader.recv() as frame:`` holds frame ``frame.sequence`` (its data
     in ``frame.array``) until the block ends; :meth:`recv_copy` returns a
     copy; ``for frame in reader:`` reads until the writer has left.
     """
-
-    _ROLE = "reader"
 
     def __init__(self, handle: Any, name: str, owner: bool) -> None:
         super().__init__(handle, name, owner)
@@ -67,14 +66,48 @@ class ChannelReader(Channel):
         is still held; a frame whose ReadFrame was dropped unreleased is
         released here. OSError(EBADMSG) for a typed frame whose committed
         length does not match the frame type (the frame is skipped).
+        BrokenPipeError (EPIPE) once the writer is gone, its channel was
+        closed or replaced, and no frame is left to read.
         """
-        handle = self._handle()
-        for slice_ms in slices(checked_timeout(timeout_ms), SLICE_MS):
-            frame = self._read(handle, slice_ms)
-            if frame is not None:
-                return frame
-            self._handle()  # closed by another thread meanwhile
-        return None
+        handle = self._h
+        if handle is None or self._generation != _channel._generation:
+            handle = self._handle()  # raises: closed, or inherited through fork()
+        timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
+        waits: Optional[Iterator[int]] = None
+        slice_ms = 0  # the first try does not wait: the common case has a frame now
+        # This and _release run per frame: locks are taken with acquire() and
+        # release(), cheaper than a with block.
+        lock = self._lock
+        while True:
+            lock.acquire()
+            try:
+                if self._holding:
+                    self._release_dropped_frame(handle)
+                code = lib.zinc_channel_read(handle, slice_ms, self._native)
+                if code == 0:
+                    self._holding = True
+                    address, length, sequence = self._fields.tolist()
+                    array = self._slot_arrays.get(address)
+                    if array is None:
+                        array = self._slot_array(address, sequence)
+                    if length != self._frame_bytes:
+                        array = self._shorter(handle, array, length, sequence)
+                    frame = ReadFrame(self, array, sequence)
+                    self._held_frame = weakref.ref(frame)
+                    return frame
+                if code != EAGAIN and code != ETIMEDOUT:
+                    raise self._failure(code)
+            finally:
+                lock.release()
+            if waits is None:
+                if timeout == 0:
+                    return None
+                waits = slices(timeout, SLICE_MS)
+            else:
+                self._handle()  # closed by another thread meanwhile
+            slice_ms = next(waits, -1)
+            if slice_ms < 0:
+                return None
 
     @overload
     def recv_copy(self, timeout_ms: None = None) -> NDArray[Any]: ...
@@ -108,7 +141,8 @@ class ChannelReader(Channel):
         """Each frame in turn, held while the loop body runs.
 
         The iteration ends when the writer has left (a writer held the role
-        or committed frames, and now none does) and no frame is left to read,
+        or committed frames, and now none does, or the channel was closed or
+        replaced: EPIPE) and no frame is left to read,
         or, with `timeout_ms`, when no frame came for that long. A writer
         killed without closing keeps the role until another writer takes it
         over, so use a timeout where that may happen. ``for frame in
@@ -118,14 +152,17 @@ class ChannelReader(Channel):
         writer = _WriterWatch()
         while True:
             frame = None
-            for slice_ms in slices(idle, SLICE_MS):
-                frame = self.recv(slice_ms)
-                if frame is not None or writer.left(self.info):
-                    break
-            if frame is None:
-                frame = self.recv(0)  # a frame committed just before the writer left
+            try:
+                for slice_ms in slices(idle, SLICE_MS):
+                    frame = self.recv(slice_ms)
+                    if frame is not None or writer.left(self.info):
+                        break
                 if frame is None:
-                    return
+                    frame = self.recv(0)  # a frame committed just before the writer left
+            except BrokenPipeError:
+                return  # the writer and its channel are gone, every frame read
+            if frame is None:
+                return
             with frame:
                 yield frame
 
@@ -138,45 +175,44 @@ class ChannelReader(Channel):
         writer = _WriterWatch()
         while True:
             frame = None
-            for slice_ms in slices(idle, SLICE_MS):
-                frame = await self.recv_async(slice_ms)
-                if frame is not None or writer.left(self.info):
-                    break
-            if frame is None:
-                frame = self.recv(0)
+            try:
+                for slice_ms in slices(idle, SLICE_MS):
+                    frame = await self.recv_async(slice_ms)
+                    if frame is not None or writer.left(self.info):
+                        break
                 if frame is None:
-                    return
+                    frame = self.recv(0)
+            except BrokenPipeError:
+                return
+            if frame is None:
+                return
             with frame:
                 yield frame
 
     def __aiter__(self) -> AsyncIterator[ReadFrame]:
         return self.frames_async()
 
-    def _read(self, handle: Any, timeout_ms: int) -> Optional[ReadFrame]:
-        native: Any = ffi.new("ZincChannelFrame *")
-        data = self._mapping()
-        with self._lock:
-            self._release_dropped_frame(handle)
-            code = lib.zinc_channel_read(handle, timeout_ms, native)
-            if code in (EAGAIN, ETIMEDOUT):
-                return None
-            if code != 0:
-                raise self._failure(code)
-            self._holding = True
-            length = int(native.length)
-            if self._shape is not None and length != self._frame_bytes:
-                self._holding = False
-                lib.zinc_channel_release(handle)
-                raise OSError(
-                    errno.EBADMSG,
-                    f"channel {self._name!r}: frame {int(native.sequence)} is {length} bytes, "
-                    f"but its frame type ({self._dtype.str}, shape {self._shape}) needs "
-                    f"{self._frame_bytes}; the frame was skipped",
-                )
-            array = self._array(data, native, length, writable=False)
-            frame = ReadFrame(self, array, int(native.sequence))
-            self._held_frame = weakref.ref(frame)
-            return frame
+    def _shorter(
+        self, handle: Any, array: NDArray[Any], length: int, sequence: int
+    ) -> NDArray[Any]:
+        """An untyped frame of `length` bytes: the first bytes of its slot's
+        array. Any other length is a bad frame: it is released and skipped
+        (OSError EBADMSG)."""
+        if self._shape is None and length < self._frame_bytes:
+            return array[:length]
+        self._holding = False
+        lib.zinc_channel_release(handle)
+        if self._shape is None:
+            problem = f"is {length} bytes, more than the slot size {self._slot_size}"
+        else:
+            problem = (
+                f"is {length} bytes, but its frame type ({self._dtype.str}, shape "
+                f"{self._shape}) needs {self._frame_bytes}"
+            )
+        raise OSError(
+            errno.EBADMSG,
+            f"channel {self._name!r}: frame {sequence} {problem}; the frame was skipped",
+        )
 
     def _release_dropped_frame(self, handle: Any) -> None:
         """Under the lock, before a read: a held frame must have been released,
@@ -197,15 +233,20 @@ class ChannelReader(Channel):
     def _release(self, frame: ReadFrame) -> None:
         """ReadFrame.release(): gives the frame back if it is the one held."""
         handle = self._h
-        if handle is None or self._inherited:
+        if handle is None or self._generation != _channel._generation:
             return  # closing released it; a fork child holds nothing
-        with self._lock:
-            held = self._held_frame() if self._held_frame is not None else None
-            if self._holding and held is frame:
-                self._holding = False
-                code = lib.zinc_channel_release(handle)
-                if code != 0 and self._h is not None:
-                    raise self._failure(code)
+        lock = self._lock  # acquire() and release(), as in recv()
+        lock.acquire()
+        try:
+            held = self._held_frame
+            if not self._holding or held is None or held() is not frame:
+                return
+            self._holding = False
+            code = lib.zinc_channel_release(handle)
+        finally:
+            lock.release()
+        if code != 0 and self._h is not None:
+            raise self._failure(code)
 
     async def _next_commit(self, timeout_ms: int) -> None:
         """Waits up to timeout_ms for the writer's next commit (or returns

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Optional, overload
+from typing import TYPE_CHECKING, Any, Iterator, Optional, overload
 
-from . import _async_wait
+from . import _channel
 from ._channel import (
     EAGAIN,
     ETIMEDOUT,
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 _THREAD_SLICE_MS = 20
 
 
-class ChannelWriter(Channel):
+class ChannelWriter(Channel, role="writer"):
     """The writer of a channel: fills the next slot in place and commits it.
 
     ``with writer.frame() as frame: frame.array[...] = ...`` writes a frame
@@ -38,8 +37,6 @@ class ChannelWriter(Channel):
     wait while the ring is full (the slowest reader is ``slot_count`` frames
     behind); a reader that died is judged and dropped within about 50 ms.
     """
-
-    _ROLE = "writer"
 
     def __init__(self, handle: Any, name: str, owner: bool) -> None:
         super().__init__(handle, name, owner)
@@ -59,29 +56,68 @@ class ChannelWriter(Channel):
         Latest: never waits. ValueError while an earlier frame of this writer
         is still open (neither committed nor given up).
         """
-        handle = self._handle()
-        timeout = checked_timeout(timeout_ms)
-        with self._lock:
-            self._refuse_second_frame()
-        for slice_ms in slices(timeout, SLICE_MS):
-            frame = self._acquire(handle, slice_ms)
-            if frame is not None:
-                return frame
-            self._handle()  # closed by another thread meanwhile
-        return None
+        handle = self._h
+        if handle is None or self._generation != _channel._generation:
+            handle = self._handle()  # raises: closed, or inherited through fork()
+        timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
+        waits: Optional[Iterator[int]] = None
+        slice_ms = 0  # the first try does not wait: the common case has room now
+        # This and _commit run per frame: locks are taken with acquire() and
+        # release(), cheaper than a with block.
+        lock = self._lock
+        while True:
+            lock.acquire()
+            try:
+                opened = self._open_frame() if self._open_frame is not None else None
+                if opened is not None and opened._open:
+                    raise ValueError(
+                        f"frame {opened.sequence} is still open: commit it (or leave its with "
+                        "block) before taking the next"
+                    )
+                code = lib.zinc_channel_acquire(handle, slice_ms, self._native)
+                if code == 0:
+                    address, _, sequence = self._fields.tolist()
+                    array = self._slot_arrays.get(address)
+                    if array is None:
+                        array = self._slot_array(address, sequence)
+                    # A view of its own per frame: made read-only at the
+                    # commit, it stays so when the slot is the writer's again.
+                    frame = WriteFrame(self, array.view(), sequence)
+                    self._open_frame = weakref.ref(frame)
+                    return frame
+                if code != EAGAIN and code != ETIMEDOUT:
+                    raise self._failure(code)
+            finally:
+                lock.release()
+            if code == EAGAIN and slice_ms > 0:
+                # Latest mode only: every slot was pinned or newest for a moment.
+                time.sleep(0.001)
+            if waits is None:
+                if timeout == 0:
+                    return None
+                waits = slices(timeout, SLICE_MS)
+            else:
+                self._handle()  # closed by another thread meanwhile
+            slice_ms = next(waits, -1)
+            if slice_ms < 0:
+                return None
 
     async def frame_async(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
         """frame() for asyncio: waiting for room (lossless) blocks neither the
         event loop nor a worker of its executor (a thread of its own waits).
         Cancelling it gives up the wait; a slot it acquired meanwhile is the
         next frame()'s."""
+        import asyncio
+
+        from ._async_wait import ThreadWait
+
         timeout = checked_timeout(timeout_ms)
         frame = self.frame(0)
         if frame is not None or timeout == 0:
             return frame
         handle = self._handle()
         stop = threading.Event()
-        pending = _async_wait.ThreadWait(
+        pending = ThreadWait(
             asyncio.get_running_loop(), lambda: self._wait_for_room(handle, timeout, stop), stop
         )
         try:
@@ -118,31 +154,6 @@ class ChannelWriter(Channel):
         frame = await self.frame_async(timeout_ms)
         return None if frame is None else self._fill(frame, source)
 
-    def _refuse_second_frame(self) -> None:
-        frame = self._open_frame() if self._open_frame is not None else None
-        if frame is not None and frame.open:
-            raise ValueError(
-                f"frame {frame.sequence} is still open: commit it (or leave its with block) "
-                "before taking the next"
-            )
-
-    def _acquire(self, handle: Any, timeout_ms: int) -> Optional[WriteFrame]:
-        native: Any = ffi.new("ZincChannelFrame *")
-        data = self._mapping()
-        with self._lock:
-            code = lib.zinc_channel_acquire(handle, timeout_ms, native)
-            if code == 0:
-                array = self._array(data, native, self._frame_bytes, writable=True)
-                frame = WriteFrame(self, array, int(native.sequence))
-                self._open_frame = weakref.ref(frame)
-                return frame
-            if code not in (EAGAIN, ETIMEDOUT):
-                raise self._failure(code)
-        if code == EAGAIN and timeout_ms > 0:
-            # Latest mode only: every slot was pinned or newest for a moment.
-            time.sleep(0.001)
-        return None
-
     def _wait_for_room(self, handle: Any, timeout: Optional[int], stop: threading.Event) -> bool:
         """In frame_async()'s thread: acquires the next slot (the C library
         keeps it for the next frame() call); False on timeout, stop or close."""
@@ -160,26 +171,41 @@ class ChannelWriter(Channel):
                 time.sleep(0.001)
         return False
 
-    def _commit(self, nbytes: Optional[int]) -> None:
-        """WriteFrame.commit(): publishes the open frame."""
-        handle = self._handle()
+    def _commit(self, frame: WriteFrame, nbytes: Optional[int]) -> None:
+        """WriteFrame.commit() and the end of its with block: publishes the
+        open frame; its array is read-only from now on."""
+        handle = self._h
+        if handle is None or self._generation != _channel._generation:
+            handle = self._handle()  # raises: closed, or inherited through fork()
+        length = self._frame_bytes if nbytes is None else self._length(nbytes)
+        lock = self._lock
+        lock.acquire()
+        try:
+            code = lib.zinc_channel_commit(handle, length)
+            if code == 0:
+                self._open_frame = None  # the next frame() need not look at this one
+        finally:
+            lock.release()
+        if code != 0:
+            raise self._failure(code)
+        frame._open = False
+        # Positional: numpy takes it so, at a quarter of the keyword form's cost
+        # (its type stubs know only the keyword).
+        frame.array.setflags(False)  # type: ignore[call-arg]
+
+    def _length(self, nbytes: int) -> int:
+        """The length to commit for commit(nbytes)."""
         if self._shape is None:
-            length = (
-                self._slot_size if nbytes is None else checked_integer(nbytes, "nbytes", SIZE_MAX)
-            )
+            length = checked_integer(nbytes, "nbytes", SIZE_MAX)
             if length > self._slot_size:
                 raise ValueError(f"nbytes {length} is more than the slot size {self._slot_size}")
-        else:
-            length = self._frame_bytes
-            if nbytes is not None and nbytes != length:
-                raise ValueError(
-                    f"a frame of this channel is {length} bytes ({self._dtype}, shape "
-                    f"{self._shape}); commit() cannot change that"
-                )
-        with self._lock:
-            code = lib.zinc_channel_commit(handle, length)
-            if code != 0:
-                raise self._failure(code)
+            return length
+        if nbytes != self._frame_bytes:
+            raise ValueError(
+                f"a frame of this channel is {self._frame_bytes} bytes ({self._dtype}, shape "
+                f"{self._shape}); commit() cannot change that"
+            )
+        return self._frame_bytes
 
     def _source(self, data: ArrayLike) -> NDArray[Any]:
         """`data` checked against the channel's frames, as an array to copy."""

@@ -56,13 +56,12 @@ class WriteFrame:
         """
         if not self._open:
             raise ValueError(f"frame {self.sequence} was already committed or given up")
-        self._writer._commit(nbytes)
-        self._close()
+        self._writer._commit(self, nbytes)
         return self.sequence
 
     def _close(self) -> None:
         self._open = False
-        self.array.flags.writeable = False
+        self.array.setflags(write=False)
 
     def __enter__(self) -> WriteFrame:
         return self
@@ -73,12 +72,11 @@ class WriteFrame:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None:
-        if not self._open:
-            return
-        if exc_type is None:
-            self.commit()
-        else:
-            self._close()
+        if self._open:
+            if exc_type is None:
+                self._writer._commit(self, None)
+            else:
+                self._close()
 
     def __repr__(self) -> str:
         state = "open" if self._open else "closed"
@@ -124,7 +122,9 @@ class ReadFrame:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None:
-        self.release()
+        if self._held:
+            self._held = False
+            self._reader._release(self)
 
     def __repr__(self) -> str:
         state = "held" if self._held else "released"
