@@ -289,12 +289,10 @@ Status Channel::join_writer() {
     Status s = locks::take(region_->lock_fd(), locks::writer_byte(posix::page_size()),
                            locks::Kind::kExclusive);
     if (s.code == ZINC_EBUSY) {
-      return Status::error(ZINC_EBUSY,
-                           "channel: it already has a writer (a live process holds "
-                           "the writer lock; pid " +
-                               std::to_string(owner_pid(word)) +
-                               " in its own pid namespace); a channel has one writer "
-                               "at a time");
+      return Status::error(ZINC_EBUSY, "channel: it already has a writer (pid " +
+                                           std::to_string(owner_pid(word)) +
+                                           " in its own pid namespace, alive: it holds the "
+                                           "writer lock); a channel has one writer at a time");
     }
     if (!s.is_ok()) return s;
     // We hold the role's lock, so whoever the word names is gone.

@@ -23,9 +23,10 @@ def test_child_closing_or_collecting_inherited_regions_keeps_the_parents_name(
     region_name: NameFactory,
 ) -> None:
     name = region_name("fork-close")
-    with zinc.SharedRegion.create(name, zinc.PAGE_SIZE) as owner, zinc.SharedRegion.open(
-        name
-    ) as reader:
+    with (
+        zinc.SharedRegion.create(name, zinc.PAGE_SIZE) as owner,
+        zinc.SharedRegion.open(name) as reader,
+    ):
         refs = _ref_count(name)
 
         def close_everything() -> int:
@@ -52,9 +53,10 @@ def test_child_closing_or_collecting_inherited_regions_keeps_the_parents_name(
 
 def test_child_waits_and_writes_through_inherited_regions(region_name: NameFactory) -> None:
     name = region_name("fork-use")
-    with zinc.SharedRegion.create(name, zinc.PAGE_SIZE) as owner, zinc.SharedRegion.open(
-        name
-    ) as reader:
+    with (
+        zinc.SharedRegion.create(name, zinc.PAGE_SIZE) as owner,
+        zinc.SharedRegion.open(name) as reader,
+    ):
         data = owner.as_buffer()
 
         def answer() -> int:

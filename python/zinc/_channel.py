@@ -184,11 +184,15 @@ def _region_identity(data_address: int) -> bytes:
     return bytes(header[16:24]) + bytes(header[32:48])
 
 
-def _own_mapping(name: str, channel_data: int) -> Tuple[SharedRegion, memoryview]:
-    """A region handle of this process on the channel's region `name`, and a
-    view of its data area; OSError if the name no longer leads to the region
-    whose data area the channel handle maps at `channel_data`."""
-    region = SharedRegion.open(name)
+def _own_mapping(
+    name: str, channel_data: int, region: Optional[SharedRegion] = None
+) -> Tuple[SharedRegion, memoryview]:
+    """A region handle of this process on the channel's region `name` (the
+    one opened before the join, if given), and a view of its data area;
+    OSError if that is not the region whose data area the channel handle
+    maps at `channel_data`."""
+    if region is None:
+        region = SharedRegion.open(name)
     data = region.as_buffer()
     if _region_identity(_address(ffi.from_buffer(data))) != _region_identity(channel_data):
         data.release()
@@ -200,8 +204,9 @@ def _own_mapping(name: str, channel_data: int) -> Tuple[SharedRegion, memoryview
     return region, data
 
 
-def _join(name: str, role: str, timeout_ms: Optional[int]) -> Any:
-    """A ZincChannel joined to channel `name` as `role`, waiting up to
+def _join(name: str, role: str, timeout_ms: Optional[int]) -> Tuple[Any, SharedRegion]:
+    """A ZincChannel joined to channel `name` as `role`, and a region handle
+    on its region opened just before, waiting up to
     `timeout_ms` (None: for ever; 0: one try) for the channel to appear.
 
     Only "not there yet" is waited on: ENOENT (no such name yet) and EAGAIN
@@ -215,11 +220,22 @@ def _join(name: str, role: str, timeout_ms: Optional[int]) -> Any:
     pause = _JOIN_FIRST_PAUSE_S
     out: Any = ffi.new("ZincChannel *")
     while True:
-        code = opener(encoded, out)
-        if code == 0:
-            return out[0]
+        # The region first: the writer may close the channel (unlinking the
+        # name) right after this reader joined, and frames already committed
+        # are still the reader's to read through this second mapping.
+        try:
+            region: Optional[SharedRegion] = SharedRegion.open(name)
+        except FileNotFoundError:
+            region, code = None, ENOENT
+        else:
+            code = opener(encoded, out)
+            if code != 0:
+                failure = error(code)  # before the close can replace the message
+                region.close()
+            if code == 0:
+                return out[0], region
         if code not in (ENOENT, EAGAIN) or timeout == 0:
-            raise error(code)
+            raise failure if region is not None else error(code)
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise _join_timeout(name, code, timeout)
@@ -288,7 +304,9 @@ class Channel:
             cls._ROLE = role
             _ROLES[role] = cls
 
-    def __init__(self, handle: Any, name: str, owner: bool) -> None:
+    def __init__(
+        self, handle: Any, name: str, owner: bool, region: Optional[SharedRegion] = None
+    ) -> None:
         """Wraps a raw ``ZincChannel``; use the static constructors."""
         if handle == ffi.NULL:
             raise ValueError("handle is NULL")
@@ -304,8 +322,10 @@ class Channel:
         check(lib.zinc_channel_info(handle, native))
         self._base = _address(lib.zinc_channel_ptr(handle))
         try:
-            self._region, data = _own_mapping(name, self._base)
+            self._region, data = _own_mapping(name, self._base, region)
         except BaseException:
+            if region is not None:
+                region.close()
             ffi.release(self._h)
             raise
         # Frames are slices of this; close() drops it, and the mapping goes
@@ -490,7 +510,8 @@ class Channel:
         is not a channel, OSError(EBADMSG) if its channel header is invalid.
         """
         _require_channels()
-        writer = _ROLES["writer"](_join(name, "writer", timeout_ms), name, owner=False)
+        handle, region = _join(name, "writer", timeout_ms)
+        writer = _ROLES["writer"](handle, name, owner=False, region=region)
         return cast("ChannelWriter", writer)
 
     @staticmethod
@@ -502,7 +523,8 @@ class Channel:
         readers; otherwise as :meth:`open_writer` (``timeout_ms`` too).
         """
         _require_channels()
-        reader = _ROLES["reader"](_join(name, "reader", timeout_ms), name, owner=False)
+        handle, region = _join(name, "reader", timeout_ms)
+        reader = _ROLES["reader"](handle, name, owner=False, region=region)
         return cast("ChannelReader", reader)
 
     @staticmethod

@@ -21,6 +21,7 @@ from ._ffi import lib
 from ._frames import ReadFrame
 
 if TYPE_CHECKING:
+    from ._region import SharedRegion
     from numpy.typing import NDArray
 
 
@@ -46,8 +47,10 @@ class ChannelReader(Channel, role="reader"):
     copy; ``for frame in reader:`` reads until the writer has left.
     """
 
-    def __init__(self, handle: Any, name: str, owner: bool) -> None:
-        super().__init__(handle, name, owner)
+    def __init__(
+        self, handle: Any, name: str, owner: bool, region: Optional[SharedRegion] = None
+    ) -> None:
+        super().__init__(handle, name, owner, region)
         self._held_frame: Optional[weakref.ref[ReadFrame]] = None
         self._holding = False  # the C library holds a frame for this reader
 

@@ -22,6 +22,7 @@ from ._ffi import ffi, lib
 from ._frames import WriteFrame
 
 if TYPE_CHECKING:
+    from ._region import SharedRegion
     from numpy.typing import ArrayLike, NDArray
 
 # The slices of the acquire that frame_async() runs in a thread: short,
@@ -38,8 +39,10 @@ class ChannelWriter(Channel, role="writer"):
     behind); a reader that died is judged and dropped within about 50 ms.
     """
 
-    def __init__(self, handle: Any, name: str, owner: bool) -> None:
-        super().__init__(handle, name, owner)
+    def __init__(
+        self, handle: Any, name: str, owner: bool, region: Optional[SharedRegion] = None
+    ) -> None:
+        super().__init__(handle, name, owner, region)
         self._open_frame: Optional[weakref.ref[WriteFrame]] = None
 
     @overload

@@ -68,6 +68,10 @@ enum zinc_code {
   ZINC_ECANCELED = -125
 };
 
+enum zinc_header_flags {
+  ZINC_HEADER_FLAG_LOCKS = 1
+};
+
 enum zinc_create_flags {
   ZINC_CREATE_DEFAULT = 0,
   ZINC_CREATE_PREFAULT = 1,
@@ -79,7 +83,8 @@ enum zinc_creator_state {
   ZINC_CREATOR_DEAD = 0,
   ZINC_CREATOR_ALIVE = 1,
   ZINC_CREATOR_PID_REUSED = 2,
-  ZINC_CREATOR_UNKNOWN = 3
+  ZINC_CREATOR_UNKNOWN = 3,
+  ZINC_ROLE_FREE = 4
 };
 
 enum zinc_remove_flags {
@@ -206,6 +211,7 @@ int32_t zinc_channel_release(ZincChannel channel);
 void zinc_channel_close(ZincChannel channel);
 int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
 uint8_t *zinc_channel_ptr(ZincChannel channel);
+int32_t zinc_channel_role_state(const char *name, int32_t role);
 int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
                                   ZincChannelInfo *out);
 """
