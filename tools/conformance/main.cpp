@@ -45,8 +45,8 @@ that does not load, 128+N if signal N interrupted the run.
   --junit FILE      also write a JUnit XML report to FILE
   --json FILE       also write the run as JSON to FILE (docs/porting.md)
   --prefix P        region names start with P<kit pid>- instead of t<kit pid>-
-                    (1 to 8 bytes of [A-Za-z0-9_]; the sweep at the end
-                    removes exactly those)
+                    (1 to 8 bytes of [A-Za-z0-9_], not ending in a digit;
+                    the sweep at the end removes exactly those)
   --vectors DIR     the test vectors (default: spec/vectors of the source
                     tree, or share/zinc/vectors next to the installed tool)
   --peer-command CMD
@@ -204,8 +204,9 @@ bool parse(int argc, char** argv, CommandLine* cl, int* exit_code) {
     } else if (arg == "--prefix") {
       if (!value(&cl->run.name_prefix)) return false;
       if (!valid_prefix(cl->run.name_prefix)) {
-        *exit_code = usage_error("--prefix needs 1 to 8 bytes of [A-Za-z0-9_], got '" +
-                                 cl->run.name_prefix + "'");
+        *exit_code = usage_error(
+            "--prefix needs 1 to 8 bytes of [A-Za-z0-9_], not ending in a digit, got '" +
+            cl->run.name_prefix + "'");
         return false;
       }
     } else if (arg == "--filter") {

@@ -323,6 +323,7 @@ bool add_vector_checks(const std::string& dir, std::string* error) {
                               .summary = "zinc_check_header of image " + row.at("image") +
                                          " (page size " + row.at("page_size") +
                                          "): " + row.at("header_code"),
+                              .rule = open_vector_rule(v->id, !v->also_accepted.empty()),
                               .needs = {"zinc_check_header"},
                               .run = [v](CheckContext& ctx) { run_check_header_vector(ctx, *v); }});
     }
