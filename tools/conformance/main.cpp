@@ -341,6 +341,11 @@ int run(int argc, char** argv) {
     if (index >= 0 && index < static_cast<int>(all_checks().size())) {
       region.check = all_checks()[static_cast<size_t>(index)].name;
       region.on_purpose = all_checks()[static_cast<size_t>(index)].leaves_regions;
+      for (const CheckResult& result : results) {
+        if (result.check == &all_checks()[static_cast<size_t>(index)]) {
+          region.check_killed = !result.finished;
+        }
+      }
     }
     swept.push_back(region);
   }

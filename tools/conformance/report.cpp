@@ -148,14 +148,22 @@ void print_summary(std::FILE* out, const Totals& t, bool strict, double seconds)
 void print_swept(std::FILE* out, const std::vector<SweptRegion>& swept) {
   std::vector<std::string> blamed;
   std::vector<std::string> kept;
+  std::vector<std::string> unfinished;
   for (const SweptRegion& r : swept) {
     const std::string entry = r.name + (r.check.empty() ? "" : " (" + r.check + ")");
-    (r.on_purpose ? kept : blamed).push_back(entry);
+    (r.on_purpose ? kept : r.check_killed ? unfinished : blamed).push_back(entry);
   }
   if (!blamed.empty()) {
     std::fprintf(out, "\nswept %zu region%s the candidate left behind:", blamed.size(),
                  blamed.size() == 1 ? "" : "s");
     for (const std::string& entry : blamed) std::fprintf(out, " %s", entry.c_str());
+    std::fprintf(out, "\n");
+  }
+  if (!unfinished.empty()) {
+    std::fprintf(out,
+                 "\nswept %zu region%s of checks killed before their clean-up:", unfinished.size(),
+                 unfinished.size() == 1 ? "" : "s");
+    for (const std::string& entry : unfinished) std::fprintf(out, " %s", entry.c_str());
     std::fprintf(out, "\n");
   }
   if (!kept.empty()) {
@@ -316,7 +324,8 @@ bool write_json(const std::string& path, const std::vector<CheckResult>& results
   for (size_t i = 0; i < swept.size(); ++i) {
     out << (i == 0 ? "" : ", ") << "{\"region\": " << json_string(swept[i].name)
         << ", \"check\": " << json_string(swept[i].check)
-        << ", \"on_purpose\": " << (swept[i].on_purpose ? "true" : "false") << "}";
+        << ", \"on_purpose\": " << (swept[i].on_purpose ? "true" : "false")
+        << ", \"check_killed\": " << (swept[i].check_killed ? "true" : "false") << "}";
   }
   out << "]\n}\n";
   return static_cast<bool>(out);

@@ -37,12 +37,14 @@ void print_summary(std::FILE* out, const Totals& totals, bool strict, double sec
 // A region the run swept at the end, and the check that made it.
 struct SweptRegion {
   std::string name;
-  std::string check;        // "" if the name carries no known check index
-  bool on_purpose = false;  // the check leaves it (Check::leaves_regions)
+  std::string check;          // "" if the name carries no known check index
+  bool on_purpose = false;    // the check leaves it (Check::leaves_regions)
+  bool check_killed = false;  // the check's process was killed: its clean-up never ran
 };
 
 // "swept N regions ...": which checks left them, and whether the candidate
-// or the kit's own check is to blame.
+// is to blame, or the kit's own check (left on purpose, or killed before its
+// clean-up ran).
 void print_swept(std::FILE* out, const std::vector<SweptRegion>& swept);
 
 // Writes a JUnit XML report. Uncounted extension failures are written as

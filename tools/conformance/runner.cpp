@@ -214,6 +214,7 @@ CheckResult run_check(const Check& check, int index, const RunOptions& options) 
       finished = true;
     }
   }
+  result.finished = end == ReadEnd::kEof && finished;
   if (end == ReadEnd::kStopped) {
     result.failures.push_back({"the check", "finishes", "the run was interrupted"});
   } else if (end == ReadEnd::kTimeout) {

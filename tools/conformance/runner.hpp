@@ -31,6 +31,9 @@ struct CheckResult {
   // Another failed check of the same rule (rule_key) came first: this one is
   // reported but not counted again.
   std::string same_rule_as;
+  // False when the check's process was killed (a hang, a crash, a stop
+  // signal): its own clean-up never ran.
+  bool finished = true;
   double seconds = 0;
 };
 
