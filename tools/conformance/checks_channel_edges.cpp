@@ -228,19 +228,24 @@ void latest_slot_never_names_an_uncommitted_slot(CheckContext& ctx) {
                                   : " with wrong bytes"));
 }
 
-// §10.6 commit order: length, the even seq, then latest_slot. A stop at a
-// random moment almost never lands between two adjacent stores, so here the
-// kit traces a writer in a child and single-steps one whole commit, one
-// machine instruction at a time, checking after each that latest_slot names
-// a committed slot. Deterministic: a store order that is wrong anywhere in
-// the commit is seen at the instruction that makes it.
-void latest_commit_keeps_latest_slot_committed_at_every_instruction(CheckContext& ctx) {
-  ObjectGuard g(ctx.unique_name());
-  constexpr uint32_t kSlots = 3;
-  constexpr uint64_t kSize = 64;
-  ChannelHandle reader =
-      create_channel(ctx, g.name(), kLatest, kSlots, kSize, 1, ZINC_CHANNEL_CREATE_READER);
-  constexpr uint32_t kStepped = 3;  // frames 0..2 run freely; frame 3's commit is stepped
+// The commit order of §10.5 and §10.6: length, the even seq, then (latest)
+// latest_slot, then write_seq. A stop at a random moment almost never lands
+// between two adjacent stores, so the kit traces a writer in a child and
+// single-steps one whole commit, one machine instruction at a time, checking
+// after each that every frame below write_seq is committed in its slot and
+// (latest) that latest_slot names a committed slot. Deterministic: a store
+// made too early is seen at the instruction that makes it.
+struct SteppedCommit {
+  bool traced = false;  // false: ptrace is not permitted
+  long steps = 0;
+  uint64_t write_seq = 0;
+  int bad = 0;
+  std::string first_bad;
+};
+
+SteppedCommit step_one_commit(CheckContext& ctx, const std::string& name, uint16_t mode,
+                              uint32_t slots, uint64_t size, uint32_t stepped) {
+  SteppedCommit r;
   std::fflush(nullptr);
   const pid_t child = fork();
   if (child < 0) throw KitError("fork failed");
@@ -248,58 +253,83 @@ void latest_commit_keeps_latest_slot_committed_at_every_instruction(CheckContext
     alarm(60);
     if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(90);
     ZincChannel writer = nullptr;
-    if (ctx.zinc.channel_open_writer(g.c_str(), &writer) != 0) _exit(91);
-    for (uint32_t f = 0; f <= kStepped; ++f) {
+    if (ctx.zinc.channel_open_writer(name.c_str(), &writer) != 0) _exit(91);
+    for (uint32_t f = 0; f <= stepped; ++f) {
       ZincChannelFrame frame{};
       if (ctx.zinc.channel_acquire(writer, 0, &frame) != 0) _exit(92);
-      fill_pattern(frame.data, kSize, f);
-      if (f == kStepped) raise(SIGSTOP);  // the kit takes over here
-      if (ctx.zinc.channel_commit(writer, kSize) != 0) _exit(93);
+      fill_pattern(frame.data, size, f);
+      if (f == stepped) raise(SIGSTOP);  // the kit takes over here
+      if (ctx.zinc.channel_commit(writer, size) != 0) _exit(93);
     }
     _exit(0);
   }
   int status = 0;
   waitpid(child, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 90) {
-    ctx.skip("ptrace(PTRACE_TRACEME) is not permitted here");
-  }
-  ctx.require(WIFSTOPPED(status), "the traced child writer", "stops before its 4th commit",
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 90) return r;
+  r.traced = true;
+  ctx.require(WIFSTOPPED(status), "the traced child writer", "stops before the stepped commit",
               WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status)) : "killed");
-  const ChannelLayout layout = channel_layout(kSlots, kSize, 1);
+  const ChannelLayout layout = channel_layout(slots, size, 1);
   constexpr long kMaxSteps = 3000000;
-  long steps = 0;
-  int bad = 0;
-  std::string first_bad;
-  uint64_t write_seq = 0;
+  auto seq_of = [&](const std::vector<uint8_t>& area, uint32_t slot) {
+    return load_le(&area[layout.slot(slot) + channel_offset::kSlotSeq], 8);
+  };
   for (;;) {
-    const std::vector<uint8_t> area = read_data_area(g.name(), layout.required_bytes);
+    const std::vector<uint8_t> area = read_data_area(name, layout.required_bytes);
     const ChannelFields h = decode_channel_header(area.data());
-    write_seq = h.write_seq;
-    if (h.latest_slot != kNoSlot) {
-      const uint64_t seq =
-          h.latest_slot < kSlots
-              ? load_le(&area[layout.slot(h.latest_slot) + channel_offset::kSlotSeq], 8)
-              : 1;
-      if ((seq == 0 || seq % 2 == 1 || seq / 2 - 1 > h.write_seq) && ++bad == 1) {
-        first_bad = "after instruction " + std::to_string(steps) + ": latest_slot " +
-                    std::to_string(h.latest_slot) + " whose seq is " + std::to_string(seq) +
-                    " (write_seq " + std::to_string(h.write_seq) + ")";
+    r.write_seq = h.write_seq;
+    std::string wrong;
+    if (mode == kLossless) {
+      for (uint64_t f = h.write_seq > slots ? h.write_seq - slots : 0; f < h.write_seq; ++f) {
+        const uint64_t seq = seq_of(area, static_cast<uint32_t>(f % slots));
+        if (seq != 2 * f + 2 && wrong.empty()) {
+          wrong = "frame " + std::to_string(f) + " (< write_seq " + std::to_string(h.write_seq) +
+                  ") whose slot's seq is " + std::to_string(seq);
+        }
+      }
+    } else if (h.latest_slot != kNoSlot) {
+      const uint64_t seq = h.latest_slot < slots ? seq_of(area, h.latest_slot) : 1;
+      if (seq == 0 || seq % 2 == 1 || seq / 2 - 1 > h.write_seq) {
+        wrong = "latest_slot " + std::to_string(h.latest_slot) + " whose seq is " +
+                std::to_string(seq) + " (write_seq " + std::to_string(h.write_seq) + ")";
       }
     }
-    if (write_seq > kStepped || steps >= kMaxSteps) break;
+    if (!wrong.empty() && ++r.bad == 1) {
+      r.first_bad = "after instruction " + std::to_string(r.steps) + ": " + wrong;
+    }
+    if (r.write_seq > stepped || r.steps >= kMaxSteps) break;
     if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0) break;
     if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status)) break;
-    ++steps;
+    ++r.steps;
   }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
-  ctx.note("single-stepped " + std::to_string(steps) + " instructions of the commit");
-  ctx.expect(write_seq > kStepped, "write_seq after single-stepping the 4th commit",
-             std::to_string(kStepped + 1) + " (the commit completed)",
-             std::to_string(write_seq) + " after " + std::to_string(steps) + " instructions");
-  ctx.expect(bad == 0, "latest_slot after each instruction of a latest commit",
-             "always a committed slot (seq even, non-zero)",
-             std::to_string(bad) + " instructions after which it was not; first " + first_bad);
+  return r;
+}
+
+void commit_keeps_the_store_order_at_every_instruction(CheckContext& ctx) {
+  for (uint16_t mode : {kLossless, kLatest}) {
+    const std::string label = mode == kLossless ? "lossless" : "latest";
+    ObjectGuard g(ctx.unique_name());
+    constexpr uint32_t kSlots = 3;
+    constexpr uint64_t kSize = 64;
+    // The creator is the (idle) reader; in lossless mode it holds the writer
+    // back after kSlots frames, so the stepped commit is frame 2.
+    ChannelHandle reader =
+        create_channel(ctx, g.name(), mode, kSlots, kSize, 1, ZINC_CHANNEL_CREATE_READER);
+    const uint32_t stepped = mode == kLossless ? 2 : 3;
+    const SteppedCommit r = step_one_commit(ctx, g.name(), mode, kSlots, kSize, stepped);
+    if (!r.traced) ctx.skip("ptrace(PTRACE_TRACEME) is not permitted here");
+    ctx.note(label + ": single-stepped " + std::to_string(r.steps) + " instructions of a commit");
+    ctx.expect(r.write_seq > stepped, label + ": write_seq after single-stepping a commit",
+               std::to_string(stepped + 1) + " (the commit completed)",
+               std::to_string(r.write_seq) + " after " + std::to_string(r.steps) + " instructions");
+    ctx.expect(
+        r.bad == 0, label + ": the shared state after each instruction of a commit",
+        mode == kLossless ? "every frame below write_seq committed in its slot"
+                          : "latest_slot always names a committed slot (seq even, non-zero)",
+        std::to_string(r.bad) + " instructions after which it was not; first " + r.first_bad);
+  }
 }
 
 // §10.6 acquire: a writer that takes over a latest channel never writes into
@@ -353,12 +383,13 @@ const RegisterChecks registered({
      .section = "§10.6",
      .needs = channel_functions(),
      .run = latest_slot_never_names_an_uncommitted_slot},
-    {.name = "channel.latest_commit_keeps_latest_slot_committed_at_every_instruction",
-     .summary = "a latest writer in a traced child is single-stepped through one commit: after "
-                "every instruction latest_slot names a committed slot",
+    {.name = "channel.commit_keeps_the_store_order_at_every_instruction",
+     .summary = "a writer in a traced child is single-stepped through one commit (lossless, "
+                "latest): after every instruction each frame below write_seq is committed in its "
+                "slot, and latest_slot names a committed slot",
      .section = "§10.6",
      .needs = channel_functions(),
-     .run = latest_commit_keeps_latest_slot_committed_at_every_instruction},
+     .run = commit_keeps_the_store_order_at_every_instruction},
     {.name = "channel.resumed_latest_writer_keeps_the_newest_frame",
      .summary = "a latest writer killed after frame 0; the writer that takes over acquires a "
                 "slot: the reader still gets frame 0, whole",
