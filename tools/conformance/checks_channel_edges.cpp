@@ -332,6 +332,88 @@ void commit_keeps_the_store_order_at_every_instruction(CheckContext& ctx) {
   }
 }
 
+// §10.5, the join race: a lossless reader stores its cursor, goes active,
+// then reads write_seq again. The kit single-steps a reader's
+// zinc_channel_open_reader in a traced child and, after every instruction
+// of it, commits a frame if the ring has room, so every interleaving of the
+// join with the writer's room check happens, without a hook in the library.
+// The frame the reader then reads first must be intact.
+void join_race_forced_instruction_by_instruction(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  constexpr uint64_t kSize = 64;
+  ChannelHandle writer = create_channel(ctx, g.name(), kLossless, 2, kSize, 1);
+  uint64_t next = 0;
+  auto write_if_room = [&] {
+    uint64_t sequence = 0;
+    if (write_frame(ctx.zinc, writer.get(), 0, kSize, static_cast<uint32_t>(next), &sequence) ==
+        0) {
+      ++next;
+    }
+  };
+  write_if_room();
+  int fds[2];
+  if (pipe(fds) != 0) throw KitError("pipe failed");
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child < 0) throw KitError("fork failed");
+  if (child == 0) {
+    close(fds[0]);
+    alarm(60);
+    if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(90);
+    raise(SIGSTOP);  // the kit steps from here...
+    ZincChannel reader = nullptr;
+    const int32_t open_rc = ctx.zinc.channel_open_reader(g.c_str(), &reader);
+    raise(SIGSTOP);  // ...to here
+    int64_t answer[3] = {open_rc, 0, 0};
+    if (open_rc == 0) {
+      const ReadFrame r = read_frame(ctx.zinc, reader, 2000);
+      answer[0] = r.rc;
+      answer[1] = static_cast<int64_t>(r.sequence);
+      answer[2] = r.rc == 0 && r.hash == frame_hash(r.length, static_cast<uint32_t>(r.sequence));
+    }
+    (void)!write(fds[1], answer, sizeof answer);
+    _exit(0);
+  }
+  close(fds[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 90) {
+    close(fds[0]);
+    ctx.skip("ptrace(PTRACE_TRACEME) is not permitted here");
+  }
+  long steps = 0;
+  bool joined = false;
+  while (WIFSTOPPED(status) && steps < 3000000) {
+    if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0) break;
+    if (waitpid(child, &status, 0) != child) break;
+    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP) {
+      joined = true;
+      break;
+    }
+    ++steps;
+    write_if_room();
+  }
+  const uint64_t written_during_join = next;
+  write_if_room();  // something to read, if the join left the reader at the end
+  ptrace(PTRACE_DETACH, child, nullptr, nullptr);
+  int64_t answer[3] = {INT32_MIN, 0, 0};
+  const bool answered = read(fds[0], answer, sizeof answer) == sizeof answer;
+  close(fds[0]);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ctx.note("single-stepped " + std::to_string(steps) + " instructions of the join; " +
+           std::to_string(written_during_join) + " frames written by then");
+  ctx.require(joined && answered, "the traced reader's join",
+              "completes and the reader reports its first read",
+              joined ? "no report" : "did not finish within 3,000,000 instructions");
+  ctx.expect(answer[0] == 0 && answer[2] == 1,
+             "the first zinc_channel_read of a reader whose join was interleaved with the writer "
+             "instruction by instruction",
+             "0 and an intact frame (the join read write_seq again after going active)",
+             answer[0] != 0 ? describe_code(static_cast<int32_t>(answer[0]))
+                            : "frame " + std::to_string(answer[1]) + " with wrong bytes");
+}
+
 // §10.6 acquire: a writer that takes over a latest channel never writes into
 // the slot latest_slot names, so the dead writer's last frame stays readable.
 void resumed_latest_writer_keeps_the_newest_frame(CheckContext& ctx) {
@@ -390,6 +472,12 @@ const RegisterChecks registered({
      .section = "§10.6",
      .needs = channel_functions(),
      .run = commit_keeps_the_store_order_at_every_instruction},
+    {.name = "channel.join_race_forced_instruction_by_instruction",
+     .summary = "a lossless reader's join is single-stepped in a traced child with a frame "
+                "committed (when there is room) after each instruction: its first read is intact",
+     .section = "§10.5",
+     .needs = channel_functions(),
+     .run = join_race_forced_instruction_by_instruction},
     {.name = "channel.resumed_latest_writer_keeps_the_newest_frame",
      .summary = "a latest writer killed after frame 0; the writer that takes over acquires a "
                 "slot: the reader still gets frame 0, whole",
