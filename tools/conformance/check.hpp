@@ -30,12 +30,16 @@ struct RunOptions {
   std::string peer_command;  // runs the candidate's peers instead of --lib (a port's own)
   bool strict = false;
   int check_timeout_s = 60;
-  pid_t run_id = 0;  // the kit's pid: prefix of every region name it makes
+  pid_t run_id = 0;               // the kit's pid: part of every region name it makes
+  std::string name_prefix = "t";  // --prefix: what region names start with
 };
 
-// The name prefix of every region a run creates: "t<pid>-". The leading
-// "t<pid>" is also what scripts/lib.sh sweeps after a killed run.
-std::string run_prefix(pid_t run_id);
+// The name prefix of every region a run creates: "<name_prefix><pid>-"
+// ("t<pid>-" by default; "t<pid>" is also what scripts/lib.sh sweeps after a
+// killed run).
+std::string run_prefix(const RunOptions& options);
+// The check index encoded in a region name the run made, or -1.
+int check_index_of_region(const RunOptions& options, const std::string& name);
 
 class Peer;
 class CheckContext;
@@ -43,11 +47,38 @@ class CheckContext;
 struct Check {
   std::string name = {};  // "group.scenario"
   Requirement requirement = Requirement::kRequired;
-  std::string summary = {};             // one line: the behaviour checked
+  std::string summary = {};  // one line: the behaviour checked
+  // The docs/spec.md section of the rule ("§5.4"); "" takes the group's
+  // (spec_section below).
+  std::string section = {};
+  // Checks that test one rule through different inputs share a key, so a
+  // port that breaks it fails one counted rule, not several ("" = the name).
+  std::string rule = {};
   std::vector<std::string> needs = {};  // optional functions the check calls
   bool needs_reference = false;         // runs a peer on the reference library
+  // The check leaves a region behind on purpose (a creator killed before its
+  // close); the final sweep removes it without blaming the candidate.
+  bool leaves_regions = false;
   std::function<void(CheckContext&)> run = {};
 };
+
+// Rules that several checks test through different inputs (Check::rule).
+namespace rules {
+inline const std::string kEmptyObjectIsNotReady = "§4.2 step 3: an empty object is not ready (-11)";
+inline const std::string kMagicZeroIsNotReady = "§4.2 step 5: magic 0 is not ready (-11)";
+inline const std::string kUnknownFlagsRefused = "§4.2 step 5: open refuses unknown flags";
+inline const std::string kNameHashMismatchRefused = "§4.2 step 5: open refuses a wrong name_hash";
+}  // namespace rules
+
+// The spec section a check enforces: its own, or its group's.
+std::string spec_section(const Check& check);
+// The key its failures are counted under: `rule`, or the name.
+std::string rule_key(const Check& check);
+
+// The optional part of the protocol a missing function belongs to
+// ("channels (§10)", "stale-region recovery (§4.4)", "the reference's
+// additions (§6)"), for a check skipped because the port lacks it.
+std::string optional_feature_of(const std::string& function);
 
 // Every check, in registration order (static registration per file, plus
 // the vector checks added once the index is read).

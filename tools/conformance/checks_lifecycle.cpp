@@ -1,4 +1,7 @@
 // lifecycle.*: who unlinks, what survives a close (docs/spec.md §4.3).
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <memory>
 #include <set>
 #include <vector>
@@ -101,6 +104,60 @@ void many_handles_in_one_process(CheckContext& ctx) {
   ctx.expect_eq("ref_count after closing them all", 1, read_header(g.name()).ref_count);
 }
 
+// docs/spec.md §4.3, handles and fork(): a child that inherits handles and
+// closes them (or exits) only unmaps; the region, its name and its counts
+// stay the parent's.
+void forked_child_close_keeps_the_parents_region(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  Handle owner = create_region(ctx, g.name(), ctx.page());
+  Handle reader = open_region(ctx, g.name());
+  owner.data()[0] = 5;
+  const uint32_t refs_before = read_header(g.name()).ref_count;
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child < 0) throw KitError("fork failed");
+  if (child == 0) {
+    // The inherited handles work here (the mapping is shared)...
+    const bool sees = owner.data()[0] == 5;
+    reader.data()[1] = 6;
+    ctx.zinc.close(reader.get());
+    ctx.zinc.close(owner.get());
+    _exit(sees ? 0 : 3);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ctx.expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+             "the child's view of the inherited owner handle", "sees byte 0 = 5, exits 0",
+             WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : "killed");
+  ctx.require(object_exists(g.name()),
+              object_path(g.name()) + " after a forked child closed the inherited owner handle",
+              "still there (only the process that created it unlinks)", "unlinked");
+  ctx.expect_eq("ref_count after the child closed both inherited handles", refs_before,
+                read_header(g.name()).ref_count);
+  ctx.expect_eq("byte 1, written by the child through the inherited reader", 6, owner.data()[1]);
+  ZincHandle out = junk_handle();
+  const int32_t rc = ctx.zinc.open(g.c_str(), &out);
+  ctx.expect_code("zinc_open of the name in the parent afterwards", 0, rc);
+  if (rc == 0) ctx.zinc.close(out);
+}
+
+// docs/spec.md §4.3 step 1: a close never takes ref_count below 0, even
+// when another process (a crash, a forged header) already brought it to 0.
+void close_never_takes_ref_count_below_zero(CheckContext& ctx) {
+  ObjectGuard g(ctx.unique_name());
+  Handle owner = create_region(ctx, g.name(), ctx.page());
+  Handle reader = open_region(ctx, g.name());
+  HeaderMapping kit(g.name());
+  __atomic_store_n(kit.ref_count(), 0u, __ATOMIC_SEQ_CST);
+  reader.close();
+  ctx.expect_eq("ref_count after a close that found it at 0", 0,
+                __atomic_load_n(kit.ref_count(), __ATOMIC_SEQ_CST));
+  __atomic_store_n(kit.ref_count(), 0u, __ATOMIC_SEQ_CST);
+  owner.close();
+  ctx.expect_eq("ref_count after the owner's close found it at 0", 0,
+                __atomic_load_n(kit.ref_count(), __ATOMIC_SEQ_CST));
+}
+
 const RegisterChecks registered({
     {.name = "lifecycle.owner_close_unlinks_the_name",
      .summary = "the owner's close removes /dev/shm/zinc_<name>; a later open returns -2",
@@ -124,6 +181,16 @@ const RegisterChecks registered({
      .summary =
          "200 handles to one region in one process: distinct, all see the data, ref_count follows",
      .run = many_handles_in_one_process},
+    {.name = "lifecycle.forked_child_close_keeps_the_parents_region",
+     .requirement = Requirement::kExtension,
+     .summary = "a forked child uses the inherited owner and reader handles, closes them: the "
+                "name stays, ref_count is unchanged, the parent still opens it",
+     .run = forked_child_close_keeps_the_parents_region},
+    {.name = "lifecycle.close_never_takes_ref_count_below_zero",
+     .requirement = Requirement::kExtension,
+     .summary = "a reader's and the owner's close, each finding ref_count 0 (forged), leave it "
+                "0, not 2^32-1",
+     .run = close_never_takes_ref_count_below_zero},
 });
 
 }  // namespace

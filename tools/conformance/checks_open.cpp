@@ -1,6 +1,9 @@
 // open.*: zinc_open of missing, valid and malformed objects (docs/spec.md
 // §4.2). Every refused open must leave the object exactly as it was.
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <functional>
@@ -263,6 +266,88 @@ void without_permission_is_eperm(CheckContext& ctx) {
   }
 }
 
+// Removes whatever is under /dev/shm/zinc_<name> (a FIFO, a link, an empty
+// directory) at scope exit.
+class PathGuard {
+ public:
+  explicit PathGuard(std::string name) : name_(std::move(name)) {}
+  PathGuard(const PathGuard&) = delete;
+  PathGuard& operator=(const PathGuard&) = delete;
+  ~PathGuard() {
+    const std::string path = object_path(name_);
+    if (unlink(path.c_str()) != 0) rmdir(path.c_str());
+  }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+// zinc_open(name) in a forked child, so an open that blocks (a FIFO opened
+// without O_NONBLOCK waits for a writer) cannot hang the check: the code,
+// or INT32_MIN if the child did not answer within limit_ms (it is killed).
+int32_t open_in_child(CheckContext& ctx, const std::string& name, int limit_ms,
+                      int64_t* elapsed_ms) {
+  int fds[2];
+  if (pipe(fds) != 0) throw KitError("pipe failed");
+  std::fflush(nullptr);
+  const int64_t start = monotonic_ms();
+  const pid_t child = fork();
+  if (child < 0) throw KitError("fork failed");
+  if (child == 0) {
+    close(fds[0]);
+    ZincHandle out = nullptr;
+    const int32_t rc = ctx.zinc.open(name.c_str(), &out);
+    if (rc == 0) ctx.zinc.close(out);
+    (void)!write(fds[1], &rc, sizeof rc);
+    _exit(0);
+  }
+  close(fds[1]);
+  pollfd p{fds[0], POLLIN, 0};
+  int32_t rc = INT32_MIN;
+  if (poll(&p, 1, limit_ms) == 1 && read(fds[0], &rc, sizeof rc) != sizeof rc) rc = INT32_MIN;
+  *elapsed_ms = monotonic_ms() - start;
+  close(fds[0]);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  return rc;
+}
+
+// docs/spec.md §4.2 step 2: anyone may put a FIFO, a symlink or a directory
+// under a region's name. An open neither blocks on it nor follows it, and
+// refuses it as "not a region" (-74), never as "not ready yet" (-11), which
+// would make a caller retry for ever.
+void non_regular_objects_are_not_regions(CheckContext& ctx) {
+  ObjectGuard target(ctx.unique_name());
+  Handle owner = create_region(ctx, target.name(), ctx.page());
+  struct Kind {
+    const char* what;
+    std::function<int(const std::string&)> make;
+  };
+  const std::string target_path = object_path(target.name());
+  const Kind kinds[] = {
+      {"a FIFO", [](const std::string& path) { return mkfifo(path.c_str(), 0600); }},
+      {"a symlink to a valid region",
+       [&](const std::string& path) { return symlink(target_path.c_str(), path.c_str()); }},
+      {"a directory", [](const std::string& path) { return mkdir(path.c_str(), 0700); }},
+  };
+  for (const Kind& kind : kinds) {
+    PathGuard g(ctx.unique_name());
+    if (kind.make(object_path(g.name())) != 0) {
+      throw KitError(std::string("cannot make ") + kind.what + " in /dev/shm");
+    }
+    int64_t elapsed = 0;
+    const int32_t rc = open_in_child(ctx, g.name(), 3000, &elapsed);
+    const std::string label = std::string("zinc_open of ") + kind.what + " under the name";
+    if (!ctx.expect(rc != INT32_MIN, label, "returns at once", "still blocked after 3 s")) {
+      continue;
+    }
+    ctx.expect_code(label + " (not a region; never -11, which means retry)", ZINC_EBADMSG, rc);
+    ctx.expect(elapsed < 2000, "time " + label + " took", "< 2000 ms",
+               std::to_string(elapsed) + " ms");
+  }
+}
+
 const RegisterChecks registered({
     {.name = "open.missing_name_is_enoent",
      .summary = "opening a name nobody created returns -2, *out NULL, and creates nothing",
@@ -305,6 +390,7 @@ const RegisterChecks registered({
     {.name = "open.empty_object_is_not_ready",
      .requirement = Requirement::kExtension,
      .summary = "a 0-byte object is refused with -11, retryable",
+     .rule = rules::kEmptyObjectIsNotReady,
      .run = empty_object_is_not_ready},
     {.name = "open.unpublished_header_is_refused",
      .summary =
@@ -313,6 +399,7 @@ const RegisterChecks registered({
     {.name = "open.unpublished_header_is_not_ready",
      .requirement = Requirement::kExtension,
      .summary = "magic 0 is refused with -11, retryable",
+     .rule = rules::kMagicZeroIsNotReady,
      .run = unpublished_header_is_not_ready},
     {.name = "open.size_is_checked_before_magic",
      .summary = "magic 0 in an object of the wrong size is corruption (-74), not 'not ready'",
@@ -320,15 +407,22 @@ const RegisterChecks registered({
     {.name = "open.rejects_unknown_flags",
      .requirement = Requirement::kExtension,
      .summary = "a non-zero flags field: -74",
+     .rule = rules::kUnknownFlagsRefused,
      .run = rejects_unknown_flags},
     {.name = "open.rejects_name_hash_mismatch",
      .requirement = Requirement::kExtension,
      .summary = "a name_hash that is not FNV-1a of the name opened: -74",
+     .rule = rules::kNameHashMismatchRefused,
      .run = rejects_name_hash_mismatch},
     {.name = "open.ignores_diagnostic_fields_and_padding",
      .summary =
          "odd owner_pid, created_at, notify_seq, ring fields and padding do not stop an open",
      .run = ignores_diagnostic_fields_and_padding},
+    {.name = "open.non_regular_objects_are_not_regions",
+     .requirement = Requirement::kExtension,
+     .summary = "a FIFO, a symlink to a valid region and a directory under the name: zinc_open "
+                "returns -74 at once (never blocks, never -11)",
+     .run = non_regular_objects_are_not_regions},
     {.name = "open.without_permission_is_eperm",
      .summary = "a user without access to the object gets -1 (EACCES reported as EPERM)",
      .run = without_permission_is_eperm},

@@ -155,6 +155,70 @@ void remove_stale_keeps_what_is_not_stale(CheckContext& ctx) {
   ctx.expect(!object_exists(killed.name()), "that region afterwards", "removed", "still there");
 }
 
+// docs/spec.md §4.4: an unfinished object (size 0, or magic 0) is what a
+// creator leaves between its shm_open and its publish. remove_stale leaves
+// it alone for 10 s after its last change, so a live creator is never robbed
+// of the name mid-create. (The other half, that an abandoned one is removed
+// after 10 s, is not checked: st_ctime cannot be set back, and a check that
+// sleeps 10 s would run in every mutant's run.)
+void unfinished_object_in_its_grace_period_is_kept(CheckContext& ctx) {
+  ObjectGuard empty(ctx.unique_name());
+  plant_object(empty.name(), {}, 0);
+  ObjectGuard unpublished(ctx.unique_name());
+  plant_object(unpublished.name(), std::vector<uint8_t>(64, 0), 2 * ctx.page());
+  const std::pair<const ObjectGuard*, const char*> objects[] = {
+      {&empty, "an empty object made just now"},
+      {&unpublished, "a 2-page object with magic 0 made just now"}};
+  for (const auto& object : objects) {
+    for (uint32_t flags : {ZINC_REMOVE_DEFAULT, ZINC_REMOVE_IF_UNMAPPED}) {
+      const std::string label = std::string("zinc_remove_stale(") + object.second +
+                                (flags == ZINC_REMOVE_DEFAULT ? ", DEFAULT)" : ", IF_UNMAPPED)");
+      const int32_t rc = ctx.zinc.remove_stale(object.first->c_str(), flags);
+      // Its inspect code (-11, or -74 where open calls it corrupt, as the
+      // original does), or -16: anything but a removal.
+      ctx.expect_code_in(label + " (in its 10 s grace period)",
+                         {ZINC_EAGAIN, ZINC_EBADMSG, ZINC_EBUSY}, rc);
+      ctx.expect(object_exists(object.first->name()), "the object after " + label, "left alone",
+                 "removed");
+      if (!object_exists(object.first->name())) return;
+    }
+  }
+}
+
+// docs/spec.md §4.4: ZINC_CREATE_REPLACE_STALE replaces a dead creator's
+// region (and nothing else), rather than being accepted and ignored.
+void replace_stale_replaces_a_dead_creators_region(CheckContext& ctx) {
+  ObjectGuard dead(ctx.unique_name());
+  auto creator = peer_creator(ctx, dead.name());
+  const HeaderFields old = read_header(dead.name());
+  creator->kill_hard();
+  Handle replaced(ctx.zinc);
+  const int32_t rc =
+      ctx.zinc.create_ex(dead.c_str(), ctx.page(), ZINC_CREATE_REPLACE_STALE, replaced.out());
+  ctx.expect_code("zinc_create_ex(name, P, REPLACE_STALE) over a SIGKILLed creator's region", 0,
+                  rc);
+  if (rc == 0) {
+    const HeaderFields now = read_header(dead.name());
+    ctx.expect_eq("owner_pid of the region under the name afterwards",
+                  static_cast<uint64_t>(getpid()), static_cast<uint64_t>(now.owner_pid));
+    ctx.expect(now.created_at != old.created_at || now.owner_pid != old.owner_pid,
+               "the region under the name afterwards", "a new one (owner and created_at ours)",
+               "still the dead creator's");
+    ctx.expect_eq("bytes of the new region's data area that are not zero", 0,
+                  static_cast<uint64_t>(std::count_if(replaced.data(), replaced.data() + ctx.page(),
+                                                      [](uint8_t b) { return b != 0; })));
+  }
+
+  ObjectGuard live(ctx.unique_name());
+  Handle owner = create_region(ctx, live.name(), ctx.page());
+  owner.data()[0] = 9;
+  Handle second(ctx.zinc);
+  ctx.expect_code(
+      "zinc_create_ex(name, P, REPLACE_STALE) over a live creator's region", ZINC_EEXIST,
+      ctx.zinc.create_ex(live.c_str(), ctx.page(), ZINC_CREATE_REPLACE_STALE, second.out()));
+  ctx.expect_eq("byte 0 of the live region afterwards", 9, owner.data()[0]);
+}
+
 const RegisterChecks registered({
     {.name = "stale.unreaped_creator_is_dead",
      .requirement = Requirement::kExtension,
@@ -180,6 +244,18 @@ const RegisterChecks registered({
                 "object; 0 and removed for a SIGKILLed creator's region",
      .needs = {"zinc_remove_stale"},
      .run = remove_stale_keeps_what_is_not_stale},
+    {.name = "stale.unfinished_object_in_its_grace_period_is_kept",
+     .requirement = Requirement::kExtension,
+     .summary = "zinc_remove_stale (DEFAULT, IF_UNMAPPED) of an empty and of a magic-0 object made "
+                "just now: -11, -74 or -16, and the object stays (10 s grace)",
+     .needs = {"zinc_remove_stale"},
+     .run = unfinished_object_in_its_grace_period_is_kept},
+    {.name = "stale.replace_stale_replaces_a_dead_creators_region",
+     .requirement = Requirement::kExtension,
+     .summary = "zinc_create_ex(REPLACE_STALE) over a SIGKILLed creator's region makes a new "
+                "region (owner this process); over a live creator's it is -17",
+     .needs = {"zinc_create_ex"},
+     .run = replace_stale_replaces_a_dead_creators_region},
 });
 
 }  // namespace

@@ -24,9 +24,10 @@ const std::vector<std::string>& required_functions() {
 
 const std::vector<std::string>& optional_functions() {
   static const std::vector<std::string> names = {
-      "zinc_strerror",      "zinc_last_error_message", "zinc_page_size",   "zinc_name",
-      "zinc_create_ex",     "zinc_check_header",       "zinc_inspect",     "zinc_name_hash",
-      "zinc_creator_state", "zinc_mapped_by",          "zinc_remove_stale"};
+      "zinc_strerror",      "zinc_last_error_message", "zinc_page_size",    "zinc_name",
+      "zinc_create_ex",     "zinc_check_header",       "zinc_inspect",      "zinc_name_hash",
+      "zinc_creator_state", "zinc_mapped_by",          "zinc_remove_stale", "zinc_set_spin",
+      "zinc_get_spin"};
   static const std::vector<std::string> with_channels = [] {
     std::vector<std::string> all = names;
     all.insert(all.end(), channel_functions().begin(), channel_functions().end());
@@ -73,6 +74,8 @@ bool load_library(const std::string& path, LoadedLibrary* out, std::string* erro
   resolve(library, "zinc_creator_state", &a.creator_state, &a);
   resolve(library, "zinc_mapped_by", &a.mapped_by, &a);
   resolve(library, "zinc_remove_stale", &a.remove_stale, &a);
+  resolve(library, "zinc_set_spin", &a.set_spin, &a);
+  resolve(library, "zinc_get_spin", &a.get_spin, &a);
   resolve(library, "zinc_channel_create", &a.channel_create, &a);
   resolve(library, "zinc_channel_create_typed", &a.channel_create_typed, &a);
   resolve(library, "zinc_channel_open_writer", &a.channel_open_writer, &a);

@@ -34,6 +34,8 @@ struct Api {
   decltype(&zinc_creator_state) creator_state = nullptr;
   decltype(&zinc_mapped_by) mapped_by = nullptr;
   decltype(&zinc_remove_stale) remove_stale = nullptr;
+  decltype(&zinc_set_spin) set_spin = nullptr;
+  decltype(&zinc_get_spin) get_spin = nullptr;
   // Channels (docs/spec.md §10).
   decltype(&zinc_channel_create) channel_create = nullptr;
   decltype(&zinc_channel_create_typed) channel_create_typed = nullptr;

@@ -40,8 +40,13 @@ that does not load, 128+N if signal N interrupted the run.
                     with '-' excludes, e.g. 'cursor.*,wait.*' or '-interop.*'
   --interop         run only the interop checks (candidate and reference in
                     separate processes on one region)
-  --list            list the checks (class, name, what each checks) and exit
+  --list            list the checks (class, spec section, name, what each
+                    checks) and exit
   --junit FILE      also write a JUnit XML report to FILE
+  --json FILE       also write the run as JSON to FILE (docs/porting.md)
+  --prefix P        region names start with P<kit pid>- instead of t<kit pid>-
+                    (1 to 8 bytes of [A-Za-z0-9_], not ending in a digit;
+                    the sweep at the end removes exactly those)
   --vectors DIR     the test vectors (default: spec/vectors of the source
                     tree, or share/zinc/vectors next to the installed tool)
   --peer-command CMD
@@ -57,6 +62,7 @@ struct CommandLine {
   RunOptions run;
   std::vector<std::string> filters;
   std::string junit;
+  std::string json;
   bool list = false;
   bool peer = false;
   bool verbose = false;
@@ -147,6 +153,19 @@ bool selected(const std::string& name, const std::vector<std::string>& filters) 
   return !any_include || included;
 }
 
+// A region name prefix: the kit appends "<pid>-<check>-<n>", so a dash or a
+// digit at the end would make names ambiguous; 8 bytes keep the names
+// within macOS's 25.
+bool valid_prefix(const std::string& prefix) {
+  if (prefix.empty() || prefix.size() > 8) return false;
+  for (char c : prefix) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return !(prefix.back() >= '0' && prefix.back() <= '9');
+}
+
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "zinc-conformance: %s (see zinc-conformance --help)\n", message.c_str());
   return 2;
@@ -180,6 +199,16 @@ bool parse(int argc, char** argv, CommandLine* cl, int* exit_code) {
       if (!value(&cl->run.peer_command)) return false;
     } else if (arg == "--junit") {
       if (!value(&cl->junit)) return false;
+    } else if (arg == "--json") {
+      if (!value(&cl->json)) return false;
+    } else if (arg == "--prefix") {
+      if (!value(&cl->run.name_prefix)) return false;
+      if (!valid_prefix(cl->run.name_prefix)) {
+        *exit_code = usage_error(
+            "--prefix needs 1 to 8 bytes of [A-Za-z0-9_], not ending in a digit, got '" +
+            cl->run.name_prefix + "'");
+        return false;
+      }
     } else if (arg == "--filter") {
       if (!value(&text)) return false;
       for (const std::string& glob : split_commas(text)) cl->filters.push_back(glob);
@@ -261,8 +290,19 @@ int run(int argc, char** argv) {
   }
   if (cl.list) {
     for (const Check* c : checks) {
-      std::printf("%-9s  %s\n           %s\n", requirement_name(c->requirement), c->name.c_str(),
-                  c->summary.c_str());
+      std::printf("%-9s  %-7s  %s\n                    %s\n", requirement_name(c->requirement),
+                  spec_section(*c).c_str(), c->name.c_str(), c->summary.c_str());
+      std::string optional;
+      for (const std::string& function : c->needs) {
+        const std::string feature = optional_feature_of(function);
+        if (optional.find(feature) == std::string::npos) {
+          optional += (optional.empty() ? "" : ", ") + feature;
+        }
+      }
+      if (!optional.empty()) {
+        std::printf("                    (skipped-optional where the port leaves out %s)\n",
+                    optional.c_str());
+      }
     }
     std::printf("%zu checks\n", checks.size());
     return 0;
@@ -287,18 +327,29 @@ int run(int argc, char** argv) {
   for (const Check* check : checks) {
     const int index = static_cast<int>(check - all_checks().data());
     results.push_back(run_check(*check, index, cl.run));
+    mark_repeated_rule(results, cl.run.strict);
     print_result(stdout, results.back(), cl.run.strict, cl.verbose);
     if (stop_requested() != 0) break;
   }
   const double seconds = static_cast<double>(monotonic_ms() - start) / 1000.0;
 
-  const std::vector<std::string> swept = sweep_regions(cl.run.run_id);
-  if (!swept.empty()) {
-    std::printf("\nswept %zu region%s the candidate left behind:", swept.size(),
-                swept.size() == 1 ? "" : "s");
-    for (const std::string& name : swept) std::printf(" %s", name.c_str());
-    std::printf("\n");
+  std::vector<SweptRegion> swept;
+  for (const std::string& name : sweep_regions(cl.run)) {
+    SweptRegion region;
+    region.name = name;
+    const int index = check_index_of_region(cl.run, name);
+    if (index >= 0 && index < static_cast<int>(all_checks().size())) {
+      region.check = all_checks()[static_cast<size_t>(index)].name;
+      region.on_purpose = all_checks()[static_cast<size_t>(index)].leaves_regions;
+      for (const CheckResult& result : results) {
+        if (result.check == &all_checks()[static_cast<size_t>(index)]) {
+          region.check_killed = !result.finished;
+        }
+      }
+    }
+    swept.push_back(region);
   }
+  print_swept(stdout, swept);
   const Totals totals = tally(results, cl.run.strict);
   print_summary(stdout, totals, cl.run.strict, seconds);
   if (stop_requested() != 0) {
@@ -308,6 +359,10 @@ int run(int argc, char** argv) {
   }
   if (!cl.junit.empty() && !write_junit(cl.junit, results, cl.run, seconds)) {
     std::fprintf(stderr, "zinc-conformance: could not write %s\n", cl.junit.c_str());
+    return 2;
+  }
+  if (!cl.json.empty() && !write_json(cl.json, results, swept, cl.run, seconds)) {
+    std::fprintf(stderr, "zinc-conformance: could not write %s\n", cl.json.c_str());
     return 2;
   }
   return totals.counted_failures == 0 ? 0 : 1;

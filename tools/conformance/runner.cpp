@@ -19,7 +19,8 @@ namespace zinc::conformance {
 namespace {
 
 // Findings travel from the check process as tab-separated lines:
-//   F what expected actual | N note | S skip-reason | E (finished)
+//   F what expected actual | N note | S skip-reason | O optional feature
+//   | E (finished)
 std::string escape(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -72,6 +73,7 @@ class PipeSink : public FindingSink {
   }
   void note(const std::string& text) override { write_line(fd_, "N\t" + escape(text)); }
   void skip(const std::string& reason) { write_line(fd_, "S\t" + escape(reason)); }
+  void optional(const std::string& feature) { write_line(fd_, "O\t" + escape(feature)); }
   void finished() { write_line(fd_, "E"); }
 
  private:
@@ -102,6 +104,7 @@ class PipeSink : public FindingSink {
   for (const std::string& function : check.needs) {
     if (!loaded.api.has(function)) {
       sink.skip("port lacks " + function);
+      sink.optional(optional_feature_of(function));
       sink.finished();
       _exit(0);
     }
@@ -205,10 +208,13 @@ CheckResult run_check(const Check& check, int index, const RunOptions& options) 
       result.notes.push_back(f[1]);
     } else if (f[0] == "S" && f.size() == 2) {
       result.skip_reason = f[1];
+    } else if (f[0] == "O" && f.size() == 2) {
+      result.optional_feature = f[1];
     } else if (f[0] == "E") {
       finished = true;
     }
   }
+  result.finished = end == ReadEnd::kEof && finished;
   if (end == ReadEnd::kStopped) {
     result.failures.push_back({"the check", "finishes", "the run was interrupted"});
   } else if (end == ReadEnd::kTimeout) {
@@ -288,9 +294,9 @@ int stop_requested() {
   return stop_signal;
 }
 
-std::vector<std::string> sweep_regions(pid_t run_id) {
+std::vector<std::string> sweep_regions(const RunOptions& options) {
   std::vector<std::string> removed;
-  const std::string prefix = "zinc_" + run_prefix(run_id);
+  const std::string prefix = "zinc_" + run_prefix(options);
   DIR* dir = opendir("/dev/shm");
   if (dir == nullptr) return removed;
   while (const dirent* entry = readdir(dir)) {

@@ -25,6 +25,15 @@ struct CheckResult {
   std::vector<Finding> failures;
   std::vector<std::string> notes;
   std::string skip_reason;
+  // Skipped because the port leaves out an optional part of the protocol
+  // (optional_feature_of): "channels (§10)"; "" for any other skip.
+  std::string optional_feature;
+  // Another failed check of the same rule (rule_key) came first: this one is
+  // reported but not counted again.
+  std::string same_rule_as;
+  // False when the check's process was killed (a hang, a crash, a stop
+  // signal): its own clean-up never ran.
+  bool finished = true;
   double seconds = 0;
 };
 
@@ -50,8 +59,8 @@ void stop_on_signals();
 // The signal that asked the run to stop, or 0.
 int stop_requested();
 
-// Unlinks every region whose name starts with run_prefix(run_id); returns
+// Unlinks every region whose name starts with run_prefix(options); returns
 // the names it removed.
-std::vector<std::string> sweep_regions(pid_t run_id);
+std::vector<std::string> sweep_regions(const RunOptions& options);
 
 }  // namespace zinc::conformance
