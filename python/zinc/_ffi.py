@@ -20,15 +20,25 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type
 
-from ._cdef import BUILTIN_CDEF, strip_for_cdef
-
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import cffi
 
-__all__ = ["BUILTIN_CDEF", "strip_for_cdef"]  # re-exported for the tests and older callers
+# Neither pathlib nor zinc._cdef is imported on the ordinary path (the
+# generated module): both only serve the fallbacks.
+
+
+def __getattr__(name: str) -> Any:
+    """BUILTIN_CDEF and strip_for_cdef, from zinc._cdef, when asked for."""
+    if name in ("BUILTIN_CDEF", "strip_for_cdef"):
+        from . import _cdef
+
+        return getattr(_cdef, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # The zinc_version() this adapter was written against: the format version in
 # the high 16 bits, the ABI revision in the low 16 bits. A library with the
@@ -39,14 +49,14 @@ MIN_REVISION = ABI_VERSION & 0xFFFF
 
 LIBRARY_ENV = "ZINC_LIBRARY"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 
 
-def _package_dirs() -> List[Path]:
+def _package_dirs() -> List[str]:
     """This package's folders: more than one in an editable install, where the
     built files live apart from the sources."""
     package = sys.modules.get(__name__.rpartition(".")[0])
-    paths = [Path(p).resolve() for p in getattr(package, "__path__", [])]
+    paths = [os.path.realpath(p) for p in getattr(package, "__path__", [])]
     return [_PACKAGE_DIR] + [p for p in paths if p != _PACKAGE_DIR]
 
 
@@ -59,12 +69,16 @@ GENERATED_MODULE = "_zinc_cffi"
 
 def header_candidates() -> List[Path]:
     """Where zinc.h may be: inside the installed package, then the checkout."""
-    installed = [folder / "include" / "zinc.h" for folder in _package_dirs()]
-    return installed + [_PACKAGE_DIR.parent.parent / "include" / "zinc.h"]
+    from pathlib import Path
+
+    installed = [Path(folder) / "include" / "zinc.h" for folder in _package_dirs()]
+    return installed + [Path(_PACKAGE_DIR).parent.parent / "include" / "zinc.h"]
 
 
 def cdef_source(candidates: Optional[List[Path]] = None) -> Tuple[str, Optional[Path]]:
     """The cdef text and the header it came from (None: the built-in copy)."""
+    from ._cdef import BUILTIN_CDEF, strip_for_cdef
+
     for path in header_candidates() if candidates is None else candidates:
         try:
             text = path.read_text(encoding="utf-8")
@@ -76,11 +90,12 @@ def cdef_source(candidates: Optional[List[Path]] = None) -> Tuple[str, Optional[
 
 def library_candidates() -> List[Tuple[str, str]]:
     """(where, what to dlopen) in search order, without ZINC_LIBRARY."""
-    checkout = _PACKAGE_DIR.parent.parent / "build"
-    installed = [("installed in the package", str(d / LIBRARY_NAME)) for d in _package_dirs()]
+    join = os.path.join
+    checkout = join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "build")
+    installed = [("installed in the package", join(d, LIBRARY_NAME)) for d in _package_dirs()]
     return installed + [
-        ("source checkout, release build", str(checkout / "release" / LIBRARY_NAME)),
-        ("source checkout, debug build", str(checkout / "debug" / LIBRARY_NAME)),
+        ("source checkout, release build", join(checkout, "release", LIBRARY_NAME)),
+        ("source checkout, debug build", join(checkout, "debug", LIBRARY_NAME)),
         ("system search path (LD_LIBRARY_PATH, ld.so.cache)", LIBRARY_NAME),
         ("system search path (LD_LIBRARY_PATH, ld.so.cache)", LIBRARY_NAME + ".2"),
     ]
@@ -178,6 +193,8 @@ def generated_ffi() -> Optional[Any]:
 def parsed_ffi() -> Tuple[cffi.FFI, Optional[Path]]:
     """An FFI declared from zinc.h (parsed now) or from the built-in copy."""
     import cffi
+
+    from ._cdef import BUILTIN_CDEF
 
     ffi = cffi.FFI()
     source, header = cdef_source()
