@@ -53,8 +53,8 @@ zinc_setup() {
 # What `pip install ./python` is built from, hashed: the install below is
 # skipped while it is unchanged.
 zinc_python_sources_hash() {
-  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md \
-    python/CMakeLists.txt python/examples scripts/wheel \
+  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md python/build_cffi.py \
+    python/CMakeLists.txt python/examples python/requirements-wheel.txt scripts/wheel \
     CMakeLists.txt cmake include src examples/demo.cpp -type f ! -path '*__pycache__*' -print0 \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }

@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -232,7 +233,9 @@ Status identify_object(const std::string& object, ObjectId* id) {
 Status rename_object(const std::string& object, const std::string& hidden) {
   const std::string from = kShmDirectory + object;
   const std::string to = kShmDirectory + hidden;
-  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+  // The system call, not glibc's renameat2() wrapper (glibc 2.28): the Python
+  // wheel's library needs nothing newer than glibc 2.17 (manylinux2014).
+  if (syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
     return os_error(errno, "rename(" + from + ", " + to + ")");
   }
   return Status::ok();

@@ -8,12 +8,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import cffi
 import pytest
-from conftest import REPO_ROOT, NameFactory, peer_env, run_python
+from conftest import PYTHON_DIR, REPO_ROOT, NameFactory, peer_env, run_python
 
 import zinc
 import zinc._ffi as zinc_ffi
@@ -52,13 +53,31 @@ def import_zinc(
     return run_python("import zinc, zinc._ffi as f\n" + code, env=env, cwd=cwd)
 
 
+GENERATED = PACKAGE_DIR / (zinc_ffi.GENERATED_MODULE + ".py")
+
+
 def package_sources_only(tmp_path: Path) -> Path:
-    """A copy of the package's Python files, without the library or header."""
+    """A copy of the package's Python sources: no library, no header and no
+    module generated at build time."""
     target = tmp_path / "site" / "zinc"
     target.mkdir(parents=True)
     for source in PACKAGE_DIR.glob("*.py"):
-        shutil.copy(source, target / source.name)
+        if source.name != GENERATED.name:
+            shutil.copy(source, target / source.name)
     return target.parent
+
+
+def generate_module(tmp_path: Path, header: Path) -> Path:
+    """python/build_cffi.py run on header, as the package's build runs it."""
+    output = tmp_path / "generated" / "_zinc_cffi.py"
+    result = subprocess.run(
+        [sys.executable, str(PYTHON_DIR / "build_cffi.py"), str(header), str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return output
 
 
 @pytest.mark.parametrize("version", [0x00010001, 0x00030001, 0x00020000])
@@ -138,7 +157,7 @@ def test_library_on_ld_library_path_is_found_and_builtin_cdef_serves_without_hea
         {"ZINC_LIBRARY": None, "LD_LIBRARY_PATH": str(library_dir), "PYTHONPATH": str(site)},
         cwd=tmp_path,
         code=(
-            "print(zinc.__file__.startswith(%r), f.library_path, f.header_path)\n"
+            "print(zinc.__file__.startswith(%r), f.library_path, f.header_path, f.declared_by)\n"
             "r = zinc.SharedRegion.create(%r, 4096)\n"
             "r.notify(); print(r.try_wait())\n"
             "try:\n"
@@ -149,7 +168,7 @@ def test_library_on_ld_library_path_is_found_and_builtin_cdef_serves_without_hea
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "True libzinc_core.so None",
+        "True libzinc_core.so None built-in declarations",
         "True",
         "[Errno 22] name has byte 0x20 at offset 3; names use only A-Z a-z 0-9 _ -",
     ]
@@ -242,11 +261,108 @@ def test_cdef_source_falls_back_to_builtin_without_a_header(tmp_path: Path) -> N
     ]
 
 
+def test_header_next_to_the_package_declares_when_no_module_was_generated(
+    tmp_path: Path, region_name: NameFactory
+) -> None:
+    site = package_sources_only(tmp_path)
+    (site / "zinc" / "include").mkdir()
+    header = shutil.copy(REPO_ROOT / "include" / "zinc.h", site / "zinc" / "include" / "zinc.h")
+    result = import_zinc(
+        {"ZINC_LIBRARY": zinc_ffi.library_path, "PYTHONPATH": str(site)},
+        cwd=tmp_path,
+        code=(
+            "import sys\n"
+            "print(f.header_path, f.declared_by, 'pycparser' in sys.modules)\n"
+            "zinc.SharedRegion.create(%r, 4096).close()\n" % region_name()
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{header} {header} True\n"
+
+
+def test_generated_module_declares_what_the_header_declares(tmp_path: Path) -> None:
+    header = REPO_ROOT / "include" / "zinc.h"
+    generated = generate_module(tmp_path, header)
+    assert generated.read_text().startswith("# auto-generated file\nimport _cffi_backend\n")
+    namespace: Dict[str, object] = {}
+    exec(compile(generated.read_text(), str(generated), "exec"), namespace)
+    built: Any = namespace["ffi"]
+    parsed = cffi.FFI()
+    parsed.cdef(zinc_ffi.strip_for_cdef(header.read_text()))
+    lib_built = built.dlopen(zinc_ffi.library_path)
+    lib_parsed = parsed.dlopen(zinc_ffi.library_path)
+    functions = sorted(set(re.findall(r"\b(zinc_\w+)\s*\(", header.read_text())))
+    assert len(functions) >= 17
+    for function in functions:
+        want = parsed.getctype(parsed.typeof(getattr(lib_parsed, function)))
+        got = built.getctype(built.typeof(getattr(lib_built, function)))
+        # The generated tables name a typedef'd struct "struct X", the parser "X".
+        assert got.replace("struct ", "") == want.replace("struct ", ""), function
+    constants = re.findall(r"\b(ZINC_[A-Z_]+)\s*=", header.read_text())
+    constants += re.findall(r"^#define (ZINC_[A-Z_]+) ", parsed_defines(header), re.M)
+    for constant in constants:
+        assert getattr(lib_built, constant) == getattr(lib_parsed, constant), constant
+    for struct in re.findall(r"typedef struct (\w+) \{", header.read_text()):
+        assert built.sizeof(struct) == parsed.sizeof(struct), struct
+        fields = [f for f, _ in parsed.typeof(struct).fields]
+        assert [built.offsetof(struct, f) for f in fields] == [
+            parsed.offsetof(struct, f) for f in fields
+        ], struct
+    # The same header gives the same file: the wheel builds are reproducible.
+    again = generate_module(tmp_path / "again", header)
+    assert again.read_bytes() == generated.read_bytes()
+
+
+def parsed_defines(header: Path) -> str:
+    return zinc_ffi.strip_for_cdef(header.read_text())
+
+
+def test_generated_module_falls_back_to_builtin_for_a_header_cffi_cannot_parse(
+    tmp_path: Path,
+) -> None:
+    header = tmp_path / "zinc.h"
+    header.write_text("int32_t zinc_version(void) __attribute__((unused)) oops;\n")
+    generated = generate_module(tmp_path, header)
+    namespace: Dict[str, object] = {}
+    exec(compile(generated.read_text(), str(generated), "exec"), namespace)
+    built: Any = namespace["ffi"]
+    builtin = cffi.FFI()
+    builtin.cdef(zinc_ffi.BUILTIN_CDEF)
+    assert built.sizeof("ZincChannelInfo") == builtin.sizeof("ZincChannelInfo")
+    assert built.dlopen(zinc_ffi.library_path).zinc_version() >> 16 == 2
+
+
+def test_generated_module_is_used_and_no_header_is_parsed(
+    tmp_path: Path, region_name: NameFactory
+) -> None:
+    site = package_sources_only(tmp_path)
+    (site / "zinc" / "include").mkdir()
+    shutil.copy(REPO_ROOT / "include" / "zinc.h", site / "zinc" / "include" / "zinc.h")
+    shutil.copy(generate_module(tmp_path, REPO_ROOT / "include" / "zinc.h"), site / "zinc")
+    result = import_zinc(
+        {"ZINC_LIBRARY": zinc_ffi.library_path, "PYTHONPATH": str(site)},
+        cwd=tmp_path,
+        code=(
+            "import sys\n"
+            "parsers = ('pycparser', 'cffi', 'zinc._cdef', 'pathlib')\n"
+            "print(f.header_path, f.declared_by, [m for m in parsers if m in sys.modules])\n"
+            "with zinc.SharedRegion.create(%r, 4096) as r:\n"
+            "    r.notify(); print(r.try_wait())\n" % region_name()
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    # Neither cffi's parser nor the fallbacks' modules were imported.
+    assert result.stdout == "None zinc._zinc_cffi []\nTrue\n"
+
+
 @pytest.mark.skipif(
     os.environ.get("ZINC_TEST_INSTALLED") != "1", reason="set by scripts/test after pip install"
 )
-def test_installed_package_carries_its_library_header_and_type_marker() -> None:
+def test_installed_package_carries_its_library_generated_module_header_and_type_marker() -> None:
     assert Path(zinc_ffi.library_path) == PACKAGE_DIR / "libzinc_core.so"
-    assert zinc_ffi.header_path == PACKAGE_DIR / "include" / "zinc.h"
+    assert zinc_ffi.declared_by == "zinc._zinc_cffi" and zinc_ffi.header_path is None
+    assert GENERATED.is_file()
+    # The header stays in the package, for C users and the fallback.
+    assert (PACKAGE_DIR / "include" / "zinc.h").is_file()
     assert (PACKAGE_DIR / "py.typed").is_file()
     assert "site-packages" in PACKAGE_DIR.parts

@@ -66,16 +66,69 @@ def pip_install(python: Path, args: List[str], env: Dict[str, str], cwd: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+ARCHS = ("x86_64", "aarch64")
+# e_machine in an ELF header: what each wheel's library must be built for.
+ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
+
+
+def wheel_for(arch: str) -> Path:
+    return dist_file(f"zinc_shm-*_{arch}.whl")
+
+
+def wheel_library(tmp_path: Path, arch: str) -> Path:
+    with zipfile.ZipFile(wheel_for(arch)) as wheel:
+        return Path(wheel.extract("zinc/libzinc_core.so", tmp_path / arch))
+
+
 @needs_dist
-def test_wheel_is_one_manylinux_file_for_every_python3() -> None:
-    wheel = dist_file("zinc_shm-*.whl")
-    assert re.fullmatch(
-        rf"zinc_shm-{re.escape(zinc.__version__)}-py3-none-manylinux_\d+_\d+_x86_64\.whl",
-        wheel.name,
-    ), wheel.name
+@pytest.mark.parametrize("arch", ARCHS)
+def test_wheel_is_manylinux2014_for_every_python3(arch: str) -> None:
+    wheel = wheel_for(arch)
+    name, version, python, abi, platforms = wheel.name[: -len(".whl")].split("-")
+    assert (name, version, python, abi) == ("zinc_shm", zinc.__version__, "py3", "none")
+    assert set(platforms.split(".")) == {f"manylinux2014_{arch}", f"manylinux_2_17_{arch}"}
     names = zipfile.ZipFile(wheel).namelist()
-    assert {"zinc/libzinc_core.so", "zinc/include/zinc.h", "zinc/py.typed"} <= set(names)
+    want = {"zinc/libzinc_core.so", "zinc/_zinc_cffi.py", "zinc/include/zinc.h", "zinc/py.typed"}
+    assert want <= set(names)
     assert not [n for n in names if n.endswith(".pyc")]
+
+
+@needs_dist
+@pytest.mark.parametrize("arch", ARCHS)
+def test_wheel_library_is_stripped_and_needs_nothing_past_glibc_2_17(
+    tmp_path: Path, arch: str
+) -> None:
+    library = wheel_library(tmp_path, arch)
+    head = library.read_bytes()[:20]
+    assert head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") == ELF_MACHINE[arch]
+    sections = subprocess.run(
+        ["readelf", "-S", "-W", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    assert ".dynsym" in sections
+    assert ".symtab" not in sections and ".debug_info" not in sections
+    symbols = subprocess.run(
+        ["readelf", "--dyn-syms", "-W", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    versions = {tuple(map(int, v.split("."))) for v in re.findall(r"@GLIBC_([0-9.]+)", symbols)}
+    assert versions and max(versions) <= (2, 17), sorted(versions)
+    # Only the C ABI leaves the library (src/exports.map), not the static libc++.
+    exported = re.findall(r"\s(?:FUNC|OBJECT)\s+GLOBAL\s+DEFAULT\s+\d+\s+(\S+)", symbols)
+    assert exported and all(name.startswith("zinc_") for name in exported), exported
+    needed = subprocess.run(
+        ["readelf", "-d", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "libstdc++" not in needed and "libc++" not in needed
+
+
+@needs_dist
+def test_distributions_have_fixed_timestamps() -> None:
+    # Reproducible archives: every entry stamped with SOURCE_DATE_EPOCH (the
+    # same instant throughout), whatever the build machine's clock said.
+    for arch in ARCHS:
+        stamps = {info.date_time for info in zipfile.ZipFile(wheel_for(arch)).infolist()}
+        assert len(stamps) == 1, (arch, stamps)
+    sdist_times = {m.mtime for m in tarfile.open(dist_file("zinc_shm-*.tar.gz")).getmembers()}
+    assert len(sdist_times) == 1, sdist_times
 
 
 @needs_dist

@@ -1,21 +1,44 @@
 """Loading libzinc_core and declaring its C ABI to cffi (ABI mode).
 
-At import this module finds the library, declares the functions from
-``zinc.h`` (or from the built-in copy below when no header is found), checks
-``zinc_version()`` and exposes ``ffi``, ``lib``, ``library_path`` and
-``header_path``. Every failure is an ImportError that says what was tried and
-what to do about it.
+At import this module finds the library, declares its functions, checks
+``zinc_version()`` and exposes ``ffi``, ``lib``, ``library_path``,
+``header_path`` and ``declared_by``. The declarations come from, in order:
+
+1. ``zinc/_zinc_cffi.py``, a cffi out-of-line ABI module that the package's
+   build generates from zinc.h (python/build_cffi.py): no header is parsed at
+   import, and cffi's parser is not even imported;
+2. ``zinc.h`` next to the package (``include/zinc.h``) or in the checkout
+   around it, parsed with cffi;
+3. the built-in copy in ``_cdef.BUILTIN_CDEF``.
+
+Every failure is an ImportError that says what was tried and what to do
+about it.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-import re
 import sys
-from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type
 
-import cffi
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import cffi
+
+# Neither pathlib nor zinc._cdef is imported on the ordinary path (the
+# generated module): both only serve the fallbacks.
+
+
+def __getattr__(name: str) -> Any:
+    """BUILTIN_CDEF and strip_for_cdef, from zinc._cdef, when asked for."""
+    if name in ("BUILTIN_CDEF", "strip_for_cdef"):
+        from . import _cdef
+
+        return getattr(_cdef, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # The zinc_version() this adapter was written against: the format version in
 # the high 16 bits, the ABI revision in the low 16 bits. A library with the
@@ -26,249 +49,36 @@ MIN_REVISION = ABI_VERSION & 0xFFFF
 
 LIBRARY_ENV = "ZINC_LIBRARY"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 
 
-def _package_dirs() -> List[Path]:
+def _package_dirs() -> List[str]:
     """This package's folders: more than one in an editable install, where the
     built files live apart from the sources."""
     package = sys.modules.get(__name__.rpartition(".")[0])
-    paths = [Path(p).resolve() for p in getattr(package, "__path__", [])]
+    paths = [os.path.realpath(p) for p in getattr(package, "__path__", [])]
     return [_PACKAGE_DIR] + [p for p in paths if p != _PACKAGE_DIR]
 
 
 _LIBRARY_SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
 LIBRARY_NAME = "libzinc_core" + _LIBRARY_SUFFIX
 
-# Used when zinc.h cannot be found. Kept equal to the header's declarations,
-# integer macros and struct layouts (tests/test_ffi_loading.py compares them).
-BUILTIN_CDEF = """
-#define ZINC_MAGIC 0x5A494E435F524547
-#define ZINC_FORMAT_VERSION 2
-#define ZINC_HEADER_SIZE 64
-#define ZINC_MAX_NAME_LEN 250
-#define ZINC_ABI_VERSION 0x00020001
-
-typedef void *ZincHandle;
-
-enum zinc_code {
-  ZINC_OK = 0,
-  ZINC_EPERM = -1,
-  ZINC_ENOENT = -2,
-  ZINC_EAGAIN = -11,
-  ZINC_EBUSY = -16,
-  ZINC_EEXIST = -17,
-  ZINC_EINVAL = -22,
-  ZINC_ENOSPC = -28,
-  ZINC_EPIPE = -32,
-  ZINC_ENOMSG = -42,
-  ZINC_EBADMSG = -74,
-  ZINC_ETIMEDOUT = -110,
-  ZINC_ESTALE = -116,
-  ZINC_ECANCELED = -125
-};
-
-enum zinc_header_flags {
-  ZINC_HEADER_FLAG_LOCKS = 1
-};
-
-enum zinc_create_flags {
-  ZINC_CREATE_DEFAULT = 0,
-  ZINC_CREATE_PREFAULT = 1,
-  ZINC_CREATE_REPLACE_STALE = 2,
-  ZINC_CREATE_NORESERVE = 4
-};
-
-enum zinc_creator_state {
-  ZINC_CREATOR_DEAD = 0,
-  ZINC_CREATOR_ALIVE = 1,
-  ZINC_CREATOR_PID_REUSED = 2,
-  ZINC_CREATOR_UNKNOWN = 3,
-  ZINC_ROLE_FREE = 4
-};
-
-enum zinc_remove_flags {
-  ZINC_REMOVE_DEFAULT = 0,
-  ZINC_REMOVE_IF_UNMAPPED = 1,
-  ZINC_REMOVE_DRY_RUN = 2,
-  ZINC_REMOVE_INVALID = 4,
-  ZINC_REMOVE_FORCE = 8
-};
-
-int32_t zinc_create(const char *aName, uintptr_t aCapacity, ZincHandle *aOut);
-int32_t zinc_open(const char *aName, ZincHandle *aOut);
-uint8_t *zinc_ptr(ZincHandle aH);
-uintptr_t zinc_capacity(ZincHandle aH);
-void zinc_close(ZincHandle aH);
-void zinc_notify(ZincHandle aH);
-int32_t zinc_wait(ZincHandle aH, uint32_t aTimeoutMs);
-int32_t zinc_try_wait(ZincHandle aH);
-uint32_t zinc_version(void);
-
-const char *zinc_strerror(int32_t aCode);
-const char *zinc_last_error_message(void);
-uintptr_t zinc_page_size(void);
-const char *zinc_name(ZincHandle aH);
-int32_t zinc_create_ex(const char *aName, uintptr_t aCapacity, uint32_t aFlags,
-                       ZincHandle *aOut);
-
-typedef struct ZincHeaderInfo {
-  uint64_t magic;
-  uint16_t version;
-  uint16_t flags;
-  uint32_t notify_seq;
-  uint64_t capacity;
-  uint32_t ref_count;
-  int32_t owner_pid;
-  uint64_t created_at;
-  uint64_t name_hash;
-  uint64_t ring_head;
-  uint64_t ring_tail;
-} ZincHeaderInfo;
-
-int32_t zinc_check_header(const uint8_t *aBytes, uintptr_t aLen,
-                          uint64_t aObjectSize, uintptr_t aPageSize,
-                          ZincHeaderInfo *aOut);
-int32_t zinc_inspect(const char *aName, ZincHeaderInfo *aOut);
-uint64_t zinc_name_hash(const char *aName);
-
-#define ZINC_DEFAULT_SPIN_US 50
-#define ZINC_MAX_SPIN_US 1000000
-
-int32_t zinc_set_spin(ZincHandle aH, uint32_t aSpinUs);
-uint32_t zinc_get_spin(ZincHandle aH);
-
-int32_t zinc_creator_state(const char *aName);
-int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
-int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
-
-#define ZINC_CHANNEL_MAGIC 0x5A494E435F43484E
-#define ZINC_CHANNEL_VERSION 1
-#define ZINC_CHANNEL_HEADER_SIZE 128
-#define ZINC_CHANNEL_ENTRY_SIZE 64
-#define ZINC_CHANNEL_SLOT_HEADER_SIZE 64
-#define ZINC_CHANNEL_MAX_READERS 64
-#define ZINC_CHANNEL_MAX_DIMS 5
-
-typedef void *ZincChannel;
-
-enum zinc_channel_mode {
-  ZINC_CHANNEL_LOSSLESS = 1,
-  ZINC_CHANNEL_LATEST = 2
-};
-
-enum zinc_channel_flags {
-  ZINC_CHANNEL_CREATE_READER = 256
-};
-
-typedef struct ZincChannelFrame {
-  uint8_t *data;
-  uint64_t length;
-  uint64_t sequence;
-} ZincChannelFrame;
-
-typedef struct ZincChannelFrameType {
-  char dtype[8];
-  uint32_t ndim;
-  uint32_t reserved;
-  uint64_t shape[ZINC_CHANNEL_MAX_DIMS];
-} ZincChannelFrameType;
-
-typedef struct ZincChannelInfo {
-  uint64_t magic;
-  uint16_t version;
-  uint16_t mode;
-  uint32_t flags;
-  uint32_t slot_count;
-  uint32_t max_readers;
-  uint64_t slot_size;
-  uint64_t write_seq;
-  uint32_t latest_slot;
-  uint32_t release_seq;
-  int32_t writer_pid;
-  uint32_t writer_active;
-  uint64_t writer_joined_at;
-  uint64_t slots_offset;
-  uint64_t slot_stride;
-  uint64_t required_bytes;
-  uint32_t readers;
-  uint32_t reserved;
-  ZincChannelFrameType frame_type;
-} ZincChannelInfo;
-
-int32_t zinc_channel_create(const char *name, uint32_t mode, uint32_t slot_count,
-                            uint64_t slot_size, uint32_t max_readers, uint32_t flags,
-                            ZincChannel *out);
-int32_t zinc_channel_create_typed(const char *name, uint32_t mode, uint32_t slot_count,
-                                  const ZincChannelFrameType *type, uint32_t max_readers,
-                                  uint32_t flags, ZincChannel *out);
-int32_t zinc_channel_open_writer(const char *name, ZincChannel *out);
-int32_t zinc_channel_open_reader(const char *name, ZincChannel *out);
-int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
-int32_t zinc_channel_commit(ZincChannel channel, uint64_t length);
-int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
-int32_t zinc_channel_release(ZincChannel channel);
-void zinc_channel_close(ZincChannel channel);
-int32_t zinc_channel_info(ZincChannel channel, ZincChannelInfo *out);
-uint8_t *zinc_channel_ptr(ZincChannel channel);
-int32_t zinc_channel_role_state(const char *name, int32_t role);
-int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
-                                  ZincChannelInfo *out);
-"""
-
-_CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")
-# An object-like macro whose value is one integer literal (an optional u/l
-# suffix and a trailing comment allowed): cdef() takes these as constants, and
-# the header uses ZINC_CHANNEL_MAX_DIMS as an array length.
-_INTEGER_DEFINE = re.compile(
-    r"#\s*define\s+([A-Za-z_]\w*)\s+(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*(/\*.*\*/)?\s*$"
-)
+# The out-of-line module the build generates (python/build_cffi.py).
+GENERATED_MODULE = "_zinc_cffi"
 
 
 def header_candidates() -> List[Path]:
     """Where zinc.h may be: inside the installed package, then the checkout."""
-    installed = [folder / "include" / "zinc.h" for folder in _package_dirs()]
-    return installed + [_PACKAGE_DIR.parent.parent / "include" / "zinc.h"]
+    from pathlib import Path
 
-
-def strip_for_cdef(header: str) -> str:
-    """The declarations of a C header in the form cdef() accepts.
-
-    Drops every preprocessor line (with its continuation lines) except
-    ``#define NAME <integer>``, which cdef() reads as a constant, and whatever
-    sits inside ``#ifdef __cplusplus`` blocks (the ``extern "C"`` braces).
-    """
-    kept: List[str] = []
-    # One entry per open conditional: True while its lines are C++-only.
-    cplusplus: List[bool] = []
-    lines = iter(header.splitlines())
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            continued = stripped.endswith("\\")
-            while stripped.endswith("\\"):
-                stripped = next(lines, "").strip()
-            match = _CONDITIONAL.match(line.strip())
-            if match:
-                keyword, rest = match.group(1), match.group(2).strip()
-                if keyword in ("if", "ifdef", "ifndef"):
-                    cplusplus.append(keyword == "ifdef" and rest == "__cplusplus")
-                elif keyword in ("else", "elif") and cplusplus:
-                    cplusplus[-1] = False
-                elif keyword == "endif" and cplusplus:
-                    cplusplus.pop()
-            define = None if continued else _INTEGER_DEFINE.match(line.strip())
-            if define and not any(cplusplus):
-                kept.append(f"#define {define.group(1)} {define.group(2)}")
-            continue
-        if any(cplusplus):
-            continue
-        kept.append(line)
-    return "\n".join(kept)
+    installed = [Path(folder) / "include" / "zinc.h" for folder in _package_dirs()]
+    return installed + [Path(_PACKAGE_DIR).parent.parent / "include" / "zinc.h"]
 
 
 def cdef_source(candidates: Optional[List[Path]] = None) -> Tuple[str, Optional[Path]]:
     """The cdef text and the header it came from (None: the built-in copy)."""
+    from ._cdef import BUILTIN_CDEF, strip_for_cdef
+
     for path in header_candidates() if candidates is None else candidates:
         try:
             text = path.read_text(encoding="utf-8")
@@ -280,11 +90,12 @@ def cdef_source(candidates: Optional[List[Path]] = None) -> Tuple[str, Optional[
 
 def library_candidates() -> List[Tuple[str, str]]:
     """(where, what to dlopen) in search order, without ZINC_LIBRARY."""
-    checkout = _PACKAGE_DIR.parent.parent / "build"
-    installed = [("installed in the package", str(d / LIBRARY_NAME)) for d in _package_dirs()]
+    join = os.path.join
+    checkout = join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "build")
+    installed = [("installed in the package", join(d, LIBRARY_NAME)) for d in _package_dirs()]
     return installed + [
-        ("source checkout, release build", str(checkout / "release" / LIBRARY_NAME)),
-        ("source checkout, debug build", str(checkout / "debug" / LIBRARY_NAME)),
+        ("source checkout, release build", join(checkout, "release", LIBRARY_NAME)),
+        ("source checkout, debug build", join(checkout, "debug", LIBRARY_NAME)),
         ("system search path (LD_LIBRARY_PATH, ld.so.cache)", LIBRARY_NAME),
         ("system search path (LD_LIBRARY_PATH, ld.so.cache)", LIBRARY_NAME + ".2"),
     ]
@@ -301,7 +112,7 @@ def _not_found(tried: List[Tuple[str, str, str]]) -> ImportError:
     return ImportError("\n".join(lines))
 
 
-def open_library(ffi: cffi.FFI) -> Tuple[Any, str]:
+def open_library(ffi: Any) -> Tuple[Any, str]:
     """The loaded library and the path (or name) it was loaded from."""
     explicit = os.environ.get(LIBRARY_ENV)
     if explicit:
@@ -344,7 +155,47 @@ def check_version(lib: Any, path: str) -> int:
     return version
 
 
-def load() -> Tuple[cffi.FFI, Any, str, Optional[Path]]:
+class GeneratedLibrary:
+    """The library as the generated module's FFI opens it, behaving like the
+    in-line FFI's: a function the library lacks (an older core) is an
+    AttributeError, so ``getattr(lib, name, None)`` works, and every name
+    found is kept as an attribute of this object, so later look-ups are plain
+    attribute reads."""
+
+    def __init__(self, lib: Any, error: Type[BaseException]) -> None:
+        self._lib = lib
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = getattr(self._lib, name)
+        except self._error as error:  # a symbol the library does not export
+            raise AttributeError(str(error)) from None
+        setattr(self, name, value)
+        return value
+
+    def __dir__(self) -> List[str]:
+        return dir(self._lib)
+
+
+def generated_ffi() -> Optional[Any]:
+    """The FFI of the module generated at build time, or None without one."""
+    name = __name__.rpartition(".")[0] + "." + GENERATED_MODULE
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return None
+    return module.ffi
+
+
+def parsed_ffi() -> Tuple[cffi.FFI, Optional[Path]]:
+    """An FFI declared from zinc.h (parsed now) or from the built-in copy."""
+    import cffi
+
+    from ._cdef import BUILTIN_CDEF
+
     ffi = cffi.FFI()
     source, header = cdef_source()
     try:
@@ -356,9 +207,24 @@ def load() -> Tuple[cffi.FFI, Any, str, Optional[Path]]:
         ffi = cffi.FFI()
         ffi.cdef(BUILTIN_CDEF)
         header = None
-    lib, path = open_library(ffi)
+    return ffi, header
+
+
+def load() -> Tuple[Any, Any, str, Optional[Path], str]:
+    header: Optional[Path] = None
+    ffi = generated_ffi()
+    if ffi is not None:
+        lib, path = open_library(ffi)
+        lib = GeneratedLibrary(lib, ffi.error)
+        declared_by = f"{__name__.rpartition('.')[0]}.{GENERATED_MODULE}"
+    else:
+        ffi, header = parsed_ffi()
+        lib, path = open_library(ffi)
+        declared_by = str(header) if header is not None else "built-in declarations"
     check_version(lib, path)
-    return ffi, lib, path, header
+    return ffi, lib, path, header, declared_by
 
 
-ffi, lib, library_path, header_path = load()
+# header_path: the zinc.h parsed at this import (None when the generated
+# module or the built-in copy declared the functions); declared_by says which.
+ffi, lib, library_path, header_path, declared_by = load()
