@@ -223,19 +223,22 @@ def _join(name: str, role: str, timeout_ms: Optional[int]) -> Tuple[Any, SharedR
         # The region first: the writer may close the channel (unlinking the
         # name) right after this reader joined, and frames already committed
         # are still the reader's to read through this second mapping.
+        failure: OSError
         try:
-            region: Optional[SharedRegion] = SharedRegion.open(name)
-        except FileNotFoundError:
-            region, code = None, ENOENT
+            region = SharedRegion.open(name)
+        except OSError as opening:
+            # Only "not there yet" is waited on: no name, or a region still
+            # being created by an older core.
+            waitable = {errno.ENOENT: ENOENT, errno.EAGAIN: EAGAIN}
+            code, failure = waitable.get(opening.errno or 0, 0), opening
         else:
             code = opener(encoded, out)
-            if code != 0:
-                failure = error(code)  # before the close can replace the message
-                region.close()
             if code == 0:
                 return out[0], region
+            failure = error(code)  # before the close can replace the message
+            region.close()
         if code not in (ENOENT, EAGAIN) or timeout == 0:
-            raise failure if region is not None else error(code)
+            raise failure
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise _join_timeout(name, code, timeout)
