@@ -18,7 +18,12 @@ zinc_python_dist() {
   fi
   echo "scripts/wheel --out build/dist-test (log: build/python-dist.log)"
   rm -rf "$dist"
-  "$ZINC_ROOT/scripts/wheel" --out "$dist" > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+  # The wheel is built from the sdist in a temporary folder: one under the
+  # checkout (ccache's base_dir) lets ccache reuse the compiles of the last
+  # build, whatever the folder's random name.
+  mkdir -p "$ZINC_ROOT/build/tmp"
+  TMPDIR="$ZINC_ROOT/build/tmp" "$ZINC_ROOT/scripts/wheel" --out "$dist" > "$log" 2>&1 \
+    || { tail -n 30 "$log"; return 1; }
   echo "$want" > "$stamp"
 }
 
