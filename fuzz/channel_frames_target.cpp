@@ -57,6 +57,7 @@ enum Op : uint8_t {
   kWrite,            // length u16: acquire without waiting, fill, commit
   kRejoin,           // the reader leaves and joins again
   kDeadWriter,       // the writer leaves, a dead process takes the word, a new writer reclaims it
+  kForgeWriterWord,  // u64: any value, also one no owner word may hold
   kCount
 };
 
@@ -347,6 +348,7 @@ void run(Fixture& f, Object& object, Bytes& bytes) {
         f.reader = nullptr;
         join(f, object);
         break;
+      case kForgeWriterWord: object.set<uint64_t>(56, bytes.u64()); break;
       case kDeadWriter:
         zinc_channel_close(f.writer);
         f.writer = nullptr;

@@ -51,6 +51,10 @@ def other_entry(i, kind, cur=0, pin=0):
 READ, REJOIN, DEAD_WRITER = b"\x07", b"\x09", b"\x0a"
 
 
+def writer_word(v):
+    return b"\x0b" + struct.pack("<Q", v)
+
+
 def write(length):
     return b"\x08" + struct.pack("<H", length)
 
@@ -111,6 +115,10 @@ SEEDS_BY_NAME = {
     + write(1)
     + READ,
     "latest_held_forged_then_read": LATEST_5 + write(1) + held(4) + READ + write(1),
+    "writer_word_with_bits_above_active_then_join": LOSSLESS_4
+    + writer_word((1 << 40) | (1 << 32) | 77)
+    + REJOIN
+    + write(1),
 }
 
 
