@@ -7,6 +7,7 @@
 # <target>.options and the dictionary it names. The build tree is $WORK/zinc-fuzz.
 # scripts/oss-fuzz-build runs this script with OSS-Fuzz's environment
 # emulated, without Docker (the test command does, in stage 50).
+set -euo pipefail  # also when run as `bash build.sh`, which ignores the #! line's flags
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WORK:-/tmp}/zinc-fuzz"
 
