@@ -3,5 +3,5 @@
 # one build, the `clang` preset, which also holds the fuzz targets (stage 50).
 # Everything but the fuzz smoke and install_and_consume runs here, the
 # conformance kit's reference check and the fuzz replays included.
-# stage-timeout: 1200
+# stage-timeout: 2400
 zinc_ctest "core (clang, asan+ubsan)" clang -E install_and_consume -LE fuzz-smoke

@@ -1,3 +1,3 @@
 # The same suite under ThreadSanitizer.
-# stage-timeout: 900
+# stage-timeout: 1800
 zinc_ctest "core (tsan)" tsan -E install_and_consume

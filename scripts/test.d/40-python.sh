@@ -6,7 +6,7 @@
 # sdist and the wheel into build/dist-test once per change of the same
 # sources; tests/test_packaging.py installs them into fresh virtualenvs.
 # zinc_python_install is in scripts/lib.sh (scripts/camera uses it too).
-# stage-timeout: 900
+# stage-timeout: 1800
 
 zinc_python_dist() {
   local dist="$ZINC_ROOT/build/dist-test" want log="$ZINC_ROOT/build/python-dist.log"

@@ -3,7 +3,7 @@
 # every committed corpus): each target fuzzed for ZINC_FUZZ_SMOKE_SECONDS. A
 # crash, leak, sanitizer report or failed check fails the stage; the input
 # lands in fuzz/artifacts/<target>/. Then the OSS-Fuzz build, emulated.
-# stage-timeout: 900
+# stage-timeout: 1200
 zinc_ctest "fuzz (libFuzzer smoke, asan+ubsan)" clang -L fuzz-smoke
 grep -hE '^fuzz [a-z_]+: ' "$ZINC_ROOT/build/clang/Testing/Temporary/LastTest.log" 2>/dev/null || true
 
