@@ -39,6 +39,7 @@ if zinc_python_install; then
   # scripts/test runs stages from the repository root. Temporary folders
   # under the checkout (ccache's base_dir): test_packaging.py's builds of the
   # sdist then reuse the cache too.
+  mkdir -p "$ZINC_ROOT/build/tmp"
   zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
     TMPDIR="$ZINC_ROOT/build/tmp" \
     "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider --durations=8
