@@ -266,7 +266,9 @@ TEST(CApi, StrerrorCoversEveryCode) {
                        ZINC_ESTALE, ZINC_ECANCELED}) {
     ASSERT_NE(zinc_strerror(code), nullptr);
     // zinc's own sentence, not the OS's generic text for the errno.
-    if (code != ZINC_OK) EXPECT_STRNE(zinc_strerror(code), std::strerror(-code)) << code;
+    if (code != ZINC_OK) {
+      EXPECT_STRNE(zinc_strerror(code), std::strerror(-code)) << code;
+    }
     EXPECT_GT(std::strlen(zinc_strerror(code)), 3u) << code;
   }
   EXPECT_STREQ(zinc_strerror(ZINC_ENOENT), "no such region");
