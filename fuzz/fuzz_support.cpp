@@ -1,13 +1,20 @@
 #include "fuzz_support.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <vector>
+
+#include "zinc.h"
 
 namespace zinc::fuzz {
 namespace {
@@ -33,7 +40,47 @@ void fail(const char* file, int line, const std::string& what) {
 }
 
 std::string name_prefix() {
-  return "t" + std::to_string(getpid()) + "-fz";
+  // Every target names its objects through here, so the first input sweeps.
+  [[maybe_unused]] static const bool swept = (sweep_leftovers(), true);
+  // Linux pids have at most 7 digits (pid_max <= 2^22).
+  const std::string pid = std::to_string(getpid());
+  return "t" + pid + "-fz" + std::string(pid.size() < 7 ? 7 - pid.size() : 0, '_');
+}
+
+void sweep_leftovers() {
+  DIR* dir = opendir("/dev/shm");
+  if (dir == nullptr) return;
+  const std::string start = "zinc_t";
+  std::vector<std::string> doomed;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string file = entry->d_name;
+    if (file.compare(0, start.size(), start) != 0) continue;
+    const size_t dash = file.find("-fz", start.size());
+    if (dash == std::string::npos || dash == start.size()) continue;
+    const std::string digits = file.substr(start.size(), dash - start.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 7) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    struct stat st {};
+    if (stat(("/dev/shm/" + file).c_str(), &st) != 0 || time(nullptr) - st.st_ctime < 60) continue;
+    doomed.push_back(file);
+  }
+  closedir(dir);
+  for (const std::string& file : doomed) {
+    if (zinc_mapped_by(file.c_str() + 5, nullptr, 0) == 0) unlink(("/dev/shm/" + file).c_str());
+  }
+}
+
+int32_t dead_pid() {
+  static pid_t pid = 0;
+  if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) return pid;
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  FUZZ_CHECK(child > 0, "fork failed");
+  int status = 0;
+  FUZZ_CHECK(waitpid(child, &status, 0) == child, "waitpid failed");
+  pid = child;
+  return pid;
 }
 
 std::string unique_name(std::string_view tag) {

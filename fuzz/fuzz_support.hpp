@@ -37,6 +37,11 @@ class Bytes {
     const uint32_t high = u16();
     return low | high << 16;
   }
+  uint64_t u64() {
+    const uint64_t low = u32();
+    const uint64_t high = u32();
+    return low | high << 32;
+  }
   // Everything not consumed yet.
   std::string_view rest() {
     std::string_view view(reinterpret_cast<const char*>(data_) + pos_, size_ - pos_);
@@ -50,9 +55,24 @@ class Bytes {
   size_t pos_ = 0;
 };
 
-// "t<pid>-fz": the start of every name the targets use. Like the unit tests'
-// names, it lets scripts/lib.sh remove what a killed process left behind.
+// "t<pid>-fz", padded with '_' to a fixed length whatever the pid's digit
+// count (so what an input reaches, e.g. the 250-byte name limit, does not
+// depend on the pid): the start of every name the targets use. Like the unit
+// tests' names, it lets scripts/lib.sh, and sweep_leftovers() at the start of
+// every fuzz process, remove what a killed process left behind.
 std::string name_prefix();
+
+// Removes /dev/shm/zinc_t<pid>-fz* objects that a killed fuzz process left
+// (AFL++ and libFuzzer kill on timeouts): only where the pid names no
+// process here, the object has not changed for a minute and no process we
+// can see maps it (an object of a live fuzzer in another pid namespace
+// lives for milliseconds). name_prefix() runs it once per process.
+void sweep_leftovers();
+
+// A pid that names no process: a child this process forked and reaped
+// (forked again if the pid was handed out since). Dead to any liveness
+// judgement, by pid or by lock, so targets use it for dead owners.
+int32_t dead_pid();
 // name_prefix() + "<tag><counter>": unique per process and call.
 std::string unique_name(std::string_view tag);
 

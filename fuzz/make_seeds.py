@@ -60,8 +60,30 @@ def header_seed(size, content, control=FIX_HASH):
     return struct.pack("<BI", control, size) + content
 
 
+WAITER_COUNT_MAGIC = 0x5A494E435F574354
+CREATED_AT = 1_700_000_000_000_000_000
+
+
+def waiter_count(counted=0, sleepers=0, tag=WAITER_COUNT_MAGIC ^ CREATED_AT):
+    """The waiter-count block (docs/spec.md section 9) after a header made
+    with the default created_at: in force with the right tag."""
+    return struct.pack("<QQI", tag, counted, sleepers).ljust(64, b"\0")
+
+
 HEADER = {
     "valid_one_page_region": header_seed(2 * PAGE, header()),
+    "waiter_count_in_force_one_counted_handle": header_seed(
+        2 * PAGE, header() + waiter_count(counted=1)
+    ),
+    "waiter_count_sleepers_impossible": header_seed(
+        2 * PAGE, header() + waiter_count(counted=(7 << 32) | 3, sleepers=1 << 24)
+    ),
+    "waiter_count_counted_handles_at_wrap": header_seed(
+        2 * PAGE, header() + waiter_count(counted=0xFFFFFFFFFFFFFFFF, sleepers=0xFFFFFFFF)
+    ),
+    "waiter_count_tag_of_another_creation": header_seed(
+        2 * PAGE, header() + waiter_count(counted=2, tag=WAITER_COUNT_MAGIC)
+    ),
     "valid_two_page_region_with_data": header_seed(
         3 * PAGE, header(capacity=2 * PAGE).ljust(PAGE, b"\0") + b"payload bytes"
     ),
@@ -208,6 +230,11 @@ HEADER_DICT = [
     ("size_three_pages", struct.pack("<I", 3 * PAGE)),
     ("ref_count_one", struct.pack("<I", 1)),
     ("all_ones_32", b"\xff\xff\xff\xff"),
+    # The waiter-count block right after the header (docs/spec.md section 9):
+    # its tag is this magic XOR created_at, so the plain magic is the tag
+    # where created_at is 0.
+    ("waiter_count_magic", struct.pack("<Q", 0x5A494E435F574354)),
+    ("created_at_zero", struct.pack("<Q", 0)),
 ]
 
 # --- name: mode byte (even: prefixed create, odd: raw open), name bytes -----

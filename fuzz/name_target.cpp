@@ -7,8 +7,10 @@
 // and shm_unlink to see every object name the library asks the OS for.
 // Input: byte 0 picks the mode, the rest is the name (the C API sees it up
 // to the first NUL):
-//   even: "t<pid>-fzn" + rest, through create, open, inspect and close (the
-//         prefix keeps created names unique; the rest can be anything)
+//   even: name_prefix() + "n" + rest, through create, open, inspect and
+//         close (the prefix keeps created names unique and has one length
+//         whatever the pid, so an input reaches the 250-byte limit at the
+//         same place on every machine; the rest can be anything)
 //   odd:  rest alone, through open and inspect; through create only when the
 //         rule rejects it, so the fuzzer never creates arbitrary valid names
 #include <dlfcn.h>

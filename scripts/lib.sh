@@ -7,14 +7,34 @@ ZINC_VENV="$ZINC_ROOT/.venv"
 
 # Debian packages the build and the tests use.
 ZINC_APT_PACKAGES=(g++ cmake ninja-build pkg-config binutils patch clang libclang-rt-14-dev
-  libgtest-dev librapidcheck-dev libbenchmark-dev python3 python3-venv python3-dev)
+  llvm-14 ccache zip unzip libgtest-dev librapidcheck-dev libbenchmark-dev python3 python3-venv
+  python3-dev)
+
+# Every compile goes through ccache, whose cache lives outside the checkout
+# (ZINC_CCACHE_DIR, default ~/.cache/zinc-ccache): a fresh clone on a machine
+# where the suite ran before compiles almost nothing. Paths are rewritten
+# relative to the checkout (base_dir) and the working directory is left out
+# of the hash, so clones at other paths share the cache. CMake reads the
+# launcher from the environment when it configures a build tree; pip's and
+# scikit-build-core's builds of the Python package inherit it too.
+zinc_use_ccache() {
+  command -v ccache > /dev/null || return 0
+  export CCACHE_DIR="${ZINC_CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/zinc-ccache}"
+  export CCACHE_BASEDIR="$ZINC_ROOT"
+  export CCACHE_NOHASHDIR=1
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+}
 
 zinc_log() { printf '\n=== %s\n' "$*"; }
 
-# Installs whatever Debian packages are missing (once; quick when none are).
+# Installs whatever Debian packages are missing (once; quick when none are):
+# those named as arguments, or ZINC_APT_PACKAGES.
 zinc_ensure_apt() {
-  local missing=()
-  for pkg in "${ZINC_APT_PACKAGES[@]}"; do
+  local missing=() wanted=("$@")
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${ZINC_APT_PACKAGES[@]}")
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -47,6 +67,7 @@ zinc_ensure_venv() {
 
 zinc_setup() {
   zinc_ensure_apt || { echo "set-up failed: could not install Debian packages" >&2; return 1; }
+  zinc_use_ccache
   zinc_ensure_venv || { echo "set-up failed: could not prepare $ZINC_VENV" >&2; return 1; }
 }
 
@@ -76,6 +97,7 @@ zinc_python_install() {
 # Configures (first time) and builds one CMake preset.
 zinc_build() {
   local preset="$1"
+  zinc_use_ccache
   if [ ! -f "$ZINC_ROOT/build/$preset/build.ninja" ]; then
     cmake --preset "$preset" -S "$ZINC_ROOT" > "$ZINC_ROOT/build/configure-$preset.log" 2>&1 \
       || { cat "$ZINC_ROOT/build/configure-$preset.log"; return 1; }

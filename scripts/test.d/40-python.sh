@@ -6,6 +6,7 @@
 # sdist and the wheel into build/dist-test once per change of the same
 # sources; tests/test_packaging.py installs them into fresh virtualenvs.
 # zinc_python_install is in scripts/lib.sh (scripts/camera uses it too).
+# stage-timeout: 1800
 
 zinc_python_dist() {
   local dist="$ZINC_ROOT/build/dist-test" want log="$ZINC_ROOT/build/python-dist.log"
@@ -17,7 +18,12 @@ zinc_python_dist() {
   fi
   echo "scripts/wheel --out build/dist-test (log: build/python-dist.log)"
   rm -rf "$dist"
-  "$ZINC_ROOT/scripts/wheel" --out "$dist" > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+  # The wheel is built from the sdist in a temporary folder: one under the
+  # checkout (ccache's base_dir) lets ccache reuse the compiles of the last
+  # build, whatever the folder's random name.
+  mkdir -p "$ZINC_ROOT/build/tmp"
+  TMPDIR="$ZINC_ROOT/build/tmp" "$ZINC_ROOT/scripts/wheel" --out "$dist" > "$log" 2>&1 \
+    || { tail -n 30 "$log"; return 1; }
   echo "$want" > "$stamp"
 }
 
@@ -30,8 +36,12 @@ if zinc_python_install; then
   else
     zinc_count "python (scripts/wheel)" 0 1
   fi
-  # scripts/test runs stages from the repository root.
+  # scripts/test runs stages from the repository root. Temporary folders
+  # under the checkout (ccache's base_dir): test_packaging.py's builds of the
+  # sdist then reuse the cache too.
+  mkdir -p "$ZINC_ROOT/build/tmp"
   zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
+    TMPDIR="$ZINC_ROOT/build/tmp" \
     "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider --durations=8
   zinc_sweep_test_objects
 else

@@ -1,6 +1,7 @@
 # Each benchmark (bench/) runs for a fraction of a second and must finish
 # cleanly and print well-formed results; its numbers are not checked.
 # scripts/bench runs them for real.
+# stage-timeout: 900
 zinc_ctest "bench smoke" release -L bench-smoke
 
 # The iceoryx2 side of the fan-out benchmark is Rust, built with cargo (about
