@@ -98,8 +98,9 @@ struct Fixture {
   Layout l;
   ZincChannel reader = nullptr;
   ZincChannel writer = nullptr;
-  uint32_t my_entry = 0;    // the reader's entry (valid while reader != nullptr)
-  uint64_t next_frame = 0;  // the writer's own count: the frame it acquires next
+  uint32_t my_entry = 0;     // the reader's entry (valid while reader != nullptr)
+  uint64_t next_frame = 0;   // the writer's own count: the frame it acquires next
+  uint64_t writer_word = 0;  // the owner word the writer's role holds while it is its own
 };
 
 // What an open (reader or writer) must return for the area as it is: the
@@ -142,7 +143,9 @@ uint64_t resume_frame(const Object& object, const Layout& l) {
   const uint32_t latest = object.get<uint32_t>(40);
   if (l.mode == ZINC_CHANNEL_LATEST && latest < l.slot_count) {
     const uint64_t seq = object.get<uint64_t>(l.slot(latest));
-    if (seq != 0 && seq % 2 == 0) frame = std::max(frame, seq / 2);
+    // Only the one frame a writer killed between its commit stores leaves
+    // past write_seq (docs/spec.md §10.3); anything further is damage.
+    if (seq != 0 && seq % 2 == 0 && seq / 2 == frame + 1) frame = seq / 2;
   }
   return frame;
 }
@@ -157,6 +160,7 @@ void open_writer(Fixture& f, Object& object) {
   if (rc != ZINC_OK) return;
   f.writer = writer;
   f.next_frame = resume;
+  f.writer_word = object.get<uint64_t>(56);
 }
 
 void check_read(Fixture& f, Object& object) {
@@ -183,8 +187,16 @@ void check_read(Fixture& f, Object& object) {
       const uint64_t seq = object.get<uint64_t>(l.slot(slot));
       want_frame = seq / 2 - 1;
       want_length = object.get<uint64_t>(l.slot(slot) + 8);
-      if (seq != 0 && seq % 2 == 0 && want_frame >= object.get<uint64_t>(entry + 16)) {
-        want = want_length > l.slot_size ? ZINC_EBADMSG : ZINC_OK;
+      const uint64_t written = object.get<uint64_t>(32);
+      const uint64_t cursor = object.get<uint64_t>(entry + 16);
+      if (seq != 0 && seq % 2 == 0) {
+        // A frame past write_seq, or a cursor past write_seq + 1, is damage
+        // (§10.6); an older frame is "nothing new".
+        if (want_frame > written || cursor > written + 1) {
+          want = ZINC_EBADMSG;
+        } else if (want_frame >= cursor) {
+          want = want_length > l.slot_size ? ZINC_EBADMSG : ZINC_OK;
+        }
       }
     }
   }
@@ -224,6 +236,16 @@ bool dead_owner(uint64_t word) {
 void check_write(Fixture& f, Object& object, uint16_t length) {
   const Layout& l = f.l;
   const uint64_t frame = f.next_frame;
+  if (object.get<uint64_t>(56) != f.writer_word) {
+    // The role was taken over (§10.3 victims): the writer writes nothing.
+    const std::vector<uint8_t> before = object.area();
+    ZincChannelFrame slot{};
+    const int32_t rc = zinc_channel_acquire(f.writer, 0, &slot);
+    FUZZ_CHECK(rc == ZINC_ESTALE,
+               "acquire by a writer whose role was taken returned " + code_text(rc));
+    FUZZ_CHECK(object.area() == before, "a writer whose role was taken wrote to the channel");
+    return;
+  }
   // Lossless: which active entries hold the frame back (live ones must; a
   // dead one may be reclaimed by the writer instead).
   bool live_blocks = false, dead_blocks = false;

@@ -62,7 +62,8 @@ int32_t spec_check(const uint8_t* header, uint64_t size, uint64_t page) {
   const uint64_t magic = field<uint64_t>(header, 0);
   if (magic == 0) return ZINC_EAGAIN;
   const uint32_t ref_count = field<uint32_t>(header, 24);
-  if (magic != ZINC_MAGIC || field<uint16_t>(header, 8) != 2 || (field<uint16_t>(header, 10) & ~ZINC_HEADER_FLAG_LOCKS) != 0 ||
+  if (magic != ZINC_MAGIC || field<uint16_t>(header, 8) != 2 ||
+      (field<uint16_t>(header, 10) & ~ZINC_HEADER_FLAG_LOCKS) != 0 ||
       field<uint64_t>(header, 16) != size - page || ref_count == 0 || ref_count == UINT32_MAX) {
     return ZINC_EBADMSG;
   }
