@@ -258,8 +258,21 @@ void writer_gets_room_after_namespaced_reader_dies(pid_t reader_pid) {
         return 1;
       },
       reader_pid);
-  ASSERT_EQ(reader.link().read_line(),
-            said("open", ZINC_OK) + " pid " + std::to_string(reader_pid));
+  const std::string opened = reader.link().read_line();
+  const std::string want = said("open", ZINC_OK) + " pid " + std::to_string(reader_pid);
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer starts a runtime thread in the namespace's init, and a
+  // thread takes an id from the same pid space: the reader may land on the
+  // next pid. Then this scenario (a reader that was exactly pid 2) cannot be
+  // set up in this build; the release and ASan builds run it.
+  if (opened != want && opened.rfind(said("open", ZINC_OK) + " pid ", 0) == 0) {
+    reader.kill_namespace();
+    reader.wait_exit();
+    GTEST_SKIP() << "pid " << reader_pid << " was taken in the new namespace under TSan (" << opened
+                 << ")";
+  }
+#endif
+  ASSERT_EQ(opened, want);
   ASSERT_EQ(commit_filled(writer, 0x10), ZINC_OK);
   ASSERT_EQ(commit_filled(writer, 0x11), ZINC_OK);
   ZincChannelFrame frame{};
