@@ -150,7 +150,9 @@ void check_writer(const std::string& name, const Layout& l, bool writer_taken) {
   uint64_t frame = field<uint64_t>(area, 32);
   if (l.mode == ZINC_CHANNEL_LATEST && l.latest_slot != UINT32_MAX) {
     const uint64_t seq = field<uint64_t>(area, l.slot(l.latest_slot));
-    if (seq != 0 && seq % 2 == 0) frame = std::max(frame, seq / 2);
+    // Only the one frame a writer killed between its commit stores leaves
+    // past write_seq (docs/spec.md §10.3); anything further is damage.
+    if (seq != 0 && seq % 2 == 0 && seq / 2 == frame + 1) frame = seq / 2;
   }
   const int32_t want_acquire = expected_acquire(area, l, frame);
   ZincChannelFrame slot{};
