@@ -60,7 +60,8 @@ std::vector<uint8_t> region_page(const std::string& name, uint64_t capacity) {
 void check_read(ZincChannel reader, const std::vector<uint8_t>& area, const Layout& l) {
   // What the first read must return: lossless starts at write_seq, so there
   // is nothing yet; latest returns the frame in latest_slot if it is
-  // committed, and a length beyond the slot is corruption.
+  // committed, and a length beyond the slot, or a frame past write_seq, is
+  // corruption.
   int32_t want = ZINC_EAGAIN;
   uint64_t want_seq = 0, want_length = 0;
   if (l.mode == ZINC_CHANNEL_LATEST && l.latest_slot != UINT32_MAX) {
@@ -68,7 +69,10 @@ void check_read(ZincChannel reader, const std::vector<uint8_t>& area, const Layo
     if (seq != 0 && seq % 2 == 0) {
       want_seq = seq / 2 - 1;
       want_length = field<uint64_t>(area, l.slot(l.latest_slot) + 8);
-      want = want_length > l.slot_size ? ZINC_EBADMSG : ZINC_OK;
+      // A frame past write_seq is damage (§10.6): the writer stores a slot's
+      // seq before write_seq.
+      want = want_seq > field<uint64_t>(area, 32) || want_length > l.slot_size ? ZINC_EBADMSG
+                                                                               : ZINC_OK;
     }
   }
   ZincChannelFrame frame{};
