@@ -488,8 +488,8 @@ int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t 
  * the shared memory sees a waiter like any other (no format change). Past
  * 127 members it sleeps on batches of 126 in threads of a process-wide pool.
  * Where futex_waitv is missing (older kernel, seccomp filter), or with
- * ZINC_WAIT_SET=poll in the environment when the set is made, it polls:
- * a look at every member, then a sleep of 100 us growing to 5 ms.
+ * the environment variable ZINC_WAIT_SET set to "poll" when the set is made,
+ * it polls: a look at every member, then a sleep of 100 us growing to 5 ms.
  *
  * Threads: any call may come from any thread; several threads may wait on
  * one set (each report goes to one of them). zinc_wait_set_close from
