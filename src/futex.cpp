@@ -55,7 +55,8 @@ int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_
   return -err;
 }
 
-int wait_any(const Watch* watches, size_t count, int64_t deadline_ns) {
+int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken) {
+  if (woken != nullptr) *woken = -1;
   if (count == 0 || count > kMaxWatches) return -EINVAL;
   WaitvEntry vector[kMaxWatches] = {};
   for (size_t i = 0; i < count; ++i) {
@@ -68,7 +69,11 @@ int wait_any(const Watch* watches, size_t count, int64_t deadline_ns) {
   if (testing::before_futex_wait_hook != nullptr) testing::before_futex_wait_hook();
   // futex_waitv(waiters, count, flags, absolute timeout, clock)
   const timespec* timeout = deadline_ns == INT64_MAX ? nullptr : &deadline;
-  if (syscall(kSysFutexWaitv, vector, count, 0, timeout, CLOCK_MONOTONIC) >= 0) return 0;
+  const long index = syscall(kSysFutexWaitv, vector, count, 0, timeout, CLOCK_MONOTONIC);
+  if (index >= 0) {
+    if (woken != nullptr) *woken = static_cast<int>(index);
+    return 0;
+  }
   const int err = errno;
   if (err == EAGAIN || err == EINTR || err == ETIMEDOUT) return 0;
   return -err;

@@ -47,7 +47,9 @@ inline constexpr size_t kMaxWatches = 128;
 // futex_waitv call (shared futexes, like wait_until). `count` is at most
 // kMaxWatches. Returns 0 when the caller should re-check, or -errno for a
 // failure (-ENOSYS where the kernel or a seccomp filter refuses the call).
-int wait_any(const Watch* watches, size_t count, int64_t deadline_ns);
+// `woken` (may be null) receives the index of the word whose wake ended the
+// sleep, or -1 (a word already differed, a timeout, a signal).
+int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken = nullptr);
 
 // Whether futex_waitv works here (asked once per process).
 bool wait_any_available();

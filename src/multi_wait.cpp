@@ -20,6 +20,7 @@ struct Sleep {
   std::atomic<uint32_t> stop{0};
   std::atomic<uint32_t> pending{0};  // pool batches still asleep
   std::atomic<int> error{0};         // the first batch's failure, if any
+  std::atomic<int> woken{-1};        // the member word whose wake came first
 };
 
 // Sleeps on batch `index` of `sleep`, then stops the others.
@@ -30,7 +31,12 @@ void sleep_batch(Sleep& sleep, size_t index) {
   for (size_t i = 0; i < count; ++i) words[i] = sleep.watches[first + i];
   words[count] = sleep.control;
   words[count + 1] = {&sleep.stop, 0};
-  const int err = futex::wait_any(words, count + 2, sleep.deadline_ns);
+  int woken = -1;
+  const int err = futex::wait_any(words, count + 2, sleep.deadline_ns, &woken);
+  if (woken >= 0 && static_cast<size_t>(woken) < count) {
+    int none = -1;
+    sleep.woken.compare_exchange_strong(none, static_cast<int>(first) + woken);
+  }
   if (err != 0) {
     int none = 0;
     sleep.error.compare_exchange_strong(none, err);
@@ -109,12 +115,15 @@ class Pool {
 }  // namespace
 
 int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
-                 int64_t deadline_ns) {
+                 int64_t deadline_ns, int* woken) {
+  *woken = -1;
   if (watches.size() + 1 <= futex::kMaxWatches) {
     futex::Watch words[futex::kMaxWatches];
     for (size_t i = 0; i < watches.size(); ++i) words[i] = watches[i];
     words[watches.size()] = control;
-    return futex::wait_any(words, watches.size() + 1, deadline_ns);
+    const int err = futex::wait_any(words, watches.size() + 1, deadline_ns, woken);
+    if (*woken == static_cast<int>(watches.size())) *woken = -1;  // the control word
+    return err;
   }
   auto sleep = std::make_shared<Sleep>();
   sleep->watches = watches;
@@ -131,6 +140,7 @@ int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
        left = sleep->pending.load(std::memory_order_seq_cst)) {
     futex::wait_until(&sleep->pending, left, INT64_MAX);
   }
+  *woken = sleep->woken.load();
   return sleep->error.load();
 }
 

@@ -21,8 +21,10 @@ inline constexpr size_t kWordsPerBatch = futex::kMaxWatches - 2;
 // value, until a wake on any of them or the absolute monotonic
 // `deadline_ns` (INT64_MAX: none). Returns 0 when the caller should
 // re-check, or -errno (-ENOSYS: no futex_waitv; the caller falls back).
+// `woken` receives the index in `watches` of the word whose wake ended the
+// sleep, or -1: a hint of where to look first, not a promise.
 int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
-                 int64_t deadline_ns);
+                 int64_t deadline_ns, int* woken);
 
 // How many pool threads exist (for tests and benchmarks).
 size_t pool_threads();

@@ -188,6 +188,8 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
   std::vector<Region*> regions(n, nullptr);
   std::vector<Channel*> channels(n, nullptr);
   std::vector<bool> closed(n, false);
+  std::vector<size_t> watched;  // the member of each of round.watches()
+  watched.reserve(n);
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (start + k) % n;
     const Member& m = members[i];
@@ -200,25 +202,22 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
       closed[i] = channels[i] == nullptr;
       if (!closed[i] && wait_any_) round.watch(channels[i]);
     }
+    if (!closed[i] && wait_any_) watched.push_back(i);
   }
-  std::vector<size_t> ready;
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = (start + k) % n;
+  auto is_ready = [&](size_t i, bool judging) {
     const Member& m = members[i];
-    bool is_ready = closed[i] || m.judged_ready;
-    if (!is_ready && regions[i] != nullptr) {
-      is_ready = regions[i]->notify_word()->load(std::memory_order_seq_cst) != m.region_cursor;
-    } else if (!is_ready && channels[i] != nullptr) {
-      is_ready = channels[i]->ready(judge);
+    if (closed[i] || m.judged_ready) return true;
+    if (regions[i] != nullptr) {
+      return regions[i]->notify_word()->load(std::memory_order_seq_cst) != m.region_cursor;
     }
-    if (is_ready) ready.push_back(i);
-  }
-
-  if (!ready.empty()) {
+    return channels[i]->ready(judging);
+  };
+  // Reports the members in `ready` (consume), or only that there are some.
+  auto report = [&](const std::vector<size_t>& ready, bool judging) -> int32_t {
     std::lock_guard lock(mutex_);
     if (!consume) {
       // Remember what only a judgement found, for the wait that reports it.
-      if (judge) {
+      if (judging) {
         for (size_t i : ready) {
           for (Member& m : members_) {
             if (m.handle == members[i].handle && channels[i] != nullptr) m.judged_ready = true;
@@ -233,7 +232,12 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
       auto it = std::find_if(members_.begin(), members_.end(),
                              [&](const Member& m) { return m.handle == members[i].handle; });
       if (it == members_.end()) continue;  // removed meanwhile
-      if (closed[i]) {
+      // A handle whose close began (it waits for this look's pin) is
+      // reported as closed now, once: it would not pin at the next look.
+      const bool gone =
+          closed[i] || (regions[i] != nullptr ? region_handles().find(it->handle) == nullptr
+                                              : channel_handles().find(it->handle) == nullptr);
+      if (gone) {
         keys[count++] = it->key;
         members_.erase(it);
         continue;
@@ -248,9 +252,15 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
       keys[count++] = it->key;
     }
     ++rotation_;
-    if (count > 0) return static_cast<int32_t>(count);
-    return 0;
+    return static_cast<int32_t>(count);
+  };
+
+  std::vector<size_t> ready;
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = (start + k) % n;
+    if (is_ready(i, judge)) ready.push_back(i);
   }
+  if (!ready.empty()) return report(ready, judge);
 
   if (control_.load(std::memory_order_seq_cst) != control_seen) return 0;
   now = futex::monotonic_ns();
@@ -264,7 +274,17 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
     *poll_ns = std::min(*poll_ns * 2, kLongestPollNs);
     return err;
   }
-  const int err = multi_wait::sleep_on_any(round.watches(), {&control_, control_seen}, until);
+  int woken = -1;
+  const int err =
+      multi_wait::sleep_on_any(round.watches(), {&control_, control_seen}, until, &woken);
+  // The member whose word woke the sleep is most likely what is ready: look
+  // at it alone while it is still pinned, instead of a whole new look. (The
+  // others stay ready for the next wait: channels are level-triggered and
+  // regions keep their cursor.)
+  if (err == 0 && woken >= 0 && static_cast<size_t>(woken) < watched.size() &&
+      is_ready(watched[static_cast<size_t>(woken)], false)) {
+    return report({watched[static_cast<size_t>(woken)]}, false);
+  }
   return err;
 }
 
