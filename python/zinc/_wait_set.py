@@ -44,9 +44,11 @@ if TYPE_CHECKING:
 
 Member = Union[SharedRegion, ChannelReader, ChannelWriter]
 
-# A blocking wait() returns to Python this often, so Ctrl-C and a close()
-# from another thread are seen.
+# A blocking wait() on the main thread returns to Python this often, so that
+# Ctrl-C is seen (signal handlers run there only). Other threads wait in one
+# call: a close() from another thread ends it at once.
 _SLICE_MS = 100
+_U32_MAX = 2**32 - 1
 # Keys one native wait reports at most; more ready members come next time.
 _KEYS_PER_WAIT = 256
 
@@ -169,12 +171,14 @@ class WaitSet:
         """The keys of the members that are ready, waiting up to `timeout_ms`
         (None: until one is; 0: look only); [] on timeout.
 
-        Other threads run meanwhile and Ctrl-C interrupts it; a close() from
+        Other threads run meanwhile and Ctrl-C interrupts it (on the main
+        thread, which returns to Python every 100 ms for that); a close() from
         another thread ends it with ValueError("wait set is closed").
         """
         timeout = checked_timeout(timeout_ms)
         native_keys = ffi.new("uint64_t[]", _KEYS_PER_WAIT)
-        for slice_ms in slices(timeout, _SLICE_MS):
+        main = threading.current_thread() is threading.main_thread()
+        for slice_ms in slices(timeout, _SLICE_MS if main else _U32_MAX - 1):
             handle = self._handle()
             code = lib.zinc_wait_set_wait(handle, slice_ms, native_keys, _KEYS_PER_WAIT)
             if code > 0:
