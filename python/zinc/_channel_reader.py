@@ -81,7 +81,9 @@ class ChannelReader(Channel, role="reader"):
         handle = self._h
         if handle is None or self._generation != _channel._generation:
             handle = self._handle()  # raises: closed, or inherited through fork()
-        timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
+        timeout = timeout_ms
+        if timeout is not None and not (type(timeout) is int and 0 <= timeout <= U32_MAX):
+            timeout = checked_timeout(timeout)  # raises, or converts an int-like value
         # The first try does not wait: the common case has a frame now. This
         # and ReadFrame.__exit__ run per frame and make as few Python calls
         # as they can (see ChannelWriter.frame).

@@ -13,6 +13,7 @@ from ._channel import (
     ETIMEDOUT,
     SIZE_MAX,
     SLICE_MS,
+    U32_MAX,
     Channel,
     checked_timeout,
     slices,
@@ -68,7 +69,9 @@ class ChannelWriter(Channel, role="writer"):
         handle = self._h
         if handle is None or self._generation != _channel._generation:
             handle = self._handle()  # raises: closed, or inherited through fork()
-        timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
+        timeout = timeout_ms
+        if timeout is not None and not (type(timeout) is int and 0 <= timeout <= U32_MAX):
+            timeout = checked_timeout(timeout)  # raises, or converts an int-like value
         # The first try does not wait: the common case has room now. This and
         # WriteFrame.__exit__ run per frame, so they make as few Python calls
         # as they can: the lock is taken with acquire() and release(), and
