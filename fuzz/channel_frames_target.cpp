@@ -4,7 +4,8 @@
 // A joining lossless reader starts at write_seq, so a target that only
 // hands over a data area never reaches the frame checks. This one joins
 // first and lets the input rewrite the shared words afterwards: write_seq,
-// latest_slot, each slot's seq and length, the reader's own cursor and pin,
+// latest_slot, each slot's seq and length, the slot map's entries, the
+// reader's own cursor and pin,
 // and other reader entries and the writer word, given to a dead process (a
 // child this process forked and reaped: dead under any liveness rule, by pid
 // or by lock), so that reclaiming a dead owner's role is fuzzed too. Input:
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "channel_rules.hpp"
@@ -58,6 +60,7 @@ enum Op : uint8_t {
   kRejoin,           // the reader leaves and joins again
   kDeadWriter,       // the writer leaves, a dead process takes the word, a new writer reclaims it
   kForgeWriterWord,  // u64: any value, also one no owner word may hold
+  kForgeMapEntry,    // entry u8, u32: any slot index, also one past the last
   kCount
 };
 
@@ -101,6 +104,11 @@ struct Fixture {
   uint32_t my_entry = 0;     // the reader's entry (valid while reader != nullptr)
   uint64_t next_frame = 0;   // the writer's own count: the frame it acquires next
   uint64_t writer_word = 0;  // the owner word the writer's role holds while it is its own
+  // Lossless: (frame, slot) of every frame this writer handle wrote, and the
+  // highest slowest-cursor its acquires saw: frames below it are released
+  // (docs/spec.md §10.5: a cursor seen lower later frees nothing again).
+  std::vector<std::pair<uint64_t, uint32_t>> written;
+  uint64_t oldest_seen = 0;
 };
 
 // What an open (reader or writer) must return for the area as it is: the
@@ -160,6 +168,8 @@ void open_writer(Fixture& f, Object& object) {
   if (rc != ZINC_OK) return;
   f.writer = writer;
   f.next_frame = resume;
+  f.written.clear();  // a new writer knows only the map
+  f.oldest_seen = 0;
   f.writer_word = object.get<uint64_t>(56);
 }
 
@@ -172,12 +182,17 @@ void check_read(Fixture& f, Object& object) {
   if (l.mode == ZINC_CHANNEL_LOSSLESS) {
     const uint64_t cursor = object.get<uint64_t>(entry + 16);
     if (cursor < object.get<uint64_t>(32)) {
-      slot = static_cast<uint32_t>(cursor % l.slot_count);
+      // The slot the map names (§10.5); one past the last is damage.
+      slot = object.get<uint32_t>(l.map_entry(cursor));
       want_frame = cursor;
-      want_length = object.get<uint64_t>(l.slot(slot) + 8);
-      want = object.get<uint64_t>(l.slot(slot)) != 2 * cursor + 2 ? ZINC_EBADMSG
-             : want_length > l.slot_size                          ? ZINC_EBADMSG
-                                                                  : ZINC_OK;
+      if (slot >= l.slot_count) {
+        want = ZINC_EBADMSG;
+      } else {
+        want_length = object.get<uint64_t>(l.slot(slot) + 8);
+        want = object.get<uint64_t>(l.slot(slot)) != 2 * cursor + 2 ? ZINC_EBADMSG
+               : want_length > l.slot_size                          ? ZINC_EBADMSG
+                                                                    : ZINC_OK;
+      }
     }
   } else {
     slot = object.get<uint32_t>(40);
@@ -305,7 +320,27 @@ void check_write(Fixture& f, Object& object, uint16_t length) {
   const uint32_t index = static_cast<uint32_t>((offset - l.slots_offset - 64) / l.stride);
   FUZZ_CHECK(index < l.slot_count, "acquired slot " + std::to_string(index));
   if (l.mode == ZINC_CHANNEL_LOSSLESS) {
-    FUZZ_CHECK(index == frame % l.slot_count, "lossless frame in slot " + std::to_string(index));
+    // Mapped before the commit (§10.5), and never into a slot the writer
+    // itself put a frame in that an active reader has not released yet (the
+    // slowest active cursor as the acquire's last scan saw it: the state now,
+    // after any reclaim it made).
+    uint64_t oldest = frame;
+    for (uint32_t i = 0; i < l.max_readers; ++i) {
+      if ((object.get<uint64_t>(l.entry(i)) & kActive) == 0) continue;
+      const uint64_t cursor = object.get<uint64_t>(l.entry(i) + 16);
+      if (cursor <= frame) oldest = std::min(oldest, cursor);
+    }
+    f.oldest_seen = std::max(f.oldest_seen, oldest);
+    FUZZ_CHECK(object.get<uint32_t>(l.map_entry(frame)) == index,
+               "map entry of acquired frame " + std::to_string(frame) + " does not name slot " +
+                   std::to_string(index));
+    for (const auto& [written, in] : f.written) {
+      if (in != index || written >= frame || written < f.oldest_seen) continue;
+      zinc::fuzz::fail(__FILE__, __LINE__,
+                       "frame " + std::to_string(frame) + " acquired slot " +
+                           std::to_string(index) + ", where frame " + std::to_string(written) +
+                           " is not released by every reader");
+    }
   }
   for (uint64_t i = 0; i < slot.length; ++i) slot.data[i] = static_cast<uint8_t>(frame + i);
   if (length > l.slot_size) {
@@ -315,6 +350,7 @@ void check_write(Fixture& f, Object& object, uint16_t length) {
   const uint64_t committed = length > l.slot_size ? l.slot_size : length;
   FUZZ_CHECK(zinc_channel_commit(f.writer, committed) == ZINC_OK, "commit failed");
   f.next_frame = frame + 1;
+  if (l.mode == ZINC_CHANNEL_LOSSLESS) f.written.emplace_back(frame, index);
   FUZZ_CHECK(object.get<uint64_t>(l.slot(index)) == 2 * frame + 2 &&
                  object.get<uint64_t>(l.slot(index) + 8) == committed,
              "the slot's seq and length after the commit");
@@ -371,6 +407,11 @@ void run(Fixture& f, Object& object, Bytes& bytes) {
         join(f, object);
         break;
       case kForgeWriterWord: object.set<uint64_t>(56, bytes.u64()); break;
+      case kForgeMapEntry: {
+        const uint32_t i = bytes.u8() % l.slot_count;
+        object.set<uint32_t>(l.map_offset + 4 * uint64_t{i}, bytes.u32());
+        break;
+      }
       case kDeadWriter:
         zinc_channel_close(f.writer);
         f.writer = nullptr;

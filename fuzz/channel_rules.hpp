@@ -1,4 +1,4 @@
-// The channel rules of docs/spec.md §10.2-10.4 as the fuzz targets check
+// The channel rules of docs/spec.md §10.1-10.5 as the fuzz targets check
 // them, written independently of src/channel_layout.cpp: the header and the
 // table and slot rules in order, each returning the code an open (or
 // zinc_check_channel_header) must return. Shared by the channel and
@@ -37,8 +37,11 @@ void put(std::vector<uint8_t>& bytes, uint64_t offset, T value) {
 struct Layout {
   uint16_t mode = 0;
   uint32_t slot_count = 0, max_readers = 0, latest_slot = 0;
-  uint64_t slot_size = 0, write_seq = 0, stride = 0, slots_offset = 0, required = 0;
+  uint64_t slot_size = 0, write_seq = 0, stride = 0, map_offset = 0, slots_offset = 0;
+  uint64_t required = 0;
   uint64_t entry(uint32_t i) const { return 128 + uint64_t{i} * 64; }
+  // Map entry f mod N names the slot of lossless frame f (§10.5).
+  uint64_t map_entry(uint64_t frame) const { return map_offset + 4 * (frame % slot_count); }
   uint64_t slot(uint32_t s) const { return slots_offset + uint64_t{s} * stride; }
 };
 
@@ -85,7 +88,7 @@ inline int32_t spec_header(const std::vector<uint8_t>& area, Layout* out) {
   Layout& l = *out;
   const uint64_t magic = field<uint64_t>(area, 0);
   if (magic == 0) return ZINC_ENOMSG;  // no channel (creators lay it out first, §10.1)
-  if (magic != ZINC_CHANNEL_MAGIC || field<uint16_t>(area, 8) != 1 ||
+  if (magic != ZINC_CHANNEL_MAGIC || field<uint16_t>(area, 8) != 2 ||
       field<uint32_t>(area, 12) != 0) {
     return ZINC_EBADMSG;
   }
@@ -101,7 +104,8 @@ inline int32_t spec_header(const std::vector<uint8_t>& area, Layout* out) {
   if (l.mode == 2 && l.slot_count < l.max_readers + 2) return ZINC_EBADMSG;
   if (l.slot_size < 1 || l.slot_size > (uint64_t{1} << 40)) return ZINC_EBADMSG;
   l.stride = 64 + (l.slot_size + 63) / 64 * 64;
-  l.slots_offset = 128 + 64 * uint64_t{l.max_readers};
+  l.map_offset = 128 + 64 * uint64_t{l.max_readers};
+  l.slots_offset = l.map_offset + (4 * uint64_t{l.slot_count} + 63) / 64 * 64;
   l.required = l.slots_offset + l.slot_count * l.stride;
   if (l.required > area.size()) return ZINC_EBADMSG;
   if (l.latest_slot != UINT32_MAX && l.latest_slot >= l.slot_count) return ZINC_EBADMSG;
@@ -118,6 +122,9 @@ inline int32_t spec_tables(const std::vector<uint8_t>& area, const Layout& l) {
     if ((word & kActive) != 0 && field<uint32_t>(area, l.entry(i) + 24) > l.slot_count) {
       return ZINC_EBADMSG;
     }
+  }
+  for (uint32_t i = 0; i < l.slot_count; ++i) {
+    if (field<uint32_t>(area, l.map_entry(i)) >= l.slot_count) return ZINC_EBADMSG;
   }
   for (uint32_t s = 0; s < l.slot_count; ++s) {
     const uint64_t seq = field<uint64_t>(area, l.slot(s));

@@ -59,6 +59,10 @@ def write(length):
     return b"\x08" + struct.pack("<H", length)
 
 
+def map_entry(i, v):
+    return b"\x0c" + struct.pack("<BI", i, v)
+
+
 LOSSLESS_4 = geometry(LOSSLESS, 4, 2, 64)
 LATEST_5 = geometry(LATEST, 5, 2, 64)
 
@@ -95,6 +99,21 @@ SEEDS_BY_NAME = {
     "lossless_active_entry_pins_beyond_slots": LOSSLESS_4
     + other_entry(1, DEAD_ACTIVE, 0, 99)
     + REJOIN,
+    "lossless_warm_slot_reused_after_each_read": LOSSLESS_4 + (write(8) + READ) * 3,
+    "lossless_map_entry_names_no_slot": LOSSLESS_4 + write(8) + map_entry(0, 9) + READ,
+    "lossless_map_entry_names_another_frames_slot": LOSSLESS_4
+    + write(8)
+    + write(8)
+    + map_entry(1, 0)
+    + READ
+    + READ,
+    "lossless_dead_writer_rebuilds_from_a_forged_map": LOSSLESS_4
+    + write(3)
+    + write(3)
+    + map_entry(0, 1)
+    + DEAD_WRITER
+    + write(4) * 3
+    + READ * 4,
     "latest_write_then_read": LATEST_5 + write(64) + READ + write(3) + READ + READ,
     "latest_slot_out_of_range": LATEST_5 + write(1) + latest_slot(9) + READ + DEAD_WRITER,
     "latest_slot_being_written": LATEST_5 + write(1) + slot_seq(0, 3) + READ,

@@ -27,7 +27,7 @@ def header(
     latest=NO_SLOT,
     writer=0,
     magic=MAGIC,
-    version=1,
+    version=2,
     flags=0,
     ftype=bytes(56),
 ):
@@ -64,10 +64,15 @@ def slot(seq=0, length=0, size=64, fill=b"\0"):
     return struct.pack("<QQ48x", seq, length) + (fill * stride)[:stride]
 
 
-def channel(hdr_args, entries=(), slots=(), readers=2, size=64):
+def channel(hdr_args, entries=(), slots=(), readers=2, size=64, slot_map=()):
+    """Header, reader table, slot map (section 10.1; 0 where not given), slots."""
     body = header(readers=readers, size=size, **hdr_args)
     table = list(entries) + [entry()] * (readers - len(entries))
-    return body + b"".join(table) + b"".join(slots)
+    count = hdr_args.get("slots", 4)
+    mapped = list(slot_map) + [0] * (count - len(slot_map))
+    map_bytes = struct.pack(f"<{count}I", *mapped) if 0 < count <= 65536 else b""
+    map_bytes = map_bytes.ljust((len(map_bytes) + 63) // 64 * 64, b"\0")
+    return body + b"".join(table) + map_bytes + b"".join(slots)
 
 
 def seed(area, control=JOIN_AS_WRITER, pages=1):
@@ -81,6 +86,7 @@ SEEDS_BY_NAME = {
             {"write_seq": 4},
             entries=[entry(ACTIVE | 1, cursor=0)],
             slots=[slot(2 * f + 2, 64) for f in range(4)],
+            slot_map=(0, 1, 2, 3),
         )
     ),
     # The slowest reader is not the first entry: every entry holds the
@@ -157,7 +163,18 @@ SEEDS_BY_NAME = {
     "reader_holds_slot_out_of_range": seed(channel({}, entries=[entry(ACTIVE | 1, held=9)])),
     "unpublished_magic": seed(channel({"magic": 0})),
     "bad_magic": seed(channel({"magic": MAGIC + 1})),
-    "version_2": seed(channel({"version": 2})),
+    "version_1_older_layout": seed(channel({"version": 1})),
+    "version_3": seed(channel({"version": 3})),
+    "slot_map_entry_out_of_range": seed(channel({}, slot_map=(0, 0, 7))),
+    # A writer that reused warm slots: frames 2..5 in slots 2, 1, 3, 0.
+    "lossless_frames_in_mapped_slots": seed(
+        channel(
+            {"write_seq": 6},
+            entries=[entry(ACTIVE | 1, cursor=2)],
+            slots=[slot(2 * f + 2, 64) for f in (5, 3, 2, 4)],
+            slot_map=(3, 0, 2, 1),
+        )
+    ),
     "unknown_mode": seed(channel({"mode": 3})),
     "unknown_flags": seed(channel({"flags": 1})),
     "zero_slots": seed(channel({"slots": 0})),

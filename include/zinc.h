@@ -308,7 +308,10 @@ int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
  * never shown, and a new writer may take a dead writer's role.
  * Frames are numbered from 0 by the writer ("sequence"). */
 #define ZINC_CHANNEL_MAGIC 0x5A494E435F43484EULL /* "ZINC_CHN" */
-#define ZINC_CHANNEL_VERSION 1
+/* The channel layout's version: 2 has the slot map (lossless frames live in
+ * the slot map entry f mod slot_count names); an open refuses any other
+ * version with ZINC_EBADMSG. */
+#define ZINC_CHANNEL_VERSION 2
 #define ZINC_CHANNEL_HEADER_SIZE 128
 #define ZINC_CHANNEL_ENTRY_SIZE 64
 #define ZINC_CHANNEL_SLOT_HEADER_SIZE 64

@@ -63,6 +63,9 @@ Channel::Channel(std::unique_ptr<Region> region, const ZincChannelInfo& layout, 
     : region_(std::move(region)),
       header_(reinterpret_cast<ChannelHeader*>(region_->data())),
       entries_(reinterpret_cast<ReaderEntry*>(region_->data() + ZINC_CHANNEL_HEADER_SIZE)),
+      map_(reinterpret_cast<std::atomic<uint32_t>*>(region_->data() + ZINC_CHANNEL_HEADER_SIZE +
+                                                    uint64_t{layout.max_readers} *
+                                                        ZINC_CHANNEL_ENTRY_SIZE)),
       slots_(region_->data() + layout.slots_offset),
       mode_(layout.mode),
       slot_count_(layout.slot_count),
@@ -137,6 +140,7 @@ Status Channel::create(std::string_view name, uint32_t mode, uint32_t slot_count
   channel->my_word_ = joined_word;
   channel->entry_index_ = 0;
   channel->joined_ = true;
+  if (role == Role::kWriter) channel->resume_writing();
   *out = std::move(channel);
   return Status::ok();
 }
@@ -331,7 +335,29 @@ Status Channel::join_writer() {
 
 void Channel::resume_writing() {
   frame_ = header_->write_seq.load(std::memory_order_acquire);
-  if (mode_ != ZINC_CHANNEL_LATEST) return;
+  if (mode_ == ZINC_CHANNEL_LOSSLESS) {
+    // Frames [frame_ - N, frame_) may still be read, each in the slot its
+    // map entry names; every other slot is free. A slot named twice (by
+    // damage, or by a writer killed after mapping frame_, whose entry is
+    // also frame_ - N's) counts for the newer frame: no slot is handed out
+    // while a frame in it may be read. Frame order is warmth order.
+    slot_of_frame_.assign(slot_count_, kNoSlot);
+    std::vector<bool> claimed(slot_count_, false);
+    released_below_ = frame_ > slot_count_ ? frame_ - slot_count_ : 0;
+    for (uint64_t f = frame_; f-- > released_below_;) {
+      const uint32_t slot = map_entry(f).load(std::memory_order_relaxed);
+      if (slot >= slot_count_ || claimed[slot]) continue;
+      claimed[slot] = true;
+      slot_of_frame_[f % slot_count_] = slot;
+    }
+    // Never-used slots are the coldest: under the rest, slot 0 on top.
+    free_slots_.clear();
+    free_slots_.reserve(slot_count_);
+    for (uint32_t s = slot_count_; s-- > 0;) {
+      if (!claimed[s]) free_slots_.push_back(s);
+    }
+    return;
+  }
   // A writer killed between publishing latest_slot and write_seq left a
   // newer frame than write_seq says: continue after it (one frame at most;
   // anything further is damage and ignored).
@@ -339,8 +365,16 @@ void Channel::resume_writing() {
   if (latest < slot_count_) {
     const uint64_t seq = slot_header(latest)->seq.load(std::memory_order_acquire);
     if (seq != 0 && seq % 2 == 0 && seq / 2 == frame_ + 1) frame_ = seq / 2;
-    next_candidate_ = latest + 1;
   }
+  // The slot written last is the warmest: rank slots by their seq.
+  std::vector<uint64_t> seqs(slot_count_);
+  slots_by_use_.resize(slot_count_);
+  for (uint32_t s = 0; s < slot_count_; ++s) {
+    seqs[s] = slot_header(s)->seq.load(std::memory_order_relaxed);
+    slots_by_use_[s] = s;
+  }
+  std::stable_sort(slots_by_use_.begin(), slots_by_use_.end(),
+                   [&](uint32_t a, uint32_t b) { return seqs[a] > seqs[b]; });
 }
 
 bool Channel::claim_reader_entry(int32_t pid, uint64_t* previous) {
@@ -414,20 +448,33 @@ uint8_t* Channel::payload(uint32_t slot) const {
 
 // ---- the writer -------------------------------------------------------------
 
-bool Channel::ring_has_room(uint64_t frame, int32_t* blocker) const {
-  // Frame f reuses the slot of frame f - N: every active reader must have
-  // released that one (cursor > f - N).
+bool Channel::ring_has_room(uint64_t frame, int32_t* blocker, uint64_t* oldest) const {
+  // At most N frames are in flight: every active reader must have released
+  // frame f - N (cursor > f - N), so that a slot is free for frame f.
+  *oldest = frame;
   for (uint32_t i = 0; i < max_readers_; ++i) {
     const uint64_t word = entry(i).owner.load(std::memory_order_seq_cst);
     if (!owner_active(word)) continue;
     const uint64_t cursor = entry(i).cursor.load(std::memory_order_seq_cst);
     // (A cursor past `frame` can only be damage; it holds nothing back.)
+    if (cursor <= frame) *oldest = std::min(*oldest, cursor);
     if (cursor <= frame && frame - cursor >= slot_count_) {
       *blocker = owner_pid(word);
       return false;
     }
   }
   return true;
+}
+
+void Channel::return_released_slots(uint64_t oldest) {
+  // Every reader released the frames below `oldest` (a cursor seen lower
+  // than an earlier scan's belongs to a joining reader, which moves up to
+  // write_seq before it reads: the slots already returned stay free).
+  for (; released_below_ < oldest; ++released_below_) {
+    uint32_t& slot = slot_of_frame_[released_below_ % slot_count_];
+    if (slot != kNoSlot) free_slots_.push_back(slot);
+    slot = kNoSlot;
+  }
 }
 
 bool Channel::slot_is_pinned(uint32_t slot) const {
@@ -472,7 +519,8 @@ void Channel::wake_writer() {
 Status Channel::acquire_lossless(uint32_t timeout_ms) {
   const int64_t deadline = deadline_after(timeout_ms);
   int32_t blocker = 0;
-  while (!ring_has_room(frame_, &blocker)) {
+  uint64_t oldest = frame_;
+  while (!ring_has_room(frame_, &blocker, &oldest)) {
     if (cancelled_.load(std::memory_order_acquire)) {
       return Status::error(ZINC_ECANCELED, "channel: the handle was closed while acquiring");
     }
@@ -491,7 +539,7 @@ Status Channel::acquire_lossless(uint32_t timeout_ms) {
     // readers, which release nothing.
     const uint32_t seen = header_->release_seq.load(std::memory_order_seq_cst);
     add_writer_sleeper();
-    if (!ring_has_room(frame_, &blocker) && !cancelled_.load(std::memory_order_acquire)) {
+    if (!ring_has_room(frame_, &blocker, &oldest) && !cancelled_.load(std::memory_order_acquire)) {
       const int err = futex::wait_until(&header_->release_seq, seen,
                                         std::min(deadline, now + kReclaimIntervalNs));
       if (err != 0) {
@@ -502,19 +550,32 @@ Status Channel::acquire_lossless(uint32_t timeout_ms) {
     }
     remove_writer_sleeper();
   }
-  slot_ = static_cast<uint32_t>(frame_ % slot_count_);
+  // The warmest free slot: the one whose frame every reader released last
+  // (its bytes are likely still in the caches). At most N - 1 frames are
+  // in flight, so the stack is never empty.
+  return_released_slots(oldest);
+  if (free_slots_.empty()) {
+    return Status::error(ZINC_EBADMSG, "channel: no free slot although the readers made room");
+  }
+  slot_ = free_slots_.back();
+  free_slots_.pop_back();
+  slot_of_frame_[frame_ % slot_count_] = slot_;
+  // Published with the frame: commit's release stores follow this one, and
+  // readers load the entry after their acquire load of write_seq.
+  map_entry(frame_).store(slot_, std::memory_order_relaxed);
   slot_header(slot_)->seq.store(2 * frame_ + 1, std::memory_order_relaxed);
   return Status::ok();
 }
 
 Status Channel::acquire_latest() {
   const uint32_t latest = header_->latest_slot.load(std::memory_order_relaxed);
-  // With slot_count >= max_readers + 2 some slot is neither the newest nor
-  // pinned; pins that come and go can still make a pass miss it, so allow
-  // a few passes before reporting.
+  // The warmest slot first: the one written last that is neither the newest
+  // nor pinned. With slot_count >= max_readers + 2 some slot is free; pins
+  // that come and go can still make a pass miss it, so allow a few passes
+  // before reporting.
   for (uint32_t tries = 0; tries < 4 * slot_count_; ++tries) {
-    const uint32_t slot = next_candidate_ % slot_count_;
-    next_candidate_ = slot + 1;
+    const uint32_t rank = tries % slot_count_;
+    const uint32_t slot = slots_by_use_[rank];
     if (slot == latest) continue;
     SlotHeader* h = slot_header(slot);
     const uint64_t old = h->seq.load(std::memory_order_relaxed);
@@ -525,6 +586,8 @@ Status Channel::acquire_latest() {
       h->seq.store(old, std::memory_order_seq_cst);  // nothing was written
       continue;
     }
+    std::rotate(slots_by_use_.begin(), slots_by_use_.begin() + rank,
+                slots_by_use_.begin() + rank + 1);
     slot_ = slot;
     return Status::ok();
   }
@@ -569,7 +632,15 @@ Status Channel::try_read_lossless(bool* got, ZincChannelFrame* out) {
   ReaderEntry& e = entry(entry_index_);
   const uint64_t frame = e.cursor.load(std::memory_order_relaxed);
   if (frame >= header_->write_seq.load(std::memory_order_acquire)) return Status::ok();
-  const uint32_t slot = static_cast<uint32_t>(frame % slot_count_);
+  // The writer mapped the frame before committing it, and maps another
+  // frame to this entry only after every reader released this one; a
+  // stale or damaged entry names a slot whose seq says so below.
+  const uint32_t slot = map_entry(frame).load(std::memory_order_relaxed);
+  if (slot >= slot_count_) {
+    return Status::error(ZINC_EBADMSG, "channel: the slot map names slot " + std::to_string(slot) +
+                                           " of only " + std::to_string(slot_count_) +
+                                           " for frame " + std::to_string(frame));
+  }
   SlotHeader* h = slot_header(slot);
   const uint64_t seq = h->seq.load(std::memory_order_acquire);
   if (seq != 2 * frame + 2) {
@@ -770,7 +841,8 @@ bool Channel::ready(bool judge_peers) const {
     if (mode_ != ZINC_CHANNEL_LOSSLESS) return true;  // a latest writer never waits
     // The next frame is write_seq (an acquired slot is that frame's too).
     int32_t blocker = 0;
-    if (ring_has_room(written, &blocker)) return true;
+    uint64_t oldest = 0;
+    if (ring_has_room(written, &blocker, &oldest)) return true;
     return judge_peers && held_back_only_by_dead(written);
   }
   if (holding_.load(std::memory_order_relaxed)) return false;

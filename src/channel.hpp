@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "channel_layout.hpp"
 #include "posix.hpp"
@@ -97,7 +98,9 @@ class Channel {
   Status join_writer();
   Status join_reader();
   // Where the writer continues: write_seq, or (latest mode) after the frame
-  // in latest_slot when a writer was killed between its commit stores.
+  // in latest_slot when a writer was killed between its commit stores; and
+  // which slots are warm, rebuilt from the slot map (lossless) or the
+  // slots' seq (latest), so a restarted writer needs no state of its own.
   void resume_writing();
   // Whether the holder named by owner word `word` is dead: by the role's
   // lock (`lock_byte`) where the region uses locks, else by the pid rule.
@@ -120,11 +123,17 @@ class Channel {
   uint64_t lock_byte_of_reader(uint32_t index) const;
 
   SlotHeader* slot_header(uint32_t slot) const;
+  std::atomic<uint32_t>& map_entry(uint64_t frame) const { return map_[frame % slot_count_]; }
   uint8_t* payload(uint32_t slot) const;
   ReaderEntry& entry(uint32_t index) const { return entries_[index]; }
 
   // Writer internals.
-  bool ring_has_room(uint64_t frame, int32_t* blocker) const;
+  // Whether frame `frame` fits: every active reader is fewer than N frames
+  // behind it. `oldest` receives the slowest active cursor (`frame` if none).
+  bool ring_has_room(uint64_t frame, int32_t* blocker, uint64_t* oldest) const;
+  // Lossless: gives the slots of the frames below `oldest` back to the
+  // free stack, oldest frame first, so the last one released is on top.
+  void return_released_slots(uint64_t oldest);
   // Whether every live-looking reader that holds frame `frame` back is dead.
   bool held_back_only_by_dead(uint64_t frame) const;
   void add_writer_sleeper();
@@ -140,6 +149,7 @@ class Channel {
   std::unique_ptr<Region> region_;
   ChannelHeader* header_;
   ReaderEntry* entries_;
+  std::atomic<uint32_t>* map_;
   uint8_t* slots_;
   // Geometry copied from the validated header at open: never re-read from
   // shared memory, so later damage there cannot send an index astray.
@@ -160,12 +170,20 @@ class Channel {
   bool acquired_ = false;
   uint64_t frame_ = 0;  // the next frame's number
   uint32_t slot_ = 0;   // the acquired slot
-  uint32_t next_candidate_ = 0;
   int64_t last_reclaim_ns_ = 0;
   // The writer's sleepers in this process (its own acquire and wait sets):
   // writer_sleeping is 1 while there is any. The mutex orders the stores.
   std::mutex writer_sleep_mutex_;
   uint32_t writer_sleepers_ = 0;
+  // Lossless: the writer's own copy of the slot map (never re-read: damage
+  // to the shared one cannot make it hand out a slot twice), the free slots
+  // as a stack whose top is the one released last (the warmest), and the
+  // first frame whose slot is not on that stack yet.
+  std::vector<uint32_t> slot_of_frame_;
+  std::vector<uint32_t> free_slots_;
+  uint64_t released_below_ = 0;
+  // Latest: every slot, the one committed last first (the warmest).
+  std::vector<uint32_t> slots_by_use_;
 
   // Reader state.
   uint32_t entry_index_ = 0;

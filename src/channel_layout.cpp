@@ -53,7 +53,8 @@ Status channel_geometry(uint32_t mode, uint32_t slot_count, uint64_t slot_size,
                          "slot_size " + std::to_string(slot_size) + " is not in 1..2^40");
   }
   out->slot_stride = ZINC_CHANNEL_SLOT_HEADER_SIZE + round_up_64(slot_size);
-  out->slots_offset = ZINC_CHANNEL_HEADER_SIZE + uint64_t{max_readers} * ZINC_CHANNEL_ENTRY_SIZE;
+  out->map_offset = ZINC_CHANNEL_HEADER_SIZE + uint64_t{max_readers} * ZINC_CHANNEL_ENTRY_SIZE;
+  out->slots_offset = out->map_offset + round_up_64(uint64_t{slot_count} * sizeof(uint32_t));
   // At most 2^16 slots of at most 2^40 + 128 bytes: no overflow.
   out->required_bytes = out->slots_offset + uint64_t{slot_count} * out->slot_stride;
   return Status::ok();
@@ -173,7 +174,7 @@ Status validate_owner(uint64_t word, const std::string& what) {
              (owner_pid(word) == 0 ? "the active bit without a pid" : "a negative pid"));
 }
 
-Status validate_tables(const uint8_t* bytes, const ZincChannelInfo& info) {
+Status validate_tables(const uint8_t* bytes, const ZincChannelInfo& info, uint64_t map_offset) {
   for (uint32_t i = 0; i < info.max_readers; ++i) {
     const uint8_t* entry = bytes + ZINC_CHANNEL_HEADER_SIZE + uint64_t{i} * ZINC_CHANNEL_ENTRY_SIZE;
     const uint64_t owner = field<uint64_t>(entry, 0);
@@ -186,6 +187,13 @@ Status validate_tables(const uint8_t* bytes, const ZincChannelInfo& info) {
     if (held > info.slot_count) {
       return bad(name + " holds slot " + std::to_string(held) + " - 1 of only " +
                  std::to_string(info.slot_count));
+    }
+  }
+  for (uint32_t i = 0; i < info.slot_count; ++i) {
+    const uint32_t slot = field<uint32_t>(bytes, map_offset + uint64_t{i} * sizeof(uint32_t));
+    if (slot >= info.slot_count) {
+      return bad("slot map entry " + std::to_string(i) + " names slot " + std::to_string(slot) +
+                 " of only " + std::to_string(info.slot_count));
     }
   }
   for (uint32_t s = 0; s < info.slot_count; ++s) {
@@ -216,8 +224,12 @@ Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity
   }
   if (info.magic != ZINC_CHANNEL_MAGIC) return bad("bad magic (not a channel)");
   if (info.version != ZINC_CHANNEL_VERSION) {
-    return bad("version " + std::to_string(info.version) + ", expected " +
-               std::to_string(ZINC_CHANNEL_VERSION));
+    // Version 1 channels have no slot map (readers took frame f from slot
+    // f mod N); a reader of one layout must never guess at the other.
+    return bad("layout version " + std::to_string(info.version) + ", this library reads only " +
+               std::to_string(ZINC_CHANNEL_VERSION) +
+               (info.version < ZINC_CHANNEL_VERSION ? " (the channel was made by an older zinc)"
+                                                    : " (the channel was made by a newer zinc)"));
   }
   if (info.flags != 0) return bad("unknown flags " + std::to_string(info.flags));
   ChannelGeometry geometry;
@@ -238,7 +250,7 @@ Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity
   if (Status s = validate_frame_type(info.frame_type, info.slot_size, nullptr); !s.is_ok()) {
     return bad(s.message);
   }
-  if (length >= geometry.required_bytes) return validate_tables(bytes, info);
+  if (length >= geometry.required_bytes) return validate_tables(bytes, info, geometry.map_offset);
   return Status::ok();
 }
 

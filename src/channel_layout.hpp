@@ -47,6 +47,11 @@ struct alignas(64) ReaderEntry {
   uint64_t reserved[4];
 };
 
+// The slot map (lossless mode) follows the reader table: slot_count u32
+// entries, padded to a multiple of 64 bytes. Entry f mod slot_count names the
+// slot that holds frame f; only the writer stores it, before it commits the
+// frame (docs/spec.md §10.5). Latest mode leaves it 0.
+
 // The metadata in front of each slot's payload.
 struct alignas(64) SlotHeader {
   // 0: never written; 2f+1: frame f is being written; 2f+2: frame f committed.
@@ -120,6 +125,7 @@ inline constexpr uint64_t kMaxSlotSize = uint64_t{1} << 40;
 // Where everything is, derived from the header's geometry.
 struct ChannelGeometry {
   uint64_t slot_stride = 0;     // slot header + payload rounded up to 64
+  uint64_t map_offset = 0;      // the slot map: slot_count u32 entries after the reader table
   uint64_t slots_offset = 0;    // first slot, from the start of the data area
   uint64_t required_bytes = 0;  // bytes of data area the layout needs
 };
@@ -142,8 +148,8 @@ ZincChannelInfo decode_channel_header(const uint8_t* bytes);
 // Every rule an open applies to a channel in a data area of `capacity`
 // bytes of which the first `length` are in `bytes` (at least the header).
 // ZINC_EAGAIN: magic 0 (not published yet); ZINC_EBADMSG: invalid. When
-// `length` covers the reader table and the slots, their metadata is checked
-// too (owner words, cursors, held slots, slot lengths).
+// `length` covers the reader table, the slot map and the slots, their
+// metadata is checked too (owner words, held slots, map entries, slot lengths).
 Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity);
 
 }  // namespace zinc::core

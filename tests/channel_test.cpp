@@ -670,7 +670,7 @@ TEST(Channel, check_channel_header_reports_each_broken_rule) {
   EXPECT_EQ(decoded.slot_size, 100u);
   EXPECT_EQ(decoded.write_seq, 1u);
   EXPECT_EQ(decoded.slot_stride, 64u + 128u);
-  EXPECT_EQ(decoded.slots_offset, 128u + 64u);
+  EXPECT_EQ(decoded.slots_offset, 128u + 64u + 64u) << "header, one entry, the slot map";
   EXPECT_EQ(decoded.writer_pid, getpid());
   EXPECT_EQ(decoded.writer_active, 1u);
 
@@ -685,7 +685,8 @@ TEST(Channel, check_channel_header_reports_each_broken_rule) {
   const Damage damages[] = {
       {0, 0, 8, ZINC_ENOMSG, "holds no channel"},
       {0, 42, 8, ZINC_EBADMSG, "bad magic"},
-      {8, 2, 2, ZINC_EBADMSG, "version 2"},
+      {8, 1, 2, ZINC_EBADMSG, "made by an older zinc"},
+      {8, 3, 2, ZINC_EBADMSG, "made by a newer zinc"},
       {10, 3, 2, ZINC_EBADMSG, "mode 3"},
       {12, 1, 4, ZINC_EBADMSG, "unknown flags"},
       {16, 2, 4, ZINC_EBADMSG, "slot_count >= max_readers + 2"},
@@ -696,6 +697,7 @@ TEST(Channel, check_channel_header_reports_each_broken_rule) {
       {56, uint64_t{1} << 32, 8, ZINC_EBADMSG, "writer owner word"},
       {56, (uint64_t{1} << 32) | 0x80000000u, 8, ZINC_EBADMSG, "negative pid"},
       {128, uint64_t{3} << 32, 8, ZINC_EBADMSG, "reader entry 0"},
+      {128 + 64 + 4, 3, 4, ZINC_EBADMSG, "slot map entry 1 names slot 3 of only 3"},
       {slot0 + 8, 101, 8, ZINC_EBADMSG, "more than the slot size 100"},
   };
   for (const Damage& d : damages) {
@@ -783,8 +785,8 @@ TEST(Channel, frame_offsets_from_channel_ptr_are_the_same_in_every_mapping) {
   for (uint64_t f = 0; f < 3; ++f) {
     ZincChannelFrame frame{};
     ASSERT_EQ(zinc_channel_acquire(writer, 1000, &frame), ZINC_OK);
-    const uint64_t offset =
-        info.slots_offset + (f % 2) * info.slot_stride + ZINC_CHANNEL_SLOT_HEADER_SIZE;
+    // The reader released the last frame: the writer reuses its slot, 0.
+    const uint64_t offset = info.slots_offset + ZINC_CHANNEL_SLOT_HEADER_SIZE;
     EXPECT_EQ(frame.data, writer_base + offset);
     frame.data[0] = static_cast<uint8_t>(0xA0 + f);
     ASSERT_EQ(zinc_channel_commit(writer, 1), ZINC_OK);

@@ -1,12 +1,14 @@
 """Does the slot choice make large frames slower to fill? One process, no
 consumer: the median time to fill a (1080, 1920, 3) uint8 frame (a 6 MB
-memset) when frame f goes to slot f mod N (what a lossless zinc channel does)
-and when every frame reuses one slot (what a writer that takes the most
-recently released slot would do while it keeps up), for N = 1, 2, 4, 8.
+memset) when frame f goes to slot f mod N (what a lossless zinc channel did
+before layout 2) and when every frame reuses one slot (what a writer that
+takes the most recently released slot does while the readers keep up), for
+N = 1, 2, 4, 8.
 
-    zinc ring       a zinc.Channel of N slots with no reader: writer.frame()
-                    hands out slot f mod N, filled in place and committed
-    memory ring     the same cycle over N frames of a plain shared_memory
+    zinc channel    a zinc.Channel of N slots with no reader: writer.frame()
+                    hands out the slot the core chooses (layout 2: the warmest
+                    free one, here always the last), filled and committed
+    memory ring     the cycle f mod N over N frames of a plain shared_memory
                     buffer (no zinc at all)
     memory reuse    one frame of that buffer, filled again and again
 
@@ -66,7 +68,7 @@ def main() -> int:
                 views[0][k % n].fill(k % 251)
                 times[current].append(time.perf_counter_ns() - start)
 
-            fills[f"zinc ring, {n} slots"] = zinc_ring
+            fills[f"zinc channel, {n} slots"] = zinc_ring
             fills[f"memory ring, {n} slots"] = memory_ring
 
         def memory_reuse(k: int) -> None:

@@ -113,7 +113,7 @@ int32_t zinc_mapped_by(const char *aName, int32_t *aPids, uintptr_t aMax);
 int32_t zinc_remove_stale(const char *aName, uint32_t aFlags);
 
 #define ZINC_CHANNEL_MAGIC 0x5A494E435F43484E
-#define ZINC_CHANNEL_VERSION 1
+#define ZINC_CHANNEL_VERSION 2
 #define ZINC_CHANNEL_HEADER_SIZE 128
 #define ZINC_CHANNEL_ENTRY_SIZE 64
 #define ZINC_CHANNEL_SLOT_HEADER_SIZE 64

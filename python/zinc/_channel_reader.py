@@ -20,6 +20,9 @@ from ._channel import (
 from ._ffi import lib
 from ._frames import ReadFrame
 
+_weak_ref = weakref.ref
+_new = object.__new__
+
 if TYPE_CHECKING:
     from ._region import SharedRegion
     from numpy.typing import NDArray
@@ -53,6 +56,9 @@ class ChannelReader(Channel, role="reader"):
         super().__init__(handle, name, owner, region)
         self._held_frame: Optional[weakref.ref[ReadFrame]] = None
         self._holding = False  # the C library holds a frame for this reader
+        # The two calls of every frame, looked up once.
+        self._read = lib.zinc_channel_read
+        self._release_call = lib.zinc_channel_release
 
     @overload
     def recv(self, timeout_ms: None = None) -> ReadFrame: ...
@@ -75,18 +81,54 @@ class ChannelReader(Channel, role="reader"):
         handle = self._h
         if handle is None or self._generation != _channel._generation:
             handle = self._handle()  # raises: closed, or inherited through fork()
-        timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
-        waits: Optional[Iterator[int]] = None
-        slice_ms = 0  # the first try does not wait: the common case has a frame now
-        # This and _release run per frame: locks are taken with acquire() and
-        # release(), cheaper than a with block.
+        timeout = timeout_ms
+        if timeout is not None and not (type(timeout) is int and 0 <= timeout <= U32_MAX):
+            timeout = checked_timeout(timeout)  # raises, or converts an int-like value
+        # The first try does not wait: the common case has a frame now. This
+        # and ReadFrame.__exit__ run per frame and make as few Python calls
+        # as they can (see ChannelWriter.frame).
         lock = self._lock
-        while True:
+        lock.acquire()
+        try:
+            if self._holding:
+                self._release_dropped_frame(handle)
+            code = self._read(handle, 0, self._native)
+            if code == 0:
+                self._holding = True
+                address, length, sequence = self._fields.tolist()
+                array = self._slot_arrays.get(address)
+                if array is None:
+                    array = self._slot_array(address, sequence)
+                if length != self._frame_bytes:
+                    array = self._shorter(handle, array, length, sequence)
+                frame = _new(ReadFrame)
+                frame.array = array
+                frame.sequence = sequence
+                frame._reader = self
+                frame._held = True
+                self._held_frame = _weak_ref(frame)
+                return frame
+        finally:
+            lock.release()
+        return self._recv_after(code, handle, timeout)
+
+    def _recv_after(self, code: int, handle: Any, timeout: Optional[int]) -> Optional[ReadFrame]:
+        """recv() once its first try found nothing (or failed): waits in
+        slices, as long as `timeout` allows."""
+        if self._generation != _channel._generation:
+            self._handle()  # raises: inherited through fork()
+        if code != EAGAIN and code != ETIMEDOUT:
+            raise self._failure(code)
+        if timeout == 0:
+            return None
+        lock = self._lock
+        for slice_ms in slices(timeout, SLICE_MS):
+            self._handle()  # closed by another thread meanwhile
             lock.acquire()
             try:
                 if self._holding:
                     self._release_dropped_frame(handle)
-                code = lib.zinc_channel_read(handle, slice_ms, self._native)
+                code = self._read(handle, slice_ms, self._native)
                 if code == 0:
                     self._holding = True
                     address, length, sequence = self._fields.tolist()
@@ -96,21 +138,13 @@ class ChannelReader(Channel, role="reader"):
                     if length != self._frame_bytes:
                         array = self._shorter(handle, array, length, sequence)
                     frame = ReadFrame(self, array, sequence)
-                    self._held_frame = weakref.ref(frame)
+                    self._held_frame = _weak_ref(frame)
                     return frame
                 if code != EAGAIN and code != ETIMEDOUT:
                     raise self._failure(code)
             finally:
                 lock.release()
-            if waits is None:
-                if timeout == 0:
-                    return None
-                waits = slices(timeout, SLICE_MS)
-            else:
-                self._handle()  # closed by another thread meanwhile
-            slice_ms = next(waits, -1)
-            if slice_ms < 0:
-                return None
+        return None
 
     @overload
     def recv_copy(self, timeout_ms: None = None) -> NDArray[Any]: ...
@@ -249,6 +283,12 @@ class ChannelReader(Channel, role="reader"):
         finally:
             lock.release()
         if code != 0 and self._h is not None:
+            raise self._failure(code)
+
+    def _release_failed(self, code: int) -> None:
+        """What a failed release of this reader's frame means: nothing in a
+        fork() child (which holds nothing) or once closed, else an error."""
+        if self._generation == _channel._generation and self._h is not None:
             raise self._failure(code)
 
     async def _next_commit(self, timeout_ms: int) -> None:

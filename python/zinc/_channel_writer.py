@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Iterator, Optional, overload
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, overload
 
 from . import _channel
 from ._channel import (
@@ -13,6 +13,7 @@ from ._channel import (
     ETIMEDOUT,
     SIZE_MAX,
     SLICE_MS,
+    U32_MAX,
     Channel,
     checked_timeout,
     slices,
@@ -24,6 +25,9 @@ from ._frames import WriteFrame
 if TYPE_CHECKING:
     from ._region import SharedRegion
     from numpy.typing import ArrayLike, NDArray
+
+_weak_ref = weakref.ref
+_new = object.__new__
 
 # The slices of the acquire that frame_async() runs in a thread: short,
 # because the writer's next call from the event loop waits for the slice.
@@ -44,6 +48,9 @@ class ChannelWriter(Channel, role="writer"):
     ) -> None:
         super().__init__(handle, name, owner, region)
         self._open_frame: Optional[weakref.ref[WriteFrame]] = None
+        # The two calls of every frame, looked up once.
+        self._acquire = lib.zinc_channel_acquire
+        self._commit_call = lib.zinc_channel_commit
 
     @overload
     def frame(self, timeout_ms: None = None) -> WriteFrame: ...
@@ -62,48 +69,85 @@ class ChannelWriter(Channel, role="writer"):
         handle = self._h
         if handle is None or self._generation != _channel._generation:
             handle = self._handle()  # raises: closed, or inherited through fork()
-        timeout = None if timeout_ms is None else checked_timeout(timeout_ms)
-        waits: Optional[Iterator[int]] = None
-        slice_ms = 0  # the first try does not wait: the common case has room now
-        # This and _commit run per frame: locks are taken with acquire() and
-        # release(), cheaper than a with block.
+        timeout = timeout_ms
+        if timeout is not None and not (type(timeout) is int and 0 <= timeout <= U32_MAX):
+            timeout = checked_timeout(timeout)  # raises, or converts an int-like value
+        # The first try does not wait: the common case has room now. This and
+        # WriteFrame.__exit__ run per frame, so they make as few Python calls
+        # as they can: the lock is taken with acquire() and release(), and
+        # the frame is filled in here rather than by an __init__.
         lock = self._lock
-        while True:
+        lock.acquire()
+        try:
+            if self._open_frame is not None:
+                self._refuse_open_frame()
+            code = self._acquire(handle, 0, self._native)
+            if code == 0:
+                fields = self._fields
+                address, sequence = fields[0], fields[2]
+                slot = self._slot_arrays.get(address)
+                if slot is None:
+                    slot = self._slot_array(address, sequence)
+                frame = _new(WriteFrame)
+                frame.sequence = sequence
+                frame._writer = self
+                frame._open = True
+                frame._slot = slot  # its own view is made when asked for (.array)
+                frame._array = None
+                self._open_frame = _weak_ref(frame)
+                return frame
+        finally:
+            lock.release()
+        return self._frame_after(code, handle, timeout)
+
+    def _frame_after(self, code: int, handle: Any, timeout: Optional[int]) -> Optional[WriteFrame]:
+        """frame() once its first try found no room (or failed): waits in
+        slices, as long as `timeout` allows."""
+        if self._generation != _channel._generation:
+            self._handle()  # raises: inherited through fork()
+        if code != EAGAIN and code != ETIMEDOUT:
+            raise self._failure(code)
+        if timeout == 0:
+            return None
+        lock = self._lock
+        previous_ms = 0
+        for slice_ms in slices(timeout, SLICE_MS):
+            if code == EAGAIN and previous_ms > 0:
+                # Latest mode only: every slot was pinned or newest for a moment.
+                time.sleep(0.001)
+            previous_ms = slice_ms
+            self._handle()  # closed by another thread meanwhile
             lock.acquire()
             try:
-                opened = self._open_frame() if self._open_frame is not None else None
-                if opened is not None and opened._open:
-                    raise ValueError(
-                        f"frame {opened.sequence} is still open: commit it (or leave its with "
-                        "block) before taking the next"
-                    )
-                code = lib.zinc_channel_acquire(handle, slice_ms, self._native)
+                if self._open_frame is not None:
+                    self._refuse_open_frame()
+                code = self._acquire(handle, slice_ms, self._native)
                 if code == 0:
-                    address, _, sequence = self._fields.tolist()
-                    array = self._slot_arrays.get(address)
-                    if array is None:
-                        array = self._slot_array(address, sequence)
-                    # A view of its own per frame: made read-only at the
-                    # commit, it stays so when the slot is the writer's again.
-                    frame = WriteFrame(self, array.view(), sequence)
-                    self._open_frame = weakref.ref(frame)
+                    fields = self._fields
+                    address, sequence = fields[0], fields[2]
+                    slot = self._slot_arrays.get(address)
+                    if slot is None:
+                        slot = self._slot_array(address, sequence)
+                    frame = WriteFrame(self, slot, sequence)
+                    self._open_frame = _weak_ref(frame)
                     return frame
                 if code != EAGAIN and code != ETIMEDOUT:
                     raise self._failure(code)
             finally:
                 lock.release()
-            if code == EAGAIN and slice_ms > 0:
-                # Latest mode only: every slot was pinned or newest for a moment.
-                time.sleep(0.001)
-            if waits is None:
-                if timeout == 0:
-                    return None
-                waits = slices(timeout, SLICE_MS)
-            else:
-                self._handle()  # closed by another thread meanwhile
-            slice_ms = next(waits, -1)
-            if slice_ms < 0:
-                return None
+        return None
+
+    def _refuse_open_frame(self) -> None:
+        """Under the lock: ValueError if this writer's last frame is still open
+        (a frame dropped uncommitted is not: the next acquire rewrites it)."""
+        reference = self._open_frame
+        opened = reference() if reference is not None else None
+        if opened is not None and opened._open:
+            raise ValueError(
+                f"frame {opened.sequence} is still open: commit it (or leave its with "
+                "block) before taking the next"
+            )
+        self._open_frame = None
 
     async def frame_async(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
         """frame() for asyncio: waiting for room (lossless) blocks neither the
@@ -192,9 +236,17 @@ class ChannelWriter(Channel, role="writer"):
         if code != 0:
             raise self._failure(code)
         frame._open = False
-        # Positional: numpy takes it so, at a quarter of the keyword form's cost
-        # (its type stubs know only the keyword).
-        frame.array.setflags(False)  # type: ignore[call-arg]
+        array = frame._array
+        if array is not None:
+            # Positional: numpy takes it so, at a quarter of the keyword form's
+            # cost (its type stubs know only the keyword).
+            array.setflags(False)  # type: ignore[call-arg]
+
+    def _commit_failed(self, code: int) -> NoReturn:
+        """Raises what a failed commit of this writer means."""
+        if self._generation != _channel._generation:
+            self._handle()  # raises: inherited through fork()
+        raise self._failure(code)
 
     def _length(self, nbytes: int) -> int:
         """The length to commit for commit(nbytes)."""

@@ -33,13 +33,27 @@ class WriteFrame:
     read-only (the writer reuses the slot).
     """
 
-    __slots__ = ("array", "sequence", "_writer", "_open", "__weakref__")
+    __slots__ = ("sequence", "_writer", "_open", "_slot", "_array", "__weakref__")
 
-    def __init__(self, writer: ChannelWriter, array: NDArray[Any], sequence: int) -> None:
-        self.array = array
+    def __init__(self, writer: ChannelWriter, slot: NDArray[Any], sequence: int) -> None:
         self.sequence = sequence
         self._writer = writer
         self._open = True
+        self._slot = slot  # the slot's own array, kept by the writer
+        self._array: Optional[NDArray[Any]] = None
+
+    @property
+    def array(self) -> NDArray[Any]:
+        """The slot as a numpy array (writable while the frame is open)."""
+        array = self._array
+        if array is None:
+            # A view of its own, made at the first look (a frame nobody looks
+            # at costs no array): read-only once the frame is closed, it stays
+            # so when the slot is the writer's again.
+            array = self._array = self._slot.view()
+            if not self._open:
+                array.setflags(False)  # type: ignore[call-arg]
+        return array
 
     @property
     def open(self) -> bool:
@@ -61,7 +75,8 @@ class WriteFrame:
 
     def _close(self) -> None:
         self._open = False
-        self.array.setflags(write=False)
+        if self._array is not None:
+            self._array.setflags(write=False)
 
     def __enter__(self) -> WriteFrame:
         return self
@@ -72,11 +87,32 @@ class WriteFrame:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None:
-        if self._open:
-            if exc_type is None:
-                self._writer._commit(self, None)
-            else:
-                self._close()
+        if not self._open:
+            return
+        if exc_type is not None:
+            self._close()
+            return
+        # The commit, written out here (it runs once per frame): one Python
+        # call fewer than WriteFrame.commit(). Failures go the long way.
+        writer = self._writer
+        handle = writer._h
+        if handle is None:
+            writer._commit(self, None)  # raises: closed
+            return
+        lock = writer._lock
+        lock.acquire()
+        try:
+            code = writer._commit_call(handle, writer._frame_bytes)
+            if code == 0:
+                writer._open_frame = None
+        finally:
+            lock.release()
+        if code != 0:
+            writer._commit_failed(code)
+        self._open = False
+        array = self._array
+        if array is not None:
+            array.setflags(False)  # type: ignore[call-arg]
 
     def __repr__(self) -> str:
         state = "open" if self._open else "closed"
@@ -122,9 +158,27 @@ class ReadFrame:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None:
-        if self._held:
-            self._held = False
-            self._reader._release(self)
+        if not self._held:
+            return
+        self._held = False
+        # The release, written out here (it runs once per frame): one Python
+        # call fewer than ReadFrame.release().
+        reader = self._reader
+        handle = reader._h
+        if handle is None:
+            return  # closing released it
+        lock = reader._lock
+        lock.acquire()
+        try:
+            held = reader._held_frame
+            if not reader._holding or held is None or held() is not self:
+                return
+            reader._holding = False
+            code = reader._release_call(handle)
+        finally:
+            lock.release()
+        if code != 0:
+            reader._release_failed(code)
 
     def __repr__(self) -> str:
         state = "held" if self._held else "released"

@@ -45,8 +45,13 @@ def geometry(mode: int, slots: int, size: int, readers: int) -> tuple[int, int, 
     if not 1 <= size <= 1 << 40:
         return f"slot_size {size} is not in 1..2^40"
     stride = 64 + (size + 63) // 64 * 64
-    offset = 128 + 64 * readers
+    offset = map_offset(readers) + (4 * slots + 63) // 64 * 64
     return offset, stride, offset + slots * stride
+
+
+def map_offset(readers: int) -> int:
+    """Section 10.1: the slot map follows the reader table."""
+    return 128 + 64 * readers
 
 
 def frame_type(dtype=b"", shape=(), ndim=None, reserved=0) -> bytes:
@@ -56,7 +61,7 @@ def frame_type(dtype=b"", shape=(), ndim=None, reserved=0) -> bytes:
 
 
 def header(mode=LOSSLESS, slots=4, size=64, readers=2, write_seq=0, latest=NO_SLOT, writer=0,
-           magic=MAGIC, version=1, flags=0, ftype=bytes(56)) -> bytes:  # fmt: skip
+           magic=MAGIC, version=2, flags=0, ftype=bytes(56)) -> bytes:  # fmt: skip
     return struct.pack("<QHHIIIQQIIIIQQ", magic, version, mode, flags, slots, readers, size,
                        write_seq, latest, 0, 0, 0, writer, 0) + ftype  # fmt: skip
 
@@ -70,10 +75,15 @@ def slot(seq=0, length=0, size=64, fill=b"\0") -> bytes:
     return struct.pack("<QQ48x", seq, length) + (fill * stride)[:stride]
 
 
-def channel(entries=(), slot_images=(), **hdr) -> bytes:
-    readers = hdr.get("readers", 2)
+def channel(entries=(), slot_images=(), slot_map=(), **hdr) -> bytes:
+    """A data area: header, reader table, slot map (entry i: the slot of the
+    frames f with f mod N = i; 0 where not given), slots."""
+    readers, slots = hdr.get("readers", 2), hdr.get("slots", 4)
     table = list(entries) + [entry()] * (readers - len(entries))
-    return header(**hdr) + b"".join(table) + b"".join(slot_images)
+    entries_of_map = list(slot_map) + [0] * (slots - len(slot_map))
+    map_bytes = struct.pack(f"<{slots}I", *entries_of_map) if 0 < slots <= 65536 else b""
+    map_bytes = map_bytes.ljust((len(map_bytes) + 63) // 64 * 64, b"\0")
+    return header(**hdr) + b"".join(table) + map_bytes + b"".join(slot_images)
 
 
 def owner_ok(word: int) -> bool:
@@ -126,8 +136,8 @@ def check(area: bytes, length: int) -> tuple[int, str]:
         return ENOMSG, "magic 0: the region holds no channel (creators lay it out first)"
     if magic != MAGIC:
         return EBADMSG, "bad magic"
-    if version != 1:
-        return EBADMSG, f"version {version}"
+    if version != 2:
+        return EBADMSG, f"layout version {version}, not 2"
     if flags != 0:
         return EBADMSG, f"unknown flags {flags}"
     layout = geometry(mode, slots, size, readers)
@@ -151,6 +161,10 @@ def check(area: bytes, length: int) -> tuple[int, str]:
             return EBADMSG, f"reader entry {i} has a malformed owner word"
         if owner & ACTIVE and held > slots:
             return EBADMSG, f"reader entry {i} pins slot {held} - 1 of only {slots}"
+    for i in range(slots):
+        (mapped,) = struct.unpack_from("<I", area, map_offset(readers) + 4 * i)
+        if mapped >= slots:
+            return EBADMSG, f"slot map entry {i} names slot {mapped} of only {slots}"
     for s in range(slots):
         seq, frame_length = struct.unpack_from("<QQ", area, offset + s * stride)
         if seq != 0 and seq % 2 == 0 and frame_length > size:
@@ -163,14 +177,37 @@ def pad(area: bytes, pages: int = 1) -> bytes:
 
 
 LOSSLESS_FULL = [slot(2 * f + 2, 64, fill=bytes([f])) for f in range(4)]
+# Frames 2..5 of a writer that reused warm slots: frame 5 in slot 0, 4 in 3,
+# 3 in 1, 2 in 2 (map entry f mod 4 names frame f's slot).
+LOSSLESS_MAPPED = [slot(2 * f + 2, 64, fill=bytes([f])) for f in (5, 3, 2, 4)]
 
 # id -> (intended code, data area)
 IMAGES: dict[str, tuple[int, bytes]] = {
     "lossless_fresh": (OK, pad(channel())),
     "lossless_four_frames_two_readers": (
         OK,
-        pad(channel([entry(ACTIVE | 100, 4), entry(ACTIVE | 101, 1)], LOSSLESS_FULL, write_seq=4)),
+        pad(
+            channel(
+                [entry(ACTIVE | 100, 4), entry(ACTIVE | 101, 1)],
+                LOSSLESS_FULL,
+                slot_map=(0, 1, 2, 3),
+                write_seq=4,
+            )
+        ),
     ),
+    "lossless_frames_where_the_slot_map_says": (
+        OK,
+        pad(
+            channel(
+                [entry(ACTIVE | 100, 2)], LOSSLESS_MAPPED, slot_map=(3, 0, 2, 1), write_seq=6
+            )
+        ),
+    ),
+    "slot_map_entry_names_slot_4_of_4": (
+        EBADMSG,
+        pad(channel([], LOSSLESS_FULL, slot_map=(0, 1, 2, 4), write_seq=4)),
+    ),
+    "slot_map_entry_all_ones": (EBADMSG, pad(channel(slot_map=(0xFFFFFFFF,)))),
     "lossless_reader_claiming": (OK, pad(channel([entry(100)]))),
     "lossless_writer_active": (OK, pad(channel(writer=ACTIVE | 100))),
     "lossless_writer_killed_mid_frame": (
@@ -198,13 +235,14 @@ IMAGES: dict[str, tuple[int, bytes]] = {
         ),  # fmt: skip
     ),
     "one_slot_of_one_byte": (OK, pad(channel([], [slot(size=1)], slots=1, size=1, readers=1))),
-    "layout_fills_two_pages_exactly": (OK, pad(channel(slots=62, size=4), 2)),
-    "layout_one_byte_too_big": (EBADMSG, pad(channel(slots=62, size=4), 2)[: 2 * PAGE - 64]),
+    "layout_fills_two_pages_exactly": (OK, pad(channel(slots=60, size=4), 2)),
+    "layout_one_byte_too_big": (EBADMSG, pad(channel(slots=60, size=4), 2)[: 2 * PAGE - 64]),
     "no_channel_magic_0": (ENOMSG, pad(channel(magic=0))),
     "bad_magic": (EBADMSG, pad(channel(magic=MAGIC + 1))),
     "region_magic_instead": (EBADMSG, pad(channel(magic=0x5A494E435F524547))),
     "version_0": (EBADMSG, pad(channel(version=0))),
-    "version_2": (EBADMSG, pad(channel(version=2))),
+    "version_1_older_layout_without_slot_map": (EBADMSG, pad(channel(version=1))),
+    "version_3": (EBADMSG, pad(channel(version=3))),
     "mode_0": (EBADMSG, pad(channel(mode=0))),
     "mode_3": (EBADMSG, pad(channel(mode=3))),
     "flags_1": (EBADMSG, pad(channel(flags=1))),

@@ -28,7 +28,9 @@ ChannelFields decode_channel_header(const uint8_t* b) {
 ChannelLayout channel_layout(uint32_t slot_count, uint64_t slot_size, uint32_t max_readers) {
   ChannelLayout l;
   l.slot_stride = kSlotHeaderSize + (slot_size + 63) / 64 * 64;
-  l.slots_offset = kChannelHeaderSize + uint64_t{max_readers} * kChannelEntrySize;
+  l.map_offset = kChannelHeaderSize + uint64_t{max_readers} * kChannelEntrySize;
+  l.slots_offset = l.map_offset + (uint64_t{slot_count} * 4 + 63) / 64 * 64;
+  l.slot_count = slot_count;
   l.required_bytes = l.slots_offset + uint64_t{slot_count} * l.slot_stride;
   return l;
 }

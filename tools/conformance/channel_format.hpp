@@ -11,7 +11,7 @@
 namespace zinc::conformance {
 
 inline constexpr uint64_t kChannelMagic = 0x5A494E435F43484EULL;  // "ZINC_CHN"
-inline constexpr uint16_t kChannelVersion = 1;
+inline constexpr uint16_t kChannelVersion = 2;
 inline constexpr uint64_t kChannelHeaderSize = 128;
 inline constexpr uint64_t kChannelEntrySize = 64;
 inline constexpr uint64_t kSlotHeaderSize = 64;
@@ -69,9 +69,13 @@ ChannelFields decode_channel_header(const uint8_t* bytes);
 // Where everything is (§10.1), from the geometry.
 struct ChannelLayout {
   uint64_t slot_stride = 0;
+  uint64_t map_offset = 0;  // the slot map: slot_count u32 entries
   uint64_t slots_offset = 0;
   uint64_t required_bytes = 0;
+  uint32_t slot_count = 0;
   uint64_t entry(uint32_t index) const { return kChannelHeaderSize + index * kChannelEntrySize; }
+  // The map entry of frame `frame` (§10.5): it names the slot holding it.
+  uint64_t map_entry(uint64_t frame) const { return map_offset + 4 * (frame % slot_count); }
   uint64_t slot(uint32_t index) const { return slots_offset + index * slot_stride; }
 };
 ChannelLayout channel_layout(uint32_t slot_count, uint64_t slot_size, uint32_t max_readers);

@@ -236,9 +236,9 @@ void reader_refuses_a_frame_longer_than_its_slot(CheckContext& ctx) {
     // Anyone who can write the object can damage a committed slot's length:
     // a reader must not hand out a view past its slot.
     const ChannelLayout l = channel_layout(4, 100, 1);
-    const uint64_t slot =
-        mode == kLossless ? 0
-                          : decode_channel_header(read_data_area(g.name(), 128).data()).latest_slot;
+    const std::vector<uint8_t> area = read_data_area(g.name(), l.slots_offset);
+    const uint64_t slot = mode == kLossless ? load_le(&area[l.map_entry(0)], 4)
+                                            : decode_channel_header(area.data()).latest_slot;
     ctx.require(slot < 4, m + "the committed frame's slot", "an index below 4", hex(slot));
     std::vector<uint8_t> length(8);
     store_le(length.data(), 8, 101);

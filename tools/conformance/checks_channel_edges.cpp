@@ -280,11 +280,14 @@ SteppedCommit step_one_commit(CheckContext& ctx, const std::string& name, uint16
     r.write_seq = h.write_seq;
     std::string wrong;
     if (mode == kLossless) {
+      // Each frame below write_seq is committed in the slot its map entry
+      // names (§10.5: the entry is stored before the commit).
       for (uint64_t f = h.write_seq > slots ? h.write_seq - slots : 0; f < h.write_seq; ++f) {
-        const uint64_t seq = seq_of(area, static_cast<uint32_t>(f % slots));
+        const auto slot = static_cast<uint32_t>(load_le(&area[layout.map_entry(f)], 4));
+        const uint64_t seq = slot < slots ? seq_of(area, slot) : 1;
         if (seq != 2 * f + 2 && wrong.empty()) {
           wrong = "frame " + std::to_string(f) + " (< write_seq " + std::to_string(h.write_seq) +
-                  ") whose slot's seq is " + std::to_string(seq);
+                  ") whose mapped slot " + std::to_string(slot) + " has seq " + std::to_string(seq);
         }
       }
     } else if (h.latest_slot != kNoSlot) {
