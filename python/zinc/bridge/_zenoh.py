@@ -15,10 +15,12 @@ INSTALL_HINT = "pip install 'zinc-shm[bridge]'"
 # before the user's own `zenoh` table, which may override them:
 SETTINGS = {
     "mode": "peer",
-    # A BLOCK put waits for room in the link's transmission queue; by default
-    # Zenoh closes a link whose queue stays full for 5 s, which would turn a
-    # receiver that stalls for longer into lost frames. A bridge waits.
-    "transport/link/tx/queue/congestion_control/block/wait_before_close": 3_600_000_000,
+    # A BLOCK put waits for room in the link's transmission queue, and Zenoh
+    # closes a link whose queue stays full this long (microseconds; its own
+    # default is 5 s). A lossless stream's receiver may stall this long
+    # without a frame lost; it is also how long a network partition under a
+    # lossless stream takes to notice (the lease does not end a blocked put).
+    "transport/link/tx/queue/congestion_control/block/wait_before_close": 30_000_000,
 }
 
 
