@@ -42,7 +42,7 @@ class Forwarded(enum.Enum):
 class Publication:
     def __init__(self, session: Any, zenoh: Any, route: Publish) -> None:
         self.route = route
-        self.stats = RouteStats(f"publish {route.channel!r} -> {route.key!r}")
+        self.stats = RouteStats(f"publish {route.channel!r} -> {route.key!r}", receiving=False)
         self.reader: Optional[zinc.ChannelReader] = None
         self._session = session
         self._zenoh = zenoh
@@ -77,6 +77,7 @@ class Publication:
             dtype=None if reader.shape is None else reader.dtype.str,
             shape=reader.shape,
         )
+        log.info("%s: joined (%s)", self.stats.route, stream.describe())
         lossless = stream.mode == "lossless"
         zenoh = self._zenoh
         self._publisher = self._session.declare_publisher(
@@ -97,7 +98,6 @@ class Publication:
             self._matched.set()  # the listener may have said so already
         self._headers = HeaderWriter(stream)
         self.reader = reader
-        log.info("%s: joined (%s)", self.stats.route, stream.describe())
         return True
 
     def _on_matching(self, status: Any) -> None:

@@ -14,13 +14,15 @@ REJECT_LOG_INTERVAL_S = 10.0
 
 @dataclass
 class RouteStats:
-    """Counters of one route. `gaps` counts the holes in a lossless stream's
-    sequence the receiver saw, `missing` the frames in them; `restarts` the
-    times the source's sequence went back (a new source channel); `rejected`
-    the frames dropped because they broke the wire rules or did not fit the
+    """Counters of one route: frames and bytes forwarded, and for a
+    subscription (`receiving`) also `gaps`, the holes in a lossless stream's
+    sequence, `missing`, the frames in them, `restarts`, the times the
+    source's sequence went back (a new source channel), and `rejected`, the
+    frames dropped because they broke the wire rules or did not fit the
     local channel."""
 
     route: str
+    receiving: bool = True  # a subscription (gaps and rejections apply)
     frames: int = 0
     bytes: int = 0
     gaps: int = 0
@@ -75,6 +77,8 @@ class RouteStats:
             log.error("%s: frame rejected (%d so far): %s", self.route, count, why)
 
     def summary(self) -> str:
+        if not self.receiving:
+            return f"{self.route}: {self.frames} frames, {self.bytes} bytes"
         return (
             f"{self.route}: {self.frames} frames, {self.bytes} bytes, {self.gaps} gaps "
             f"({self.missing} frames missing), {self.restarts} source restarts, "
