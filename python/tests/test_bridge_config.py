@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 from conftest import peer_env, run_python
@@ -82,7 +83,7 @@ def test_the_command_line_adds_to_the_file(tmp_path: Path) -> None:
         (("--subscribe", "zinc/cam", "--slots", "0"), "slots must be >= 1"),
     ],
 )
-def test_bad_command_lines_say_what_to_fix(argv: tuple, message: str) -> None:
+def test_bad_command_lines_say_what_to_fix(argv: Tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         cli(*argv)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Union
 
 KEY_PREFIX = "zinc"
 DEFAULT_SLOTS = 8
@@ -64,7 +64,8 @@ class BridgeConfig:
         if not self.publish and not self.subscribe:
             raise ConfigError("nothing to bridge: give at least one --publish or --subscribe")
         seen: Dict[str, str] = {}
-        for route in [*self.publish, *self.subscribe]:
+        routes: List[Union[Publish, Subscribe]] = [*self.publish, *self.subscribe]
+        for route in routes:
             what = f"{'publish' if isinstance(route, Publish) else 'subscribe'} {route.key!r}"
             _check_key(route.key, what)
             if not route.channel:
@@ -181,11 +182,13 @@ def from_mapping(data: Mapping[str, Any], origin: str) -> BridgeConfig:
 
 def merged(base: BridgeConfig, **extra: Sequence[Any]) -> BridgeConfig:
     """`base` with the routes and endpoints of the command line added."""
-    changes = {name: [*getattr(base, name), *values] for name, values in extra.items()}
+    changes: Dict[str, Any] = {
+        name: [*getattr(base, name), *values] for name, values in extra.items()
+    }
     return replace(base, **changes)
 
 
-def _no_unknown(entry: Mapping[str, Any], known: set, where: str) -> None:
+def _no_unknown(entry: Mapping[str, Any], known: Set[str], where: str) -> None:
     unknown = sorted(set(entry) - known)
     if unknown:
         raise ConfigError(
