@@ -7,6 +7,7 @@ scenario pins down."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from bridge_support import (
     FIRST,
     Route,
     Start,
+    bridge_argv,
+    free_port,
     gaps,
     missing,
     start,
@@ -217,3 +220,56 @@ def test_a_receiving_bridge_killed_and_restarted_mid_stream(
     if holes:
         assert holes == [[holes[0][0], resumed_at - 1]]
     assert result["indices"][-1][1] == frames - 1
+
+
+def test_one_bridge_pair_carries_several_channels_both_ways(
+    region_name: NameFactory, start: Start, writer_binary: Path, tmp_path: Path
+) -> None:
+    """Two lossless channels and a latest one from the first bridge to the
+    second, and a lossless one back, every bridge configured by one file
+    (TOML for one, JSON for the other)."""
+    names = {n: (region_name(f"-{n}"), region_name(f"-{n}-remote")) for n in "abcd"}
+    port = free_port()
+    keys = {n: f"zinc/test/{names[n][0]}" for n in names}
+    first = tmp_path / "first.toml"
+    first.write_text(
+        f'listen = ["tcp/127.0.0.1:{port}"]\n'
+        + "".join(f'[[publish]]\nchannel = "{names[n][0]}"\nkey = "{keys[n]}"\n' for n in "abc")
+        + f'[[subscribe]]\nkey = "{keys["d"]}"\nchannel = "{names["d"][1]}"\n'
+    )
+    second = tmp_path / "second.json"
+    second.write_text(
+        json.dumps(
+            {
+                "connect": [f"tcp/127.0.0.1:{port}"],
+                "subscribe": [{"key": keys[n], "channel": names[n][1]} for n in "abc"],
+                "publish": [{"channel": names["d"][0], "key": keys["d"]}],
+            }
+        )
+    )
+    bridges = [start(*bridge_argv("--config", str(path))) for path in (first, second)]
+    for bridge in bridges:
+        bridge.wait_for(
+            "ready: 3 publications, 1 subscriptions|ready: 1 publications, 3 sub", stream="err"
+        )
+    frames = 1500
+    modes = {"a": "lossless", "b": "lossless", "c": "latest", "d": "lossless"}
+    readers = {
+        n: start_reader(start, names[n][1], frames - 1, "--create", modes[n], "|u1", "512")
+        for n in names
+    }
+    writers = [
+        start_writer(start, writer_binary, names[n][0], modes[n], frames, "512", hz=1000)
+        for n in names
+    ]
+    results = {n: summary(readers[n]) for n in names}
+    for writer in writers:
+        assert writer.finish() == 0
+    for n, result in results.items():
+        assert result["corrupt"] == 0, (n, result["first_corrupt"])
+        assert result["indices"][-1][1] == frames - 1, (n, result["indices"])
+        if modes[n] == "lossless":
+            assert result["indices"] == [[0, frames - 1]], (n, result["indices"])
+    for bridge in bridges:
+        assert bridge.terminate() == 0
+        assert gaps(bridge.log()) == []
