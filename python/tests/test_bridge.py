@@ -55,9 +55,9 @@ def test_lossless_frames_arrive_whole_and_in_order(
     assert result["indices"] == [[0, frames - 1]]
     for bridge in (sending, receiving):
         assert bridge.terminate() == 0
-        assert "frames missing" in bridge.log()  # the summary line
+        assert f": {frames} frames, {frames * 4096} bytes" in bridge.log()  # the summary
     assert gaps(receiving.log()) == []
-    assert f"{frames} frames" in sending.log()
+    assert f"{frames} frames, {frames * 4096} bytes, 0 gaps (0 frames missing)" in receiving.log()
 
 
 def test_the_remote_reader_learns_dtype_and_shape(
