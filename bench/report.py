@@ -26,6 +26,7 @@ from report_channel import (  # noqa: E402
     python_channel_fps_section,
 )
 from report_format import fmt_bytes, fmt_ns, read_jsonl, table, verdict  # noqa: E402
+from report_wait_set import wait_set_section  # noqa: E402
 
 # Display names and the order of the ping-pong table.
 TRANSPORTS = {
@@ -778,7 +779,9 @@ def python_asyncio_section(runs: list[dict]) -> list[str]:
             f"{r['rss_kib'] / 1024:.1f} MiB",
             str(r["threads"]),
         ]
-        for r in sorted(rows, key=lambda r: (r["pending"], list(ASYNCIO_MODES).index(r["mode"])))
+        for r in sorted(
+            rows, key=lambda r: (r["pending"], list(ASYNCIO_MODES).index(r["mode"]))
+        )
     ]
     return [
         "### asyncio: many pending waits",
@@ -790,7 +793,15 @@ def python_asyncio_section(runs: list[dict]) -> list[str]:
         "region, time until every wait returned. Memory and threads: what the pending waits add.",
         "",
         table(
-            ["pending", "how", "wake p50", "wake p99", "all woken", "memory", "threads"],
+            [
+                "pending",
+                "how",
+                "wake p50",
+                "wake p99",
+                "all woken",
+                "memory",
+                "threads",
+            ],
             body,
         ),
         "",
@@ -958,6 +969,7 @@ def main() -> int:
     python_section(python_runs, docs, body, checks)
     python_channel_fps_section(python_runs, body)
     bridge_section(python_runs, body)
+    wait_set_section(runs, python_runs, body)
     snippet = "\n".join(headline(runs, micro, python_runs, checks))
     (docs / "bench" / "readme-performance.md").write_text(snippet)
     update_readme(docs.parent / "README.md", snippet)
@@ -988,6 +1000,7 @@ def main() -> int:
         "build/release/bench/zinc_bench_micro --benchmark_filter=Notify",
         "build/release/bench/zinc_bench_fanout --transport=channel --readers=8 --frame=1M",
         "build/release/bench/zinc_bench_stream --transport=channel --frame=4K --slots=256",
+        "build/release/bench/zinc_bench_wait_set --mode=set --members=1000",
         "build/iceoryx2/release/zinc_bench_fanout_iceoryx2 --readers=8   # after scripts/bench",
         "```",
         "",

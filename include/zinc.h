@@ -457,6 +457,91 @@ uint8_t *zinc_channel_ptr(ZincChannel channel);
 int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
                                   ZincChannelInfo *out);
 
+/* ---- Wait sets (docs/spec.md section 11) --------------------------------- */
+/* A wait set lets one thread wait for any of many regions and channel
+ * participants at once, and learn which are ready. Members are region
+ * handles and channel handles of this process, each added with a key of the
+ * caller's choosing (a u64 the wait reports back). A member is ready when:
+ *   a region: its notify_seq moved since the set last reported it (the set
+ *     keeps its own cursor, starting at the handle's: a notification the
+ *     handle has not consumed is reported at once, as zinc_wait would see
+ *     it). The handle's own cursor is not moved: zinc_try_wait consumes.
+ *   a channel reader: zinc_channel_read would return at once: a frame is
+ *     ready (lossless: one past the reader's cursor; latest: a frame newer
+ *     than the last one read), or the read would fail at once (the writer is
+ *     gone and the channel closed or replaced: ZINC_EPIPE; the entry was
+ *     taken over: ZINC_ESTALE; corrupt slot metadata: ZINC_EBADMSG).
+ *     A reader that holds a frame is not ready until it releases it.
+ *   a channel writer: zinc_channel_acquire would return at once: a latest
+ *     writer always; a lossless writer when the slowest live reader left it
+ *     room (or the readers holding it back are dead, which acquire reclaims).
+ *   a member whose handle was closed: reported once, then dropped from the
+ *     set.
+ * Channel members are level-triggered (ready until the frame is read or the
+ * slot acquired); region members are edge-triggered by the set's cursor.
+ * A killed peer never notifies: a waiting set asks the kernel about its
+ * channels' peers about once a second (what read and acquire decide at
+ * their timeouts), so a killed writer's end is reported within about 1 s.
+ *
+ * The set sleeps in futex_waitv (Linux 5.16+) on every member's futex word,
+ * registered as a sleeper exactly like the member's own blocking call, so
+ * the shared memory sees a waiter like any other (no format change). Past
+ * 127 members it sleeps on batches of 126 in threads of a process-wide pool.
+ * Where futex_waitv is missing (older kernel, seccomp filter), or with
+ * the environment variable ZINC_WAIT_SET set to "poll" when the set is made,
+ * it polls: a look at every member, then a sleep of 100 us growing to 5 ms.
+ *
+ * Threads: any call may come from any thread; several threads may wait on
+ * one set (each report goes to one of them). zinc_wait_set_close from
+ * another thread wakes a blocked zinc_wait_set_wait, which returns
+ * ZINC_ECANCELED. A set inherited through fork() is unusable (ZINC_EINVAL). */
+
+typedef void *ZincWaitSet;
+
+/* zinc_wait_set_wait's timeout_ms for "no limit" (UINT32_MAX). */
+#define ZINC_WAIT_FOREVER 4294967295
+
+/* How a set sleeps (zinc_wait_set_mechanism). */
+enum zinc_wait_set_mechanism {
+  ZINC_WAIT_SET_FUTEX_WAITV = 1,
+  ZINC_WAIT_SET_POLL = 2
+};
+
+/* A new, empty set. *out is NULL on any failure. */
+int32_t zinc_wait_set_create(ZincWaitSet *out);
+
+/* Adds a region handle, or a channel handle (reader or writer), under key.
+ * ZINC_EEXIST: the handle is a member already; ZINC_EINVAL: a NULL, closed
+ * or foreign set or member handle. */
+int32_t zinc_wait_set_add_region(ZincWaitSet set, ZincHandle region, uint64_t key);
+int32_t zinc_wait_set_add_channel(ZincWaitSet set, ZincChannel channel, uint64_t key);
+
+/* Removes a member (a region or channel handle). ZINC_ENOENT: not a member. */
+int32_t zinc_wait_set_remove(ZincWaitSet set, void *member);
+
+/* Waits up to timeout_ms (ZINC_WAIT_FOREVER: no limit; 0: look only) for
+ * members to be ready and writes up to max_keys of their keys to keys.
+ * Returns how many (>= 1), ZINC_ETIMEDOUT when none was ready in time,
+ * ZINC_ECANCELED when the set was closed meanwhile, ZINC_EINVAL (NULL keys,
+ * max_keys 0, bad set). More ready members than max_keys stay ready for the
+ * next call; each look starts at a different member, so none starves. */
+int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
+                           uint32_t max_keys);
+
+/* A descriptor (an eventfd owned by the set: do not close it) that becomes
+ * readable when a member is ready, for epoll, poll, asyncio's add_reader or
+ * libuv. A thread of the set, started by the first call, feeds it; a
+ * zinc_wait_set_wait (timeout 0 will do) clears it and lets the thread look
+ * again. It may be readable spuriously: the wait then finds nothing. */
+int32_t zinc_wait_set_fd(ZincWaitSet set);
+
+/* ZINC_WAIT_SET_FUTEX_WAITV or ZINC_WAIT_SET_POLL; ZINC_EINVAL. */
+int32_t zinc_wait_set_mechanism(ZincWaitSet set);
+
+/* Closes the set (and its fd): a wait in another thread returns
+ * ZINC_ECANCELED. Members are not closed. NULL and closed sets are ignored. */
+void zinc_wait_set_close(ZincWaitSet set);
+
 #ifdef __cplusplus
 }
 #endif

@@ -437,6 +437,31 @@ bool Channel::slot_is_pinned(uint32_t slot) const {
   return false;
 }
 
+void Channel::add_writer_sleeper() {
+  std::lock_guard lock(writer_sleep_mutex_);
+  if (writer_sleepers_++ == 0) header_->writer_sleeping.store(1, std::memory_order_seq_cst);
+}
+
+void Channel::remove_writer_sleeper() {
+  std::lock_guard lock(writer_sleep_mutex_);
+  if (--writer_sleepers_ == 0) header_->writer_sleeping.store(0, std::memory_order_seq_cst);
+}
+
+bool Channel::held_back_only_by_dead(uint64_t frame) const {
+  for (uint32_t i = 0; i < max_readers_; ++i) {
+    const uint64_t word = entry(i).owner.load(std::memory_order_seq_cst);
+    if (!owner_active(word)) continue;
+    const uint64_t cursor = entry(i).cursor.load(std::memory_order_seq_cst);
+    if (cursor > frame || frame - cursor < slot_count_) continue;
+    if (!locks_ && owner_pid(word) == posix::process_id()) return false;  // alive: it is us
+    if (!holder_is_dead(word, entry(i).joined_at.load(std::memory_order_relaxed),
+                        lock_byte_of_reader(i))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void Channel::wake_writer() {
   header_->release_seq.fetch_add(1, std::memory_order_seq_cst);
   if (header_->writer_sleeping.load(std::memory_order_seq_cst) != 0) {
@@ -465,17 +490,17 @@ Status Channel::acquire_lossless(uint32_t timeout_ms) {
     // re-check misses sees the flag). Wake up now and then to look for dead
     // readers, which release nothing.
     const uint32_t seen = header_->release_seq.load(std::memory_order_seq_cst);
-    header_->writer_sleeping.store(1, std::memory_order_seq_cst);
+    add_writer_sleeper();
     if (!ring_has_room(frame_, &blocker) && !cancelled_.load(std::memory_order_acquire)) {
       const int err = futex::wait_until(&header_->release_seq, seen,
                                         std::min(deadline, now + kReclaimIntervalNs));
       if (err != 0) {
-        header_->writer_sleeping.store(0, std::memory_order_relaxed);
+        remove_writer_sleeper();
         return Status::error(err,
                              "channel: futex wait failed: " + std::string(std::strerror(-err)));
       }
     }
-    header_->writer_sleeping.store(0, std::memory_order_relaxed);
+    remove_writer_sleeper();
   }
   slot_ = static_cast<uint32_t>(frame_ % slot_count_);
   slot_header(slot_)->seq.store(2 * frame_ + 1, std::memory_order_relaxed);
@@ -711,6 +736,58 @@ ZincChannelInfo Channel::info() const {
     if (owner_active(entry(i).owner.load(std::memory_order_acquire))) ++info.readers;
   }
   return info;
+}
+
+// ---- wait sets -------------------------------------------------------------------
+
+std::atomic<uint32_t>* Channel::wake_word() const {
+  return role_ == Role::kWriter ? &header_->release_seq : region_->notify_word();
+}
+
+void Channel::add_sleeper() {
+  if (role_ == Role::kWriter) {
+    add_writer_sleeper();
+  } else {
+    region_->add_sleeper();
+  }
+}
+
+void Channel::remove_sleeper() {
+  if (role_ == Role::kWriter) {
+    remove_writer_sleeper();
+  } else {
+    region_->remove_sleeper();
+  }
+}
+
+bool Channel::ready(bool judge_peers) const {
+  // Calls that fail at once are ready: the caller learns why from them.
+  if (cancelled_.load(std::memory_order_acquire)) return true;
+  if (!joined_ || posix::process_id() != region_->owner_pid()) return true;
+  if (role_word().load(std::memory_order_seq_cst) != my_word_) return true;  // ESTALE
+  const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
+  if (role_ == Role::kWriter) {
+    if (mode_ != ZINC_CHANNEL_LOSSLESS) return true;  // a latest writer never waits
+    // The next frame is write_seq (an acquired slot is that frame's too).
+    int32_t blocker = 0;
+    if (ring_has_room(written, &blocker)) return true;
+    return judge_peers && held_back_only_by_dead(written);
+  }
+  if (holding_.load(std::memory_order_relaxed)) return false;
+  const ReaderEntry& e = entry(entry_index_);
+  const uint64_t cursor = e.cursor.load(std::memory_order_relaxed);
+  if (mode_ == ZINC_CHANNEL_LOSSLESS) {
+    if (cursor < written) return true;
+  } else {
+    const uint32_t slot = header_->latest_slot.load(std::memory_order_seq_cst);
+    if (slot != kNoSlot) {
+      if (slot >= slot_count_) return true;  // damage: read says EBADMSG
+      const uint64_t seq = slot_header(slot)->seq.load(std::memory_order_seq_cst);
+      // An odd seq is a slot the writer is taking: latest_slot moves next.
+      if (seq != 0 && seq % 2 == 0 && seq / 2 - 1 >= cursor) return true;
+    }
+  }
+  return stream_ended(judge_peers);
 }
 
 void Channel::cancel() {

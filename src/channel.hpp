@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 
 #include "channel_layout.hpp"
@@ -67,6 +68,25 @@ class Channel {
   // Makes current and future blocking calls return ZINC_ECANCELED.
   void cancel();
 
+  // ---- For a wait set (docs/spec.md §11), from any thread ----
+  // The futex word a waiter on this participant sleeps on: the region's
+  // notify_seq for a reader (the writer notifies after each commit),
+  // release_seq for the writer (readers bump it as they release).
+  std::atomic<uint32_t>* wake_word() const;
+  // Registers a sleeper on wake_word() the way this role's own blocking
+  // call does (the region's sleepers count for a reader, writer_sleeping
+  // for the writer), from before the waiter's last look until it is awake.
+  void add_sleeper();
+  void remove_sleeper();
+  // Whether this participant's next read (reader) or acquire (writer)
+  // would return without waiting: a frame is ready, a lossless writer has
+  // room, or the call would fail at once (ZINC_EPIPE, ZINC_ESTALE,
+  // ZINC_ECANCELED, ZINC_EBADMSG). A reader that holds a frame is not ready.
+  // `judge_peers` also asks the kernel whether a writer (for a reader) or
+  // the readers holding a lossless writer back (for the writer) are dead,
+  // which costs system calls: a wait set does it now and then.
+  bool ready(bool judge_peers) const;
+
   // Reclaims the entries of readers whose process is dead; returns how many.
   // Runs by itself while a lossless writer is held back and when a reader
   // finds the table full; public for tests.
@@ -105,6 +125,10 @@ class Channel {
 
   // Writer internals.
   bool ring_has_room(uint64_t frame, int32_t* blocker) const;
+  // Whether every live-looking reader that holds frame `frame` back is dead.
+  bool held_back_only_by_dead(uint64_t frame) const;
+  void add_writer_sleeper();
+  void remove_writer_sleeper();
   bool slot_is_pinned(uint32_t slot) const;
   Status acquire_lossless(uint32_t timeout_ms);
   Status acquire_latest();
@@ -138,10 +162,15 @@ class Channel {
   uint32_t slot_ = 0;   // the acquired slot
   uint32_t next_candidate_ = 0;
   int64_t last_reclaim_ns_ = 0;
+  // The writer's sleepers in this process (its own acquire and wait sets):
+  // writer_sleeping is 1 while there is any. The mutex orders the stores.
+  std::mutex writer_sleep_mutex_;
+  uint32_t writer_sleepers_ = 0;
 
   // Reader state.
   uint32_t entry_index_ = 0;
-  bool holding_ = false;
+  // Atomic only for wait sets, which look at it from their own thread.
+  std::atomic<bool> holding_{false};
   uint64_t held_frame_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace zinc::core {
@@ -31,6 +32,27 @@ void wake_all(std::atomic<uint32_t>* word);
 // already changed, EINTR, spurious wake or deadline passed) or -errno for an
 // unexpected failure.
 int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns);
+
+// One word of a wait on several (wait_any).
+struct Watch {
+  std::atomic<uint32_t>* word;
+  uint32_t expected;
+};
+
+// futex_waitv's limit on the words of one call (Linux 5.16+).
+inline constexpr size_t kMaxWatches = 128;
+
+// Sleeps while every watched word still holds its expected value, until a
+// wake on any of them or the absolute monotonic `deadline_ns`, in one
+// futex_waitv call (shared futexes, like wait_until). `count` is at most
+// kMaxWatches. Returns 0 when the caller should re-check, or -errno for a
+// failure (-ENOSYS where the kernel or a seccomp filter refuses the call).
+// `woken` (may be null) receives the index of the word whose wake ended the
+// sleep, or -1 (a word already differed, a timeout, a signal).
+int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken = nullptr);
+
+// Whether futex_waitv works here (asked once per process).
+bool wait_any_available();
 
 }  // namespace futex
 }  // namespace zinc::core

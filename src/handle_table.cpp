@@ -4,6 +4,7 @@
 
 #include "channel.hpp"
 #include "region.hpp"
+#include "wait_set.hpp"
 
 namespace zinc::core {
 
@@ -14,6 +15,11 @@ HandleTable<Region>& region_handles() {
 
 HandleTable<Channel>& channel_handles() {
   static auto* table = new HandleTable<Channel>(0x9, [](Channel& channel) { channel.cancel(); });
+  return *table;
+}
+
+HandleTable<WaitSet>& wait_set_handles() {
+  static auto* table = new HandleTable<WaitSet>(0xD, [](WaitSet& set) { set.cancel(); });
   return *table;
 }
 

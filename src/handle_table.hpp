@@ -1,5 +1,6 @@
 // Maps the opaque handle values of the C ABI to live objects: ZincHandle to
-// Region, ZincChannel to Channel. One mechanism for both kinds.
+// Region, ZincChannel to Channel, ZincWaitSet to WaitSet. One mechanism for
+// every kind.
 //
 // A handle is not a pointer but (slot index, generation, tag): closing bumps
 // the slot's generation, so a double close or a call on a closed handle
@@ -221,10 +222,12 @@ bool HandleTable<T>::close(void* handle) {
   return true;
 }
 
-// The process's two tables, never destroyed (handles may outlive statics).
+// The process's tables, never destroyed (handles may outlive statics).
 class Region;
 class Channel;
-HandleTable<Region>& region_handles();    // ZincHandle values, tag 5
-HandleTable<Channel>& channel_handles();  // ZincChannel values, tag 9
+class WaitSet;
+HandleTable<Region>& region_handles();     // ZincHandle values, tag 5
+HandleTable<Channel>& channel_handles();   // ZincChannel values, tag 9
+HandleTable<WaitSet>& wait_set_handles();  // ZincWaitSet values, tag 13
 
 }  // namespace zinc::core

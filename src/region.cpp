@@ -372,25 +372,32 @@ int32_t Region::try_wait() {
   return poll(seen) ? ZINC_OK : ZINC_EAGAIN;
 }
 
+void Region::add_sleeper() {
+  if (waiters_ == nullptr) return;  // uncounted: every notify wakes
+  const uint32_t before = waiters_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+  if (before >= kImpossibleSleepers) {
+    // No system runs this many threads: the count is garbage (a peer wrote
+    // it), and this increment may have wrapped it to 0, which would let a
+    // notifier skip the wake. Turn the extension off for every handle
+    // before the caller's re-read: a notifier that then reads sleepers == 0
+    // reads the cleared tag too, and wakes (docs/spec.md §9.5).
+    waiters_->tag.store(0, std::memory_order_seq_cst);
+  }
+}
+
+void Region::remove_sleeper() {
+  if (waiters_ != nullptr) waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+}
+
 int Region::sleep_until(uint32_t seen, int64_t deadline_ns) {
   std::atomic<uint32_t>* word = &header()->notify_seq;
-  if (waiters_ != nullptr) {
-    const uint32_t before = waiters_->sleepers.fetch_add(1, std::memory_order_seq_cst);
-    if (before >= kImpossibleSleepers) {
-      // No system runs this many threads: the count is garbage (a peer wrote
-      // it), and this increment may have wrapped it to 0, which would let a
-      // notifier skip the wake. Turn the extension off for every handle
-      // before the re-read below: a notifier that then reads sleepers == 0
-      // reads the cleared tag too, and wakes (docs/spec.md §9.5).
-      waiters_->tag.store(0, std::memory_order_seq_cst);
-    }
-    if (word->load(std::memory_order_seq_cst) != seen) {
-      waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
-      return 0;
-    }
+  add_sleeper();
+  if (waiters_ != nullptr && word->load(std::memory_order_seq_cst) != seen) {
+    remove_sleeper();
+    return 0;
   }
   const int err = futex::wait_until(word, seen, deadline_ns);
-  if (waiters_ != nullptr) waiters_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  remove_sleeper();
   return err;
 }
 

@@ -64,6 +64,16 @@ class Region {
   // ZINC_ECANCELED promptly. Called by close from another thread.
   void cancel_waits();
 
+  // For a waiter that sleeps on this region among others (a wait set,
+  // docs/spec.md §11): the futex word notify() bumps and wakes, and the
+  // sleeper registration a waiter holds from before its last look at the
+  // word until it is awake again, so that notify() cannot skip the wake.
+  std::atomic<uint32_t>* notify_word() const { return &header()->notify_seq; }
+  // The last notify_seq this handle consumed.
+  uint32_t cursor() const { return cursor_.load(std::memory_order_acquire); }
+  void add_sleeper();
+  void remove_sleeper();
+
   // The "waiter count" extension (docs/spec.md). False when this handle
   // does not take part: a region made by a plain v2 creator, or counters
   // that failed the sanity checks at open. Such a handle always wakes.

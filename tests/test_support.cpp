@@ -157,8 +157,9 @@ bool thread_in_futex(pid_t tid) {
   const ssize_t n = read(fd, text, sizeof text - 1);
   close(fd);
   // The first field is the system call number: 202 is futex on x86-64, 98
-  // on aarch64.
-  return n > 0 && (std::strncmp(text, "202 ", 4) == 0 || std::strncmp(text, "98 ", 3) == 0);
+  // on aarch64; 449 is futex_waitv on both (a wait set's sleep).
+  return n > 0 && (std::strncmp(text, "202 ", 4) == 0 || std::strncmp(text, "98 ", 3) == 0 ||
+                   std::strncmp(text, "449 ", 4) == 0);
 }
 
 bool await_futex_sleep(const std::atomic<pid_t>& tid) {

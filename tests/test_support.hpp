@@ -75,7 +75,7 @@ struct ChildResult {
 };
 ChildResult call_in_child(const std::function<int32_t()>& call, int timeout_ms);
 
-// Whether thread `tid` of this process is blocked in the futex system call
+// Whether thread `tid` of this process is blocked in the futex (or futex_waitv) system call
 // (from /proc/self/task/<tid>/syscall): a waiter that really sleeps.
 bool thread_in_futex(pid_t tid);
 // Polls for up to 5 s until the thread whose id `tid` will hold (0 until

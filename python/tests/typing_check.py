@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, List, Optional, Tuple
+from typing import Any, Hashable, List, Optional, Tuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -118,6 +118,29 @@ def use_channels(name: str) -> None:
     bytes_first.close()
 
 
+def use_wait_sets(name: str) -> None:
+    writer = zinc.Channel.create(name, "|u1", (4,))
+    reader = zinc.Channel.open_reader(name)
+    with zinc.WaitSet() as ws:
+        assert_type(ws, zinc.WaitSet)
+        ws.add(reader, key="frames")
+        ws.add(writer)
+        assert_type(ws.fileno(), int)
+        keys = assert_type(ws.wait(0), List[Hashable])
+        assert keys == [writer]  # room to write, nothing to read yet
+        writer.send(np.zeros(4, np.uint8))
+
+        async def ready() -> List[Hashable]:
+            return await ws.wait_async(timeout_ms=1000)
+
+        assert sorted(map(str, asyncio.run(ready()))) == sorted(["frames", str(writer)])
+        ws.remove(writer)
+        assert len(ws) == 1 and reader in ws
+    assert ws.closed
+    reader.close()
+    writer.close()
+
+
 class Frames(zinc.SharedRegion):
     pass
 
@@ -125,4 +148,5 @@ class Frames(zinc.SharedRegion):
 if __name__ == "__main__":
     use_everything(sys.argv[1])
     use_channels(sys.argv[1])
+    use_wait_sets(sys.argv[1])
     print("ok")

@@ -14,6 +14,7 @@ The C core is libzinc_core (bundled in this package); see ``zinc._ffi`` for
 how it is found.
 
 The modules, each importing only those listed after it:
+``_wait_set`` (WaitSet: waits on many regions and channels at once),
 ``_channel_writer``/``_channel_reader`` (ChannelWriter, ChannelReader),
 ``_channel`` (Channel: their base class, making and joining channels),
 ``_frames`` (WriteFrame, ReadFrame), ``_frame_type`` (dtype and shape in the
@@ -31,6 +32,7 @@ from ._channel_writer import ChannelWriter
 from ._frames import ReadFrame, WriteFrame
 from ._region import MAX_NAME_LEN, PAGE_SIZE, SharedRegion
 from ._region_list import RegionInfo, list_regions
+from ._wait_set import WaitSet
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,7 @@ __all__ = [
     "ReadFrame",
     "RegionInfo",
     "SharedRegion",
+    "WaitSet",
     "WriteFrame",
     "__version__",
     "list_regions",

@@ -184,6 +184,22 @@ uint8_t *zinc_channel_ptr(ZincChannel channel);
 int32_t zinc_channel_role_state(const char *name, int32_t role);
 int32_t zinc_check_channel_header(const uint8_t *bytes, uintptr_t len, uint64_t capacity,
                                   ZincChannelInfo *out);
+
+typedef void *ZincWaitSet;
+#define ZINC_WAIT_FOREVER 4294967295
+enum zinc_wait_set_mechanism {
+  ZINC_WAIT_SET_FUTEX_WAITV = 1,
+  ZINC_WAIT_SET_POLL = 2
+};
+int32_t zinc_wait_set_create(ZincWaitSet *out);
+int32_t zinc_wait_set_add_region(ZincWaitSet set, ZincHandle region, uint64_t key);
+int32_t zinc_wait_set_add_channel(ZincWaitSet set, ZincChannel channel, uint64_t key);
+int32_t zinc_wait_set_remove(ZincWaitSet set, void *member);
+int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
+                           uint32_t max_keys);
+int32_t zinc_wait_set_fd(ZincWaitSet set);
+int32_t zinc_wait_set_mechanism(ZincWaitSet set);
+void zinc_wait_set_close(ZincWaitSet set);
 """
 
 _CONDITIONAL = re.compile(r"#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*)")
