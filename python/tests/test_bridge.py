@@ -8,9 +8,11 @@ scenario pins down."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from bridge_support import (
     FIRST,
@@ -29,6 +31,9 @@ from bridge_support import (
     writer_binary,
 )
 from conftest import NameFactory
+
+import zinc
+from zinc.bridge import Bridge, BridgeConfig, Publish
 
 pytest.importorskip(
     "zenoh",
@@ -273,3 +278,29 @@ def test_one_bridge_pair_carries_several_channels_both_ways(
     for bridge in bridges:
         assert bridge.terminate() == 0
         assert gaps(bridge.log()) == []
+
+
+def test_one_thread_and_a_wait_set_serve_every_publication(region_name: NameFactory) -> None:
+    """Three published channels, one serving thread (asleep in a
+    zinc.WaitSet on their readers), which forwards each channel's frames."""
+    names = [region_name(f"-{i}") for i in range(3)]
+    writers = [zinc.Channel.create(name, "<u4", (4,), mode="latest") for name in names]
+    config = BridgeConfig(
+        publish=[Publish(name, f"zinc/test/{name}") for name in names],
+        listen=[f"tcp/127.0.0.1:{free_port()}"],
+    )
+    before = set(threading.enumerate())
+    with Bridge(config) as bridge:
+        started = [t.name for t in set(threading.enumerate()) - before]
+        assert started.count("zinc-bridge publications") == 1, started
+        assert not [
+            n for n in started if n.startswith("zinc-bridge ") and n != "zinc-bridge publications"
+        ]
+        for sent in range(1, 4):
+            for writer in writers:
+                writer.send(np.full(4, sent, "<u4"))
+            wait_until(
+                lambda n=sent: all(s.frames == n for s in bridge.stats), 30, "every channel's frame"
+            )
+    for writer in writers:
+        writer.close()

@@ -11,7 +11,8 @@ Needs the eclipse-zenoh package: ``pip install 'zinc-shm[bridge]'``. Only
 ``import zinc.bridge`` never do.
 
 Modules, each importing only those after it: ``_cli`` (the command),
-``_bridge`` (Bridge), ``_serve`` (which thread waits where),
+``_bridge`` (Bridge), ``_serve`` (one thread and a wait set serve the
+publications),
 ``_publish`` / ``_subscribe`` (one route each), ``_wire`` (the frame header),
 ``_stats`` (counters and log), ``_zenoh`` (the import and the session's
 configuration), ``_config`` (routes and endpoints).

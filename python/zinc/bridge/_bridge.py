@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Type
 
 from ._config import BridgeConfig
 from ._publish import Publication
-from ._serve import PublicationThreads
+from ._serve import PublicationServer
 from ._stats import RouteStats, log
 from ._subscribe import Subscription
 from ._zenoh import require_zenoh, session_config
@@ -33,7 +33,7 @@ class Bridge:
         self._session: Any = None
         self._publications: List[Publication] = []
         self._subscriptions: List[Subscription] = []
-        self._server: Optional[PublicationThreads] = None
+        self._server: Optional[PublicationServer] = None
         self._stats: List[RouteStats] = []
 
     def start(self) -> None:
@@ -48,7 +48,7 @@ class Bridge:
             self._stats += [s.stats for s in self._subscriptions]
             for subscription in self._subscriptions:
                 subscription.start()
-            self._server = PublicationThreads(self._publications)
+            self._server = PublicationServer(self._publications)
             self._server.start()
         except BaseException:
             self.stop()
