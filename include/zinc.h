@@ -522,7 +522,8 @@ int32_t zinc_wait_set_remove(ZincWaitSet set, void *member);
 /* Waits up to timeout_ms (ZINC_WAIT_FOREVER: no limit; 0: look only) for
  * members to be ready and writes up to max_keys of their keys to keys.
  * Returns how many (>= 1), ZINC_ETIMEDOUT when none was ready in time,
- * ZINC_ECANCELED when the set was closed meanwhile, ZINC_EINVAL (NULL keys,
+ * ZINC_ECANCELED when the set was closed meanwhile, ZINC_EAGAIN after a
+ * zinc_wait_set_interrupt, ZINC_EINVAL (NULL keys,
  * max_keys 0, bad set). More ready members than max_keys stay ready for the
  * next call; each look starts at a different member, so none starves. */
 int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
@@ -534,6 +535,12 @@ int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
  * zinc_wait_set_wait (timeout 0 will do) clears it and lets the thread look
  * again. It may be readable spuriously: the wait then finds nothing. */
 int32_t zinc_wait_set_fd(ZincWaitSet set);
+
+/* Makes one zinc_wait_set_wait (one blocked now, else the next) return
+ * ZINC_EAGAIN when it finds no member ready, so that a caller keeping
+ * state of its own beside the set (deadlines, cancelled waits) looks at it
+ * again. 0 or ZINC_EINVAL. */
+int32_t zinc_wait_set_interrupt(ZincWaitSet set);
 
 /* ZINC_WAIT_SET_FUTEX_WAITV or ZINC_WAIT_SET_POLL; ZINC_EINVAL. */
 int32_t zinc_wait_set_mechanism(ZincWaitSet set);

@@ -112,6 +112,11 @@ void WaitSet::bump_control() {
   futex::wake_all(&control_);
 }
 
+void WaitSet::interrupt() {
+  interrupts_.fetch_add(1, std::memory_order_seq_cst);
+  bump_control();
+}
+
 void WaitSet::cancel() {
   cancelled_.store(true, std::memory_order_seq_cst);
   bump_control();
@@ -261,6 +266,12 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
     if (is_ready(i, judge)) ready.push_back(i);
   }
   if (!ready.empty()) return report(ready, judge);
+  if (consume) {
+    uint32_t pending = interrupts_.load(std::memory_order_seq_cst);
+    while (pending != 0) {
+      if (interrupts_.compare_exchange_weak(pending, pending - 1)) return ZINC_EAGAIN;
+    }
+  }
 
   if (control_.load(std::memory_order_seq_cst) != control_seen) return 0;
   now = futex::monotonic_ns();

@@ -50,6 +50,11 @@ class WaitSet {
   // readable clears it.
   int32_t fd();
 
+  // Makes one wait (a current one, else the next) return ZINC_EAGAIN after
+  // its look: for a caller that keeps state of its own beside the set (the
+  // Python adapter's asyncio waiter) and must look at it again.
+  void interrupt();
+
   // Makes current and future waits return ZINC_ECANCELED; any number of times.
   void cancel();
 
@@ -88,6 +93,7 @@ class WaitSet {
   // of the set so it looks again.
   std::atomic<uint32_t> control_{0};
   std::atomic<bool> cancelled_{false};
+  std::atomic<uint32_t> interrupts_{0};  // interrupt() calls not yet answered
   // The last time a wait asked the kernel about members' peers (ns).
   std::atomic<int64_t> last_judged_ns_{0};
 

@@ -92,6 +92,7 @@ int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t* keys,
   const int32_t rc = s->wait(timeout_ms, keys, max_keys);
   if (rc == ZINC_ETIMEDOUT) return fail(rc, "wait set: no member was ready in time");
   if (rc == ZINC_ECANCELED) return fail(rc, "wait set: the set was closed while waiting");
+  if (rc == ZINC_EAGAIN) return fail(rc, "wait set: interrupted (zinc_wait_set_interrupt)");
   if (rc < 0) return fail(rc, "wait set: futex wait failed: " + std::string(strerror(-rc)));
   return rc;
 }
@@ -104,6 +105,15 @@ int32_t zinc_wait_set_fd(ZincWaitSet set) {
   const int32_t fd = s->fd();
   if (fd < 0) return fail(fd, "wait set: eventfd failed: " + std::string(strerror(-fd)));
   return fd;
+}
+
+int32_t zinc_wait_set_interrupt(ZincWaitSet set) {
+  WaitSetPin pin(sets(), set);
+  int32_t code = 0;
+  WaitSet* s = usable(pin, &code);
+  if (s == nullptr) return code;
+  s->interrupt();
+  return ZINC_OK;
 }
 
 int32_t zinc_wait_set_mechanism(ZincWaitSet set) {

@@ -431,6 +431,19 @@ TEST(WaitSet, region_closed_while_waiting_is_reported) {
   EXPECT_EQ(waiter.first_key(), 31u);
 }
 
+TEST(WaitSet, interrupt_ends_one_wait_with_eagain) {
+  SetGuard set;
+  Waiter waiter(set, kLongMs);
+  ASSERT_TRUE(waiter.asleep());
+  ASSERT_EQ(zinc_wait_set_interrupt(set), ZINC_OK);
+  EXPECT_EQ(waiter.result(), ZINC_EAGAIN);
+  uint64_t key = 0;
+  EXPECT_EQ(zinc_wait_set_wait(set, 0, &key, 1), ZINC_ETIMEDOUT) << "one interrupt, one wait";
+  ASSERT_EQ(zinc_wait_set_interrupt(set), ZINC_OK);  // none waits: the next wait answers it
+  EXPECT_EQ(zinc_wait_set_wait(set, kLongMs, &key, 1), ZINC_EAGAIN);
+  EXPECT_EQ(zinc_wait_set_interrupt(nullptr), ZINC_EINVAL);
+}
+
 // ---- membership and arguments ---------------------------------------------
 
 TEST(WaitSet, bad_arguments_are_refused_with_a_message) {

@@ -182,6 +182,8 @@ def test_pending_recv_async_on_many_channels_share_waiter_threads(
     if waiter is None:
         pytest.skip("futex_waitv is not available here")
     names = [region_name() for _ in range(20)]
+    # Threads an earlier test in this process made stay, and serve these too.
+    threads_before = waiter.thread_count
     writers = [zinc.Channel.create(n, np.uint8, 1) for n in names]
     readers = [zinc.Channel.open_reader(n) for n in names]
     try:
@@ -189,7 +191,7 @@ def test_pending_recv_async_on_many_channels_share_waiter_threads(
         async def main() -> List[int]:
             tasks = [asyncio.ensure_future(r.recv_async(timeout_ms=5000)) for r in readers]
             await asyncio.sleep(0.1)
-            assert waiter.thread_count <= 2
+            assert waiter.thread_count <= max(threads_before, 2)
             for i, writer in enumerate(writers):
                 writer.send(np.array([i], np.uint8))
             frames = await asyncio.gather(*tasks)

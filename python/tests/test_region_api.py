@@ -306,6 +306,7 @@ def test_public_names_are_exported() -> None:
         "WriteFrame",
         "RegionInfo",
         "SharedRegion",
+        "WaitSet",
         "__version__",
         "list_regions",
     }

@@ -370,16 +370,3 @@ print(os.waitstatus_to_exitcode(status))
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0"
-
-
-def test_atomic_add_changes_the_word_and_wakes_nobody() -> None:
-    import ctypes
-
-    if zinc._async_wait.shared_waiter(zinc._errors.error) is None:
-        pytest.skip("futex_waitv is not available here")
-    word = ctypes.c_uint32(5)
-    zinc._async_wait.atomic_add(ctypes.addressof(word), 1)
-    assert word.value == 6
-    zinc._async_wait.atomic_add(ctypes.addressof(word), -1)
-    zinc._async_wait.atomic_add(ctypes.addressof(word), -1)
-    assert word.value == 4

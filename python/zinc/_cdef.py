@@ -198,6 +198,7 @@ int32_t zinc_wait_set_remove(ZincWaitSet set, void *member);
 int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
                            uint32_t max_keys);
 int32_t zinc_wait_set_fd(ZincWaitSet set);
+int32_t zinc_wait_set_interrupt(ZincWaitSet set);
 int32_t zinc_wait_set_mechanism(ZincWaitSet set);
 void zinc_wait_set_close(ZincWaitSet set);
 """
