@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from report_bridge import bridge_section  # noqa: E402
 from report_channel import (  # noqa: E402
     channel_stream_section,
     fanout_section,
@@ -207,9 +208,7 @@ def pingpong_section(
             continue
         samples = r["rtt_samples_ns"]
         n = len(samples)
-        ax.plot(
-            [s / 1000 for s in samples], [(i + 1) / n for i in range(n)], label=label
-        )
+        ax.plot([s / 1000 for s in samples], [(i + 1) / n for i in range(n)], label=label)
     ax.set_xscale("log")
     ax.set_xlabel("round trip (us, log scale)")
     ax.set_ylabel("fraction of round trips at most this long")
@@ -253,9 +252,7 @@ def payload_section(
         and r.get("scribble_bytes", 0) == 0
     ]
     controls = [r for r in runs if r["bench"] == "pingpong" and r.get("busy_us", 0) > 0]
-    scribbles = [
-        r for r in runs if r["bench"] == "pingpong" and r.get("scribble_bytes", 0) > 0
-    ]
+    scribbles = [r for r in runs if r["bench"] == "pingpong" and r.get("scribble_bytes", 0) > 0]
     if not sized:
         return
 
@@ -273,13 +270,10 @@ def payload_section(
     rows = []
     for name, points in by_series.items():
         rows.append(
-            [name]
-            + [fmt_ns(points[s]["rtt_p50_ns"]) if s in points else "" for s in sizes]
+            [name] + [fmt_ns(points[s]["rtt_p50_ns"]) if s in points else "" for s in sizes]
         )
     writes = {
-        r["payload_bytes"]: r["payload_write_p50_ns"]
-        for r in sized
-        if r["transport"] == "zinc"
+        r["payload_bytes"]: r["payload_write_p50_ns"] for r in sized if r["transport"] == "zinc"
     }
     rows.append(
         ["(writing the payload itself, p50)"]
@@ -347,9 +341,7 @@ def payload_section(
     fig, ax = plt.subplots(figsize=(8, 5))
     for name, points in by_series.items():
         xs = sorted(points)
-        ax.plot(
-            xs, [points[x]["rtt_p50_ns"] / 1000 for x in xs], marker="o", label=name
-        )
+        ax.plot(xs, [points[x]["rtt_p50_ns"] / 1000 for x in xs], marker="o", label=name)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(sizes, [fmt_bytes(size) for size in sizes])
@@ -368,11 +360,7 @@ def payload_section(
     # frame once would take: a hot round trip is a few hundred ns, and its p50
     # moves by 100-200 ns from run to run on this VM.
     memcpy = next(
-        (
-            r["gb_per_s"]
-            for r in runs
-            if r["bench"] == "stream" and r["transport"] == "memcpy"
-        ),
+        (r["gb_per_s"] for r in runs if r["bench"] == "stream" and r["transport"] == "memcpy"),
         None,
     )
     copy_ns = (4 << 20) / memcpy if memcpy else None
@@ -385,9 +373,7 @@ def payload_section(
         if 64 in points and (4 << 20) in points:
             small, big = points[64]["rtt_p50_ns"], points[4 << 20]["rtt_p50_ns"]
             scribble = scribble_by_series.get(name)
-            measured = (
-                f"4 MiB {fmt_ns(big)} vs 64 B {fmt_ns(small)}: {big / small:.2f}x"
-            )
+            measured = f"4 MiB {fmt_ns(big)} vs 64 B {fmt_ns(small)}: {big / small:.2f}x"
             reference = small
             if scribble:
                 reference = scribble["rtt_p50_ns"]
@@ -398,9 +384,7 @@ def payload_section(
             same = big <= 1.25 * reference
             if copy_ns and big > reference:
                 share = (big - reference) / copy_ns
-                measured += (
-                    f"; the difference is {100 * share:.2f}% of one 4 MiB memcpy"
-                )
+                measured += f"; the difference is {100 * share:.2f}% of one 4 MiB memcpy"
                 same = same or share < 0.01
             checks.append(
                 [
@@ -416,8 +400,7 @@ def stream_1mib(runs: list[dict]) -> dict[str, dict]:
     return {
         r["transport"]: r
         for r in runs
-        if r["bench"] == "stream"
-        and (r["transport"] == "memcpy" or r["frame_bytes"] == 1 << 20)
+        if r["bench"] == "stream" and (r["transport"] == "memcpy" or r["frame_bytes"] == 1 << 20)
     }
 
 
@@ -440,9 +423,7 @@ def stream_section(runs: list[dict], lines: list[str], checks: list[list[str]]) 
         r = stream.get(key)
         if r is None:
             continue
-        share = (
-            f"{100 * r['gb_per_s'] / memcpy:.0f}%" if memcpy and key != "memcpy" else ""
-        )
+        share = f"{100 * r['gb_per_s'] / memcpy:.0f}%" if memcpy and key != "memcpy" else ""
         detail = (
             fmt_bytes(r["buffer_bytes"]) + " buffers"
             if key == "memcpy"
@@ -511,9 +492,7 @@ def idle_section(runs: list[dict], lines: list[str], checks: list[list[str]]) ->
         )
 
 
-def micro_section(
-    micro: dict[str, float], lines: list[str], checks: list[list[str]]
-) -> None:
+def micro_section(micro: dict[str, float], lines: list[str], checks: list[list[str]]) -> None:
     if not micro:
         return
     notify_rows = [
@@ -593,9 +572,7 @@ def micro_section(
     ]
     rows = []
     for label, key in setup_rows:
-        cells = [
-            fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in sizes
-        ]
+        cells = [fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in sizes]
         rows.append([label] + cells)
     open_rows = [
         [
@@ -620,10 +597,7 @@ def micro_section(
     ):
         fill_rows.append(
             [label]
-            + [
-                fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else ""
-                for s in fill_sizes
-            ]
+            + [fmt_ns(micro[f"{key}/{s}"]) if f"{key}/{s}" in micro else "" for s in fill_sizes]
         )
     first_rows = [
         ["first 4 MiB write into a new region", "BM_FirstFrameWrite/manual_time"],
@@ -648,9 +622,7 @@ def micro_section(
         "allocated and zeroed by the faults of the first writes. Create, write every byte once,",
         "close:",
         "",
-        table(
-            ["create + fill + close"] + [fmt_bytes(s) for s in fill_sizes], fill_rows
-        ),
+        table(["create + fill + close"] + [fmt_bytes(s) for s in fill_sizes], fill_rows),
         "",
         table(
             ["open + close", "time"],
@@ -697,9 +669,7 @@ def micro_section(
         )
 
 
-def python_section(
-    runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]
-) -> None:
+def python_section(runs: list[dict], docs: Path, lines: list[str], checks: list[list[str]]) -> None:
     if not runs:
         lines += [
             "## Python",
@@ -734,9 +704,7 @@ def python_section(
         "and left to the scheduler (which puts them on one CPU or two depending on the",
         "machine's other load).",
         "",
-        table(
-            ["transport", "processes on", "p50", "p99", "p99.9", "round trips"], rows
-        ),
+        table(["transport", "processes on", "p50", "p99", "p99.9", "round trips"], rows),
         "",
         "On one CPU every hand-over is a context switch, whatever the transport (the C",
         "ping-pong above shows that floor), and the two interpreters run their loops in",
@@ -905,9 +873,7 @@ def headline(
     fanout = {
         (r["transport"], r["readers"]): r
         for r in runs
-        if r["bench"] == "fanout"
-        and r["frame_bytes"] == 64
-        and r.get("spin_us", 0) in (0, -1)
+        if r["bench"] == "fanout" and r["frame_bytes"] == 64 and r.get("spin_us", 0) in (0, -1)
     }
     for key, readers, label in (
         ("channel", 1, "zinc channel, 64 B to 1 reader process (woken by notify)"),
@@ -921,9 +887,7 @@ def headline(
     ):
         r = fanout.get((key, readers))
         if r:
-            rows.append(
-                [label, fmt_ns(r["latency_p50_ns"]), fmt_ns(r["latency_p99_ns"])]
-            )
+            rows.append([label, fmt_ns(r["latency_p50_ns"]), fmt_ns(r["latency_p99_ns"])])
     for placement, where in (("two-cpus", ""), ("one-cpu", ", both on one CPU")):
         py = python_pingpongs(python_runs, placement)
         for key, label in PYTHON_TRANSPORTS.items():
@@ -966,9 +930,7 @@ def unmet_targets(checks: list[list[str]]) -> list[str]:
     )
 
 
-README_BEGIN = (
-    "<!-- generated by scripts/bench (docs/bench/readme-performance.md): begin -->"
-)
+README_BEGIN = "<!-- generated by scripts/bench (docs/bench/readme-performance.md): begin -->"
 README_END = "<!-- generated by scripts/bench: end -->"
 
 
@@ -1006,6 +968,7 @@ def main() -> int:
     python_runs = read_jsonl(results / "python.jsonl")
     python_section(python_runs, docs, body, checks)
     python_channel_fps_section(python_runs, body)
+    bridge_section(python_runs, body)
     wait_set_section(runs, python_runs, body)
     snippet = "\n".join(headline(runs, micro, python_runs, checks))
     (docs / "bench" / "readme-performance.md").write_text(snippet)

@@ -5,10 +5,11 @@
 ZINC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ZINC_VENV="$ZINC_ROOT/.venv"
 
-# Debian packages the build and the tests use.
+# Debian packages the build and the tests use (iproute2: the bridge's network
+# namespace test, python/tests/test_bridge_netns.py).
 ZINC_APT_PACKAGES=(g++ cmake ninja-build pkg-config binutils patch clang libclang-rt-14-dev
   llvm-14 ccache zip unzip libgtest-dev librapidcheck-dev libbenchmark-dev python3 python3-venv
-  python3-dev)
+  python3-dev iproute2)
 
 # Every compile goes through ccache, whose cache lives outside the checkout
 # (ZINC_CCACHE_DIR, default ~/.cache/zinc-ccache): a fresh clone on a machine

@@ -1,0 +1,163 @@
+"""A publication: one local channel read by the bridge and put to one Zenoh
+key expression, frame by frame.
+
+Lossless channels go out reliable with blocking congestion control, and only
+while a subscriber matches the key (so frames wait in the local channel, and
+its writer feels the back-pressure, while the other side is down or
+restarting); a frame is released from the local reader only after Zenoh
+accepted the put. Latest channels go out with congestion control DROP.
+
+A publication does not wait by itself beyond one frame: forward(timeout_ms)
+moves at most one frame, so the same object serves a thread of its own or
+one thread that waits on many channels (zinc/bridge/_serve.py), and the
+server alone decides when to leave a channel (after taking it out of
+whatever it waits on).
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from typing import Any, Optional
+
+import zinc
+
+from ._config import Publish
+from ._stats import RouteStats, log
+from ._wire import HeaderWriter, StreamType
+
+# A join that keeps failing says why at most this often.
+COMPLAINT_INTERVAL_S = 10.0
+
+
+class Forwarded(enum.Enum):
+    """What one forward() did."""
+
+    FRAME = "a frame went out"
+    NOTHING = "no frame came in time"
+    ENDED = "the local channel ended"
+
+
+class Publication:
+    def __init__(self, session: Any, zenoh: Any, route: Publish) -> None:
+        self.route = route
+        self.stats = RouteStats(f"publish {route.channel!r} -> {route.key!r}", receiving=False)
+        self.reader: Optional[zinc.ChannelReader] = None
+        self._session = session
+        self._zenoh = zenoh
+        self._publisher: Any = None
+        self._listener: Any = None
+        self._headers: Optional[HeaderWriter] = None
+        self._encoding = zenoh.Encoding("application/x-zinc-frame")
+        # Set while a subscriber matches the key (lossless channels wait for it).
+        self._matched = threading.Event()
+        self._waits_for_match = True
+        self._complained_at = -COMPLAINT_INTERVAL_S
+
+    # ---- joining the local channel ---------------------------------------
+
+    def join(self, timeout_ms: int) -> bool:
+        """Joins the local channel as a reader (waiting up to `timeout_ms` for
+        it to appear) and declares the Zenoh publisher for its mode; False if
+        it did not appear."""
+        try:
+            reader = zinc.Channel.open_reader(self.route.channel, timeout_ms=timeout_ms)
+        except (FileNotFoundError, TimeoutError):
+            return False
+        except OSError as failure:  # EBUSY (every reader entry held), a broken channel...
+            now = time.monotonic()
+            if now - self._complained_at > COMPLAINT_INTERVAL_S:
+                self._complained_at = now
+                log.error("%s: cannot join the local channel: %s", self.stats.route, failure)
+            return False
+        stream = StreamType(
+            mode=reader.mode,
+            slot_size=reader.slot_size,
+            dtype=None if reader.shape is None else reader.dtype.str,
+            shape=reader.shape,
+        )
+        log.info("%s: joined (%s)", self.stats.route, stream.describe())
+        lossless = stream.mode == "lossless"
+        zenoh = self._zenoh
+        self._publisher = self._session.declare_publisher(
+            self.route.key,
+            encoding=self._encoding,
+            congestion_control=(
+                zenoh.CongestionControl.BLOCK if lossless else zenoh.CongestionControl.DROP
+            ),
+            reliability=zenoh.Reliability.RELIABLE,
+            express=not lossless,
+        )
+        # Every publication logs whether a subscriber matches; only a
+        # lossless one waits for it (see `sending`).
+        self._matched.clear()
+        self._waits_for_match = lossless
+        self._listener = self._publisher.declare_matching_listener(self._on_matching)
+        if self._publisher.matching_status.matching:
+            self._matched.set()  # the listener may have said so already
+        self._headers = HeaderWriter(stream)
+        self.reader = reader
+        return True
+
+    def _on_matching(self, status: Any) -> None:
+        # Runs on a Zenoh thread.
+        if status.matching:
+            log.info("%s: a subscriber matches; sending", self.stats.route)
+            self._matched.set()
+        else:
+            what = "holding frames back" if self._waits_for_match else "frames go nowhere"
+            log.info("%s: no subscriber matches; %s", self.stats.route, what)
+            self._matched.clear()
+
+    def leave(self) -> None:
+        """Leaves the local channel and undeclares the publisher."""
+        for entity in (self._listener, self._publisher):
+            if entity is not None:
+                try:
+                    entity.undeclare()
+                except Exception:  # zenoh.ZError: the session closed, taking it along
+                    pass
+        self._listener = self._publisher = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+        self._headers = None
+
+    # ---- forwarding --------------------------------------------------------
+
+    @property
+    def sending(self) -> bool:
+        """True when a frame read now would be put: joined, and for a
+        lossless channel a subscriber matches."""
+        if self.reader is None:
+            return False
+        return not self._waits_for_match or self._matched.is_set()
+
+    def wait_until_sending(self, timeout_s: float) -> bool:
+        if self.reader is None:
+            return False
+        return not self._waits_for_match or self._matched.wait(timeout_s)
+
+    def forward(self, timeout_ms: int) -> Forwarded:
+        """Moves the next frame of the local channel to Zenoh, waiting up to
+        `timeout_ms` for it. ENDED when the local channel ended (its writer
+        closed it and every frame was read): the caller then calls leave(),
+        and join() waits for a new one."""
+        reader, headers, publisher = self.reader, self._headers, self._publisher
+        if reader is None or headers is None or publisher is None:
+            return Forwarded.NOTHING
+        try:
+            frame = reader.recv(timeout_ms)
+        except BrokenPipeError:
+            log.info("%s: the local channel ended; waiting for a new one", self.stats.route)
+            return Forwarded.ENDED
+        if frame is None:
+            return Forwarded.NOTHING
+        with frame:
+            payload = frame.array.tobytes()
+            # Blocks while the link's queue is full (lossless): the frame
+            # stays held meanwhile, so the local writer is held back too.
+            publisher.put(payload, attachment=headers.header(frame.sequence))
+        self.stats.forwarded(len(payload))
+        return Forwarded.FRAME
