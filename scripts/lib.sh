@@ -39,10 +39,16 @@ zinc_ensure_apt() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   zinc_log "installing Debian packages: ${missing[*]}"
-  local sudo=""
+  local sudo="" lock_fd rc=0
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq || return 1
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+  # scripts/test's early start may install while a stage does: one at a time.
+  exec {lock_fd}> "/tmp/zinc-apt-$(id -u).lock"
+  flock -w 900 "$lock_fd" || true
+  { $sudo apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    || rc=1
+  exec {lock_fd}>&-
+  return $rc
 }
 
 # A virtualenv in .venv with the Python test tools; reinstalls only when
@@ -71,34 +77,17 @@ zinc_setup() {
   zinc_ensure_venv || { echo "set-up failed: could not prepare $ZINC_VENV" >&2; return 1; }
 }
 
-# What `pip install ./python` is built from, hashed: the install below is
-# skipped while it is unchanged.
-zinc_python_sources_hash() {
-  (cd "$ZINC_ROOT" && find python/zinc python/pyproject.toml python/README.md python/build_cffi.py \
-    python/CMakeLists.txt python/examples python/requirements-wheel.txt scripts/wheel \
-    CMakeLists.txt cmake include src examples/demo.cpp -type f ! -path '*__pycache__*' -print0 \
-    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
-}
-
-zinc_python_install() {
-  local stamp="$ZINC_VENV/.zinc-shm-install.sha256" want log="$ZINC_ROOT/build/python-install.log"
-  want="$(zinc_python_sources_hash)"
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && "$ZINC_VENV/bin/python" -c 'import zinc' 2>/dev/null; then
-    echo "zinc-shm is up to date in .venv"
-    return 0
-  fi
-  echo "pip install ./python into .venv (log: build/python-install.log)"
-  rm -f "$stamp"
-  (cd "$ZINC_ROOT" && "$ZINC_VENV/bin/python" -m pip install --no-build-isolation --no-deps \
-    --force-reinstall ./python) > "$log" 2>&1 || { tail -n 30 "$log"; return 1; }
-  echo "$want" > "$stamp"
-}
+# The Python package's install and distributions (zinc_python_install, ...).
+source "$ZINC_ROOT/scripts/lib-python.sh"
 
 # Configures (first time) and builds one CMake preset.
 zinc_build() {
   local preset="$1"
   zinc_use_ccache
-  if [ ! -f "$ZINC_ROOT/build/$preset/build.ninja" ]; then
+  # Configured the first time, and again when the presets changed since (a
+  # tree keeps the cache variables it was configured with).
+  if [ ! -f "$ZINC_ROOT/build/$preset/build.ninja" ] \
+    || [ "$ZINC_ROOT/CMakePresets.json" -nt "$ZINC_ROOT/build/$preset/CMakeCache.txt" ]; then
     cmake --preset "$preset" -S "$ZINC_ROOT" > "$ZINC_ROOT/build/configure-$preset.log" 2>&1 \
       || { cat "$ZINC_ROOT/build/configure-$preset.log"; return 1; }
   fi

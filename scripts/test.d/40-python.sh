@@ -1,49 +1,40 @@
 # The Python adapter: installs ./python into .venv the way a user does (pip
 # install, not editable: scikit-build-core builds libzinc_core with CMake and
 # puts it and zinc.h into the package), then runs python/tests against that
-# installed package, including mypy --strict. The install is skipped when
-# nothing it is built from changed since the last one. scripts/wheel makes the
-# sdist and the wheel into build/dist-test once per change of the same
-# sources; tests/test_packaging.py installs them into fresh virtualenvs.
-# zinc_python_install is in scripts/lib.sh (scripts/camera uses it too).
-# stage-timeout: 1800
-
-zinc_python_dist() {
-  local dist="$ZINC_ROOT/build/dist-test" want log="$ZINC_ROOT/build/python-dist.log"
-  local stamp="$dist/.sources.sha256"
-  want="$(zinc_python_sources_hash)"
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && ls "$dist"/zinc_shm-*.whl > /dev/null 2>&1; then
-    echo "the sdist and wheel in build/dist-test are up to date"
-    return 0
-  fi
-  echo "scripts/wheel --out build/dist-test (log: build/python-dist.log)"
-  rm -rf "$dist"
-  # The wheel is built from the sdist in a temporary folder: one under the
-  # checkout (ccache's base_dir) lets ccache reuse the compiles of the last
-  # build, whatever the folder's random name.
-  mkdir -p "$ZINC_ROOT/build/tmp"
-  TMPDIR="$ZINC_ROOT/build/tmp" "$ZINC_ROOT/scripts/wheel" --out "$dist" > "$log" 2>&1 \
-    || { tail -n 30 "$log"; return 1; }
-  echo "$want" > "$stamp"
-}
+# installed package, including mypy --strict, on ZINC_PYTEST_WORKERS pytest
+# workers (pytest-xdist; default 2). The install is skipped when nothing it is
+# built from changed since the last one. The sdist and the wheels come from
+# zinc_python_dist (scripts/lib-python.sh): scripts/test starts making them
+# before stage 10, and they are kept per sources hash outside the checkout;
+# tests/test_packaging.py, run last, installs them into fresh virtualenvs.
+# The bound covers waiting for the wheels on a new machine.
+# stage-timeout: 2400
 
 zinc_log "python: install"
 mkdir -p "$ZINC_ROOT/build"
 if zinc_python_install; then
-  dist_env=()
-  if zinc_python_dist; then
-    dist_env=(ZINC_TEST_DIST="$ZINC_ROOT/build/dist-test")
-  else
-    zinc_count "python (scripts/wheel)" 0 1
-  fi
   # scripts/test runs stages from the repository root. Temporary folders
   # under the checkout (ccache's base_dir): test_packaging.py's builds of the
   # sdist then reuse the cache too.
   mkdir -p "$ZINC_ROOT/build/tmp"
-  zinc_pytest "python" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
-    TMPDIR="$ZINC_ROOT/build/tmp" \
-    "${dist_env[@]}" "$ZINC_VENV/bin/python" -m pytest python/tests -p no:cacheprovider --durations=8
-  zinc_sweep_test_objects
+  python_tests() {  # stage-name dist-folder-or-empty pytest-arguments...
+    local stage="$1" dist="$2"
+    shift 2
+    zinc_pytest "$stage" env -u ZINC_LIBRARY ZINC_TEST_INSTALLED=1 HYPOTHESIS_PROFILE=ci \
+      TMPDIR="$ZINC_ROOT/build/tmp" ${dist:+ZINC_TEST_DIST="$dist"} \
+      "$ZINC_VENV/bin/python" -m pytest -p no:cacheprovider -n "${ZINC_PYTEST_WORKERS:-2}" "$@"
+    zinc_sweep_test_objects
+  }
+  # Everything but the distributions' tests first: meanwhile the early start
+  # may still be making the wheels.
+  python_tests "python" "" python/tests --ignore=python/tests/test_packaging.py --durations=8
+  zinc_log "python: the distributions"
+  if zinc_python_dist; then
+    python_tests "python packaging" "$(zinc_python_dist_dir)" python/tests/test_packaging.py \
+      --durations=4
+  else
+    zinc_count "python (scripts/wheel)" 0 1
+  fi
 else
   zinc_count "python (install)" 0 1
 fi

@@ -12,59 +12,12 @@
 # (unshare), which also makes this stage need root; without root it counts
 # one failure that says so. Bounded by ZINC_ARM64_TIMEOUT seconds (default 900).
 
-ZINC_ARM64_ROOT="${ZINC_ARM64_ROOT:-/var/cache/zinc/arm64-bookworm}"
-# What the root holds; a root made for another description is made again.
-ZINC_ARM64_ROOT_SPEC="bookworm arm64 minbase + python3; cffi>=1.16 numpy>=1.26 for cp311 aarch64; v1"
+# The root's functions and its description are in scripts/lib-python.sh.
 
-# Makes the arm64 root unless the cached one matches ZINC_ARM64_ROOT_SPEC.
-# debootstrap's first stage (--foreign) only: its second stage would run arm64
-# maintainer scripts, which needs binfmt_misc. Unpacking every downloaded
-# package is enough to run python3.
-zinc_arm64_root() {
-  local root="$ZINC_ARM64_ROOT" log="$ZINC_ROOT/build/arm64-root.log" deb
-  if [ "$(cat "$root/.zinc-root" 2>/dev/null)" = "$ZINC_ARM64_ROOT_SPEC" ]; then
-    cp /usr/bin/qemu-aarch64-static "$root/usr/bin/"
-    echo "arm64 root: $root (cached)"
-    return 0
-  fi
-  echo "arm64 root: making $root (log: build/arm64-root.log)"
-  local fresh="$root.new" platforms=() minor
-  # Every manylinux tag bookworm's glibc 2.36 runs (pip does not widen one).
-  for minor in 17 24 26 27 28 31 34 35 36; do platforms+=(--platform "manylinux_2_${minor}_aarch64"); done
-  rm -rf "$fresh"
-  mkdir -p "$(dirname "$root")"
-  {
-    debootstrap --foreign --arch=arm64 --variant=minbase --include=python3 bookworm "$fresh" \
-      && for deb in "$fresh"/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$fresh" || exit 1; done \
-      && rm -f "$fresh"/var/cache/apt/archives/*.deb \
-      && "$ZINC_VENV/bin/python" -m pip install -q --target "$fresh/opt/zinc-deps" \
-        "${platforms[@]}" --implementation cp --python-version 3.11 \
-        --only-binary=:all: "cffi>=1.16" "numpy>=1.26"
-  } > "$log" 2>&1 || { tail -n 20 "$log"; rm -rf "$fresh"; return 1; }
-  cp /usr/bin/qemu-aarch64-static "$fresh/usr/bin/"
-  echo "$ZINC_ARM64_ROOT_SPEC" > "$fresh/.zinc-root"
-  rm -rf "$root"
-  mv "$fresh" "$root"
-}
-
-# The aarch64 wheel: the one 40-python.sh made into build/dist-test when it is
-# up to date, or a build of that architecture alone.
+# The aarch64 wheel of the current sources (zinc_python_dist makes both).
 zinc_arm64_wheel() {
-  local want dist log="$ZINC_ROOT/build/python-dist-aarch64.log"
-  want="$(zinc_python_sources_hash)"
-  for dist in "$ZINC_ROOT/build/dist-test" "$ZINC_ROOT/build/dist-aarch64"; do
-    if [ "$(cat "$dist/.sources.sha256" 2>/dev/null)" = "$want" ] \
-      && ls "$dist"/zinc_shm-*_aarch64.whl > /dev/null 2>&1; then
-      ls "$dist"/zinc_shm-*_aarch64.whl
-      return 0
-    fi
-  done
-  dist="$ZINC_ROOT/build/dist-aarch64"
-  rm -rf "$dist"
-  echo "scripts/wheel --arch aarch64 --out build/dist-aarch64 (log: build/python-dist-aarch64.log)" >&2
-  "$ZINC_ROOT/scripts/wheel" --arch aarch64 --out "$dist" > "$log" 2>&1 || { tail -n 30 "$log" >&2; return 1; }
-  echo "$want" > "$dist/.sources.sha256"
-  ls "$dist"/zinc_shm-*_aarch64.whl
+  zinc_python_dist >&2 || return 1
+  ls "$(zinc_python_dist_dir)"/zinc_shm-*_aarch64.whl
 }
 
 zinc_python_aarch64() {
@@ -74,14 +27,13 @@ zinc_python_aarch64() {
     zinc_count "python aarch64 (root)" 0 1
     return
   fi
-  local -a ZINC_APT_PACKAGES=(qemu-user-static debootstrap binutils)
-  zinc_ensure_apt || { zinc_count "python aarch64 (apt)" 0 1; return; }
+  zinc_ensure_apt "${ZINC_ARM64_APT_PACKAGES[@]}" || { zinc_count "python aarch64 (apt)" 0 1; return; }
   zinc_arm64_root || { zinc_count "python aarch64 (arm64 root)" 0 1; return; }
   echo "  ready after $((SECONDS - started)) s"
   # The tests import the x86-64 package too (conftest.py, the host reader).
   zinc_python_install || { zinc_count "python aarch64 (install)" 0 1; return; }
   wheel="$(zinc_arm64_wheel)" || { zinc_count "python aarch64 (wheel)" 0 1; return; }
-  echo "wheel: ${wheel#"$ZINC_ROOT/"} (ready after $((SECONDS - started)) s)"
+  echo "wheel: ${wheel} (ready after $((SECONDS - started)) s)"
   rm -rf "$ZINC_ARM64_ROOT/opt/zinc-wheel"
   if ! "$ZINC_VENV/bin/python" -m pip install -q --target "$ZINC_ARM64_ROOT/opt/zinc-wheel" \
     --platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \

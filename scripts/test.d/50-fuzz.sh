@@ -4,7 +4,9 @@
 # crash, leak, sanitizer report or failed check fails the stage; the input
 # lands in fuzz/artifacts/<target>/. Then the OSS-Fuzz build, emulated.
 # stage-timeout: 1200
-zinc_ctest "fuzz (libFuzzer smoke, asan+ubsan)" clang -L fuzz-smoke
+# Fuzzing is CPU-bound: two targets at a time on 2 CPUs (the presets run 4
+# tests at a time because most tests wait rather than compute).
+zinc_ctest "fuzz (libFuzzer smoke, asan+ubsan)" clang -L fuzz-smoke -j 2
 grep -hE '^fuzz [a-z_]+: ' "$ZINC_ROOT/build/clang/Testing/Temporary/LastTest.log" 2>/dev/null || true
 
 # The OSS-Fuzz / ClusterFuzzLite build (.clusterfuzzlite/build.sh) with
