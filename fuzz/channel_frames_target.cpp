@@ -41,6 +41,7 @@ namespace {
 using zinc::fuzz::Bytes;
 using zinc::fuzz::code_text;
 using zinc::fuzz::kActive;
+using zinc::fuzz::kMaxWriteSeq;
 using zinc::fuzz::Layout;
 
 const uint64_t kPage = zinc_page_size();
@@ -181,7 +182,9 @@ void check_read(Fixture& f, Object& object) {
   uint32_t slot = 0;
   if (l.mode == ZINC_CHANNEL_LOSSLESS) {
     const uint64_t cursor = object.get<uint64_t>(entry + 16);
-    if (cursor < object.get<uint64_t>(32)) {
+    if (object.get<uint64_t>(32) > kMaxWriteSeq) {
+      want = ZINC_EBADMSG;  // past the last frame number (§10.4): damage
+    } else if (cursor < object.get<uint64_t>(32)) {
       // The slot the map names (§10.5); one past the last is damage.
       slot = object.get<uint32_t>(l.map_entry(cursor));
       want_frame = cursor;
@@ -207,7 +210,7 @@ void check_read(Fixture& f, Object& object) {
       if (seq != 0 && seq % 2 == 0) {
         // A frame past write_seq, or a cursor past write_seq + 1, is damage
         // (§10.6); an older frame is "nothing new".
-        if (want_frame > written || cursor > written + 1) {
+        if (written > kMaxWriteSeq || want_frame > written || cursor > written + 1) {
           want = ZINC_EBADMSG;
         } else if (want_frame >= cursor) {
           want = want_length > l.slot_size ? ZINC_EBADMSG : ZINC_OK;
@@ -259,6 +262,15 @@ void check_write(Fixture& f, Object& object, uint16_t length) {
     FUZZ_CHECK(rc == ZINC_ESTALE,
                "acquire by a writer whose role was taken returned " + code_text(rc));
     FUZZ_CHECK(object.area() == before, "a writer whose role was taken wrote to the channel");
+    return;
+  }
+  if (frame >= kMaxWriteSeq) {
+    // Frame numbers end at 2^63 - 2 (docs/spec.md §10.4): refused, nothing written.
+    const std::vector<uint8_t> before = object.area();
+    ZincChannelFrame slot{};
+    const int32_t rc = zinc_channel_acquire(f.writer, 0, &slot);
+    FUZZ_CHECK(rc == ZINC_EBADMSG, "acquire of frame 2^63 - 1 returned " + code_text(rc));
+    FUZZ_CHECK(object.area() == before, "an acquire refused at 2^63 - 1 wrote to the channel");
     return;
   }
   // Lossless: which active entries hold the frame back (live ones must; a

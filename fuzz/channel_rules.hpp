@@ -17,6 +17,9 @@
 namespace zinc::fuzz {
 
 inline constexpr uint64_t kActive = uint64_t{1} << 32;
+// The largest write_seq (docs/spec.md §10.4): a committed frame f has seq
+// 2f + 2, so frames end at 2^63 - 2.
+inline constexpr uint64_t kMaxWriteSeq = (uint64_t{1} << 63) - 1;
 
 inline std::string code_text(int32_t code) {
   return std::to_string(code) + " (" + zinc_strerror(code) + ")";
@@ -109,6 +112,7 @@ inline int32_t spec_header(const std::vector<uint8_t>& area, Layout* out) {
   l.required = l.slots_offset + l.slot_count * l.stride;
   if (l.required > area.size()) return ZINC_EBADMSG;
   if (l.latest_slot != UINT32_MAX && l.latest_slot >= l.slot_count) return ZINC_EBADMSG;
+  if (l.write_seq > kMaxWriteSeq) return ZINC_EBADMSG;
   if (!owner_word_ok(field<uint64_t>(area, 56))) return ZINC_EBADMSG;
   if (!frame_type_ok(area, l.slot_size)) return ZINC_EBADMSG;
   return ZINC_OK;

@@ -37,6 +37,7 @@ using zinc::fuzz::Bytes;
 using zinc::fuzz::code_text;
 using zinc::fuzz::field;
 using zinc::fuzz::kActive;
+using zinc::fuzz::kMaxWriteSeq;
 using zinc::fuzz::Layout;
 using zinc::fuzz::put;
 using zinc::fuzz::spec_header;
@@ -93,6 +94,7 @@ void check_read(ZincChannel reader, const std::vector<uint8_t>& area, const Layo
 // What an acquire without waiting must return for the area as it is now
 // (the test's own reader has left again).
 int32_t expected_acquire(const std::vector<uint8_t>& area, const Layout& l, uint64_t frame) {
+  if (frame >= kMaxWriteSeq) return ZINC_EBADMSG;  // frame numbers end at 2^63 - 2 (§10.4)
   if (l.mode == ZINC_CHANNEL_LOSSLESS) {
     for (uint32_t i = 0; i < l.max_readers; ++i) {
       if ((field<uint64_t>(area, l.entry(i)) & kActive) == 0) continue;

@@ -78,6 +78,31 @@ SEEDS_BY_NAME = {
     + write_seq(2**63)
     + slot_seq(3, 2**64 - 2)
     + READ,
+    # Frame numbers are exact 64-bit values and end at 2^63 - 2 (docs/spec.md
+    # section 10.4): a writer resumed before 2^32 writes across it, one
+    # resumed at the last frame writes it and is refused the next.
+    "lossless_write_across_2_pow_32": LOSSLESS_4
+    + write_seq(2**32 - 2)
+    + DEAD_WRITER
+    + REJOIN
+    + write(8) * 4
+    + READ * 4,
+    "lossless_last_frame_then_refused": LOSSLESS_4
+    + write_seq(2**63 - 2)
+    + DEAD_WRITER
+    + REJOIN
+    + write(8)
+    + READ
+    + write(8)
+    + READ,
+    "latest_write_across_2_pow_32": LATEST_5
+    + write_seq(2**32 - 1)
+    + DEAD_WRITER
+    + write(3)
+    + READ
+    + write(3)
+    + READ,
+    "latest_write_seq_beyond_2_63": LATEST_5 + write(1) + write_seq(2**63) + READ,
     "lossless_cursor_past_write_seq": LOSSLESS_4 + write(1) + cursor(50) + READ + write(1),
     "lossless_dead_reader_holds_the_ring": LOSSLESS_4
     + other_entry(1, DEAD_ACTIVE, 0)

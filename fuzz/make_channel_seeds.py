@@ -156,6 +156,31 @@ SEEDS_BY_NAME = {
             slots=[slot(), slot(), slot(), slot(12, 3)],
         )
     ),
+    # Frame numbers are exact 64-bit values and end at 2^63 - 2 (docs/spec.md
+    # section 10.4): frames across 2^32, the last frame, and beyond it.
+    "lossless_frames_across_2_pow_32": seed(
+        channel(
+            {"write_seq": 2**32 + 2},
+            entries=[entry(ACTIVE | 1, cursor=2**32)],
+            slots=[slot(2 * f + 2, 64) for f in (2**32, 2**32 + 1, 2**32 - 2, 2**32 - 1)],
+        )
+    ),
+    "latest_frame_2_pow_32_readable": seed(
+        channel(
+            {"mode": LATEST, "slots": 4, "latest": 0, "write_seq": 2**32 + 1},
+            slots=[slot(2 * 2**32 + 2, 5, fill=b"\x09"), slot(), slot(), slot(2 * 2**32, 64)],
+        )
+    ),
+    "lossless_last_frame_written_writer_refused": seed(
+        channel({"write_seq": 2**63 - 1}, slots=[slot(), slot(), slot(2**64 - 2, 64), slot()])
+    ),
+    "latest_resume_after_the_last_frame": seed(
+        channel(
+            {"mode": LATEST, "slots": 4, "latest": 2, "write_seq": 2**63 - 2},
+            slots=[slot(), slot(), slot(2**64 - 2, 64), slot()],
+        )
+    ),
+    "write_seq_2_pow_63": seed(channel({"write_seq": 2**63})),
     "table_full_of_live_readers": seed(
         channel({}, entries=[entry(ACTIVE | 1), entry(1)]), control=0
     ),

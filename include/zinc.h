@@ -415,7 +415,8 @@ int32_t zinc_channel_open_reader(const char *name, ZincChannel *out);
  * ZINC_ETIMEDOUT). Latest: never waits. Acquiring again before committing
  * returns the same slot. ZINC_EINVAL for a reader or a closed handle;
  * ZINC_ECANCELED if the handle is closed meanwhile; ZINC_EBADMSG if the
- * shared state is corrupt. */
+ * shared state is corrupt, or write_seq has reached 2^63 - 1, where frame
+ * numbers end (docs/spec.md section 10.4; only damage gets there). */
 int32_t zinc_channel_acquire(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
 
 /* Writer: publishes the acquired slot as a frame of length bytes
@@ -427,7 +428,8 @@ int32_t zinc_channel_commit(ZincChannel channel, uint64_t length);
  * (latest), as a read-only view that stays valid until zinc_channel_release.
  * Waits up to timeout_ms (0: ZINC_EAGAIN when none; else ZINC_ETIMEDOUT).
  * ZINC_EINVAL: a writer handle, or a frame is still held;
- * ZINC_ECANCELED; ZINC_EBADMSG: the slot's metadata is corrupt. */
+ * ZINC_ECANCELED; ZINC_EBADMSG: the slot's metadata is corrupt, or
+ * write_seq is beyond 2^63 - 1. */
 int32_t zinc_channel_read(ZincChannel channel, uint32_t timeout_ms, ZincChannelFrame *out);
 
 /* Reader: gives the held frame back (lossless: it no longer holds the

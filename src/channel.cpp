@@ -597,6 +597,11 @@ Status Channel::acquire_latest() {
 Status Channel::acquire(uint32_t timeout_ms, ZincChannelFrame* out) {
   if (Status s = check_call(Role::kWriter, "acquire"); !s.is_ok()) return s;
   if (!acquired_) {
+    // Frame 2^63 - 1 would commit as seq 2^64 = 0, "never written" (§10.4).
+    if (frame_ >= kMaxWriteSeq) {
+      return Status::error(ZINC_EBADMSG, "channel: write_seq " + std::to_string(frame_) +
+                                             " is at 2^63 - 1, where frame numbers end");
+    }
     Status s = mode_ == ZINC_CHANNEL_LOSSLESS ? acquire_lossless(timeout_ms) : acquire_latest();
     if (!s.is_ok()) return s;
     acquired_ = true;
@@ -628,10 +633,24 @@ Status Channel::commit(uint64_t length) {
 
 // ---- readers ------------------------------------------------------------------
 
+namespace {
+
+// A write_seq past the last frame number (§10.4): taken at its word, a
+// lossless cursor of 2^63 - 1 would expect seq 2^64 = 0 and read a slot that
+// was never written as committed.
+Status write_seq_damaged(uint64_t written) {
+  return Status::error(ZINC_EBADMSG, "channel: write_seq " + std::to_string(written) +
+                                         " is beyond 2^63 - 1, where frame numbers end");
+}
+
+}  // namespace
+
 Status Channel::try_read_lossless(bool* got, ZincChannelFrame* out) {
   ReaderEntry& e = entry(entry_index_);
   const uint64_t frame = e.cursor.load(std::memory_order_relaxed);
-  if (frame >= header_->write_seq.load(std::memory_order_acquire)) return Status::ok();
+  const uint64_t written = header_->write_seq.load(std::memory_order_acquire);
+  if (written > kMaxWriteSeq) return write_seq_damaged(written);
+  if (frame >= written) return Status::ok();
   // The writer mapped the frame before committing it, and maps another
   // frame to this entry only after every reader released this one; a
   // stale or damaged entry names a slot whose seq says so below.
@@ -685,6 +704,10 @@ Status Channel::try_read_latest(bool* got, ZincChannelFrame* out) {
     // never stored by this reader. Either is damage, and taking it at its
     // word would silence this reader for good.
     const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
+    if (written > kMaxWriteSeq) {
+      e.held.store(0, std::memory_order_release);
+      return write_seq_damaged(written);
+    }
     const uint64_t cursor = e.cursor.load(std::memory_order_relaxed);
     if (frame > written || cursor > written + 1) {
       e.held.store(0, std::memory_order_release);

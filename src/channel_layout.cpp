@@ -246,6 +246,10 @@ Status validate_channel(const uint8_t* bytes, uint64_t length, uint64_t capacity
     return bad("latest_slot " + std::to_string(info.latest_slot) + " of only " +
                std::to_string(info.slot_count) + " slots");
   }
+  if (info.write_seq > kMaxWriteSeq) {
+    return bad("write_seq " + std::to_string(info.write_seq) +
+               " is beyond 2^63 - 1, where frame numbers end");
+  }
   if (Status s = validate_owner(field<uint64_t>(bytes, 56), "writer"); !s.is_ok()) return s;
   if (Status s = validate_frame_type(info.frame_type, info.slot_size, nullptr); !s.is_ok()) {
     return bad(s.message);

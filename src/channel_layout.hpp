@@ -121,6 +121,11 @@ inline uint64_t owner_next_claim(uint64_t word, int32_t pid) {
 inline constexpr uint32_t kNoSlot = UINT32_MAX;  // latest_slot before the first frame
 inline constexpr uint32_t kMaxSlotCount = 65536;
 inline constexpr uint64_t kMaxSlotSize = uint64_t{1} << 40;
+// The largest write_seq (§10.4): a committed frame f has seq 2f + 2, which
+// must fit 64 bits without becoming 0 ("never written"), so frames end at
+// 2^63 - 2 and write_seq at 2^63 - 1. Only damage gets there (2^63 frames
+// take 292 years at 10^9 frames/s).
+inline constexpr uint64_t kMaxWriteSeq = (uint64_t{1} << 63) - 1;
 
 // Where everything is, derived from the header's geometry.
 struct ChannelGeometry {

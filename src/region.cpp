@@ -9,6 +9,7 @@
 #include "futex.hpp"
 #include "name.hpp"
 #include "removal.hpp"
+#include "shared_mappings.hpp"
 #include "stale.hpp"
 #include "zinc.h"
 
@@ -109,7 +110,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   uint8_t* base = nullptr;
   Status s = reserve ? posix::reserve(fd.get(), total) : posix::resize(fd.get(), total);
   if (s.is_ok()) s = posix::stat_object(fd.get(), &size, &id);
-  if (s.is_ok()) s = posix::map_shared(fd.get(), total, flags & ZINC_CREATE_PREFAULT, &base);
+  if (s.is_ok()) s = mappings::map(fd.get(), id, total, flags & ZINC_CREATE_PREFAULT, &base);
   if (!s.is_ok()) {
     if (named) posix::unlink_object(object);  // we created it; nobody can have opened it yet
     return with_name(s, name);
@@ -120,7 +121,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   // flag, judged by the pid rule.
   Status locked = take_handle_locks(fd.get(), true);
   if (!locked.is_ok() && locked.code != ZINC_EINVAL) {
-    posix::unmap(base, total);
+    mappings::unmap(base, total);
     if (named) posix::unlink_object(object);
     return with_name(locked, name);
   }
@@ -143,7 +144,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
   waiters->tag.store(waiter_count_tag(h->created_at), std::memory_order_relaxed);
   if (initialize) {
     if (Status init = initialize(base + page, fd.get(), locked.is_ok()); !init.is_ok()) {
-      posix::unmap(base, total);
+      mappings::unmap(base, total);
       if (named) posix::unlink_object(object);
       return with_name(init, name);
     }
@@ -154,7 +155,7 @@ Status Region::create(std::string_view name, uint64_t capacity, uint32_t flags,
     Status published =
         claim_name(name, replace_stale, [&] { return posix::publish_object(fd.get(), object); });
     if (!published.is_ok()) {
-      posix::unmap(base, total);
+      mappings::unmap(base, total);
       return published.code == ZINC_EEXIST ? published : with_name(published, name);
     }
   }
@@ -202,7 +203,7 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
   if (Status s = validate_object_size(size, page); !s.is_ok()) return with_name(s, name);
 
   uint8_t* base = nullptr;
-  if (Status s = posix::map_shared(fd.get(), size, false, &base); !s.is_ok()) {
+  if (Status s = mappings::map(fd.get(), id, size, false, &base); !s.is_ok()) {
     return with_name(s, name);
   }
   Header* h = reinterpret_cast<Header*>(base);
@@ -238,7 +239,7 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
     }
   }
   if (!s.is_ok()) {
-    posix::unmap(base, size);
+    mappings::unmap(base, size);
     return with_name(s, name);
   }
   // Counted in only after ref_count: while an open is half done, ref_count
@@ -281,7 +282,7 @@ Region::~Region() {
     // A copy inherited through fork(): the handle and its counts belong to
     // the process that made it, which still holds them. Only our mapping
     // goes.
-    posix::unmap(base_, length_);
+    mappings::unmap(base_, length_);
     return;
   }
   // Counted handles leave before ref_count drops, so at every instant
@@ -313,7 +314,7 @@ Region::~Region() {
   while (current != 0 &&
          !count.compare_exchange_weak(current, current - 1, std::memory_order_acq_rel)) {
   }
-  posix::unmap(base_, length_);
+  mappings::unmap(base_, length_);
   // fd_ closes after this body, dropping the handle's locks last.
 }
 

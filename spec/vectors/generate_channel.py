@@ -30,6 +30,9 @@ ACTIVE = 1 << 32
 NO_SLOT = 0xFFFFFFFF
 PAGE = 4096
 OK, EAGAIN, EINVAL, ENOMSG, EBADMSG = 0, -11, -22, -42, -74
+# Section 10.4: a committed frame f has seq 2f + 2, which must fit 64 bits
+# without becoming 0, so frames end at 2^63 - 2 and write_seq at 2^63 - 1.
+MAX_WRITE_SEQ = (1 << 63) - 1
 
 
 def geometry(mode: int, slots: int, size: int, readers: int) -> tuple[int, int, int] | str:
@@ -148,6 +151,8 @@ def check(area: bytes, length: int) -> tuple[int, str]:
         return EBADMSG, f"the layout needs {required} bytes, the data area has {len(area)}"
     if latest != NO_SLOT and latest >= slots:
         return EBADMSG, f"latest_slot {latest} of only {slots} slots"
+    if write_seq > MAX_WRITE_SEQ:
+        return EBADMSG, f"write_seq {write_seq} is beyond 2^63 - 1, where frame numbers end"
     if not owner_ok(writer):
         return EBADMSG, "a malformed writer owner word"
     problem = frame_type_problem(area[72:128], size)
@@ -181,6 +186,18 @@ LOSSLESS_FULL = [slot(2 * f + 2, 64, fill=bytes([f])) for f in range(4)]
 # 3 in 1, 2 in 2 (map entry f mod 4 names frame f's slot).
 LOSSLESS_MAPPED = [slot(2 * f + 2, 64, fill=bytes([f])) for f in (5, 3, 2, 4)]
 
+
+def ring(frames: range, slots: int = 4) -> list[bytes]:
+    """Slot images holding committed frames `frames`, frame f in slot f mod `slots`."""
+    images = [slot()] * slots
+    for f in frames:
+        images[f % slots] = slot(2 * f + 2, 64, fill=bytes([f % 251]))
+    return images
+
+
+# Section 10.4: frame numbers are exact 64-bit values, and end at 2^63 - 2.
+P32, LAST_FRAME = 1 << 32, MAX_WRITE_SEQ - 1
+
 # id -> (intended code, data area)
 IMAGES: dict[str, tuple[int, bytes]] = {
     "lossless_fresh": (OK, pad(channel())),
@@ -208,6 +225,42 @@ IMAGES: dict[str, tuple[int, bytes]] = {
         pad(channel([], LOSSLESS_FULL, slot_map=(0, 1, 2, 4), write_seq=4)),
     ),
     "slot_map_entry_all_ones": (EBADMSG, pad(channel(slot_map=(0xFFFFFFFF,)))),
+    "lossless_frames_across_2_pow_32": (
+        OK,
+        pad(
+            channel(
+                [entry(ACTIVE | 100, P32), entry(ACTIVE | 101, P32 + 2)],
+                ring(range(P32 - 2, P32 + 2)),
+                slot_map=(0, 1, 2, 3),
+                write_seq=P32 + 2,
+            )
+        ),
+    ),
+    "latest_frame_2_pow_32": (
+        OK,
+        pad(
+            channel(
+                [entry(ACTIVE | 100, P32, held=1)],
+                ring(range(P32 - 1, P32 + 1)),
+                mode=LATEST,
+                latest=P32 % 4,
+                write_seq=P32 + 1,
+            )
+        ),
+    ),
+    "write_seq_2_pow_63_minus_1": (
+        OK,
+        pad(
+            channel(
+                [],
+                ring(range(LAST_FRAME - 3, LAST_FRAME + 1)),
+                slot_map=(0, 1, 2, 3),
+                write_seq=MAX_WRITE_SEQ,
+            )
+        ),
+    ),
+    "write_seq_2_pow_63": (EBADMSG, pad(channel(write_seq=1 << 63))),
+    "write_seq_all_ones": (EBADMSG, pad(channel(write_seq=(1 << 64) - 1))),
     "lossless_reader_claiming": (OK, pad(channel([entry(100)]))),
     "lossless_writer_active": (OK, pad(channel(writer=ACTIVE | 100))),
     "lossless_writer_killed_mid_frame": (

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "channel_format.hpp"
+#include "check_support.hpp"
 #include "format.hpp"
 #include "peer.hpp"
 #include "raw_object.hpp"
@@ -114,6 +115,42 @@ bool expect_frame(CheckContext& ctx, const std::string& what, ZincChannel reader
 
 std::vector<uint8_t> read_data_area(const std::string& name, uint64_t length) {
   return read_object_range(name, system_page_size(), length);
+}
+
+uint64_t PlainChannel::entry(uint32_t index) const {
+  return channel_layout(slot_count, slot_size, max_readers).entry(index);
+}
+
+uint64_t PlainChannel::slot(uint32_t index) const {
+  return channel_layout(slot_count, slot_size, max_readers).slot(index);
+}
+
+void PlainChannel::store(uint64_t at, size_t size, uint64_t value) {
+  store_le(object.data() + data + at, size, value);
+}
+
+PlainChannel plain_channel(const std::string& name, uint16_t mode, uint32_t slot_count,
+                           uint64_t slot_size, uint32_t max_readers, uint64_t write_seq) {
+  namespace o = channel_offset;
+  const uint64_t page = system_page_size();
+  const ChannelLayout layout = channel_layout(slot_count, slot_size, max_readers);
+  const uint64_t capacity = (layout.required_bytes + page - 1) / page * page;
+  PlainChannel channel;
+  channel.object = valid_header_page(name, capacity);
+  channel.object.resize(page + capacity, 0);
+  channel.data = page;
+  channel.slot_count = slot_count;
+  channel.slot_size = slot_size;
+  channel.max_readers = max_readers;
+  channel.store(o::kMagic, 8, kChannelMagic);
+  channel.store(o::kVersion, 2, kChannelVersion);
+  channel.store(o::kMode, 2, mode);
+  channel.store(o::kSlotCount, 4, slot_count);
+  channel.store(o::kMaxReaders, 4, max_readers);
+  channel.store(o::kSlotSize, 8, slot_size);
+  channel.store(o::kWriteSeq, 8, write_seq);
+  channel.store(o::kLatestSlot, 4, kNoSlot);
+  return channel;
 }
 
 ChannelChild::ChannelChild(const std::function<int32_t()>& body) {

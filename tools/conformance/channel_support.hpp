@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "check.hpp"
 #include "library.hpp"
@@ -72,6 +73,26 @@ bool expect_frame(CheckContext& ctx, const std::string& what, ZincChannel reader
 // The data area of region `name` as it is now, read from /dev/shm (the
 // object from the page size on; `length` bytes at most).
 std::vector<uint8_t> read_data_area(const std::string& name, uint64_t length);
+
+// A channel as a plain v2 peer (or the original's) would leave it: a region
+// without liveness locks (header flags 0) whose data area holds a channel
+// (docs/spec.md §10.1, §10.2) with no writer, no reader and no frame, and
+// `write_seq` as given. The whole object, ready for plant_object; a check
+// edits owner words and slots in it before planting.
+struct PlainChannel {
+  std::vector<uint8_t> object;
+  uint64_t data = 0;  // offset of the data area (the page size)
+  uint64_t entry(uint32_t index) const;
+  uint64_t slot(uint32_t index) const;
+  // Stores a little-endian field of `size` bytes at data-area offset `at`.
+  void store(uint64_t at, size_t size, uint64_t value);
+
+  uint32_t slot_count = 0;
+  uint64_t slot_size = 0;
+  uint32_t max_readers = 0;
+};
+PlainChannel plain_channel(const std::string& name, uint16_t mode, uint32_t slot_count,
+                           uint64_t slot_size, uint32_t max_readers, uint64_t write_seq = 0);
 
 // A forked child of the check process that runs `body` (which joins a
 // channel and returns 0, or a code), reports the result, and then waits to

@@ -64,6 +64,7 @@ constexpr GroupSection kGroupSections[] = {
     {"xproc.unreaped_creator", "§4.3"},
     {"xproc.owner_pid", "§3.1"},
     {"stale.", "§4.4"},
+    {"liveness_locks.", "§4.5"},
     {"interop.", "§5"},
     {"interop.candidate_creates", "§4"},
     {"interop.reference_creates", "§4"},
@@ -134,8 +135,12 @@ CheckContext::CheckContext(const Api& api, const RunOptions& run_options, int ch
                            FindingSink& sink)
     : zinc(api), options(run_options), sink_(sink), check_index_(check_index) {}
 
+std::string region_name(const RunOptions& options, int check_index, int n) {
+  return run_prefix(options) + std::to_string(check_index) + "-" + std::to_string(n);
+}
+
 std::string CheckContext::unique_name() {
-  return run_prefix(options) + std::to_string(check_index_) + "-" + std::to_string(names_made_++);
+  return region_name(options, check_index_, names_made_++);
 }
 
 size_t CheckContext::page() const {

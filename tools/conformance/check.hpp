@@ -38,6 +38,9 @@ struct RunOptions {
 // ("t<pid>-" by default; "t<pid>" is also what scripts/lib.sh sweeps after a
 // killed run).
 std::string run_prefix(const RunOptions& options);
+// The n-th region name a check makes: "<run prefix><check index>-<n>"
+// (CheckContext::unique_name hands them out in order from 0).
+std::string region_name(const RunOptions& options, int check_index, int n);
 // The check index encoded in a region name the run made, or -1.
 int check_index_of_region(const RunOptions& options, const std::string& name);
 
@@ -60,6 +63,11 @@ struct Check {
   // close); the final sweep removes it without blaming the candidate.
   bool leaves_regions = false;
   std::function<void(CheckContext&)> run = {};
+  // Runs in the kit's own process when the run starts, before any check and
+  // without the candidate: plants what must age while the other checks run
+  // (the check's first region names are region_name(options, index, 0...)).
+  // Skipped with the check (--filter, or a function the port lacks).
+  std::function<void(const RunOptions&, int index)> prepare = {};
 };
 
 // Rules that several checks test through different inputs (Check::rule).

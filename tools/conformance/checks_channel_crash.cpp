@@ -126,12 +126,61 @@ void second_writer_in_another_process_is_busy(CheckContext& ctx) {
              hex(h.writer));
 }
 
+// docs/spec.md §10.3, the pid rule (a region without liveness locks): an
+// active owner word names a live process, but whether that process is the
+// holder depends on when it started. Started more than 2 s after joined_at
+// and not mapping the region: a recycled pid, the holder is dead and its
+// role is taken over. Started before joined_at: the holder, alive (-16).
+void recycled_pid_in_a_plain_channel_follows_the_pid_rule(CheckContext& ctx) {
+  namespace o = channel_offset;
+  // A live process that has nothing to do with the channel (forked before
+  // anything is mapped): the process a recycled pid names.
+  ChannelChild stranger([] { return 0; });
+  ctx.require_code("a live process unrelated to the channel (a forked child)", 0,
+                   stranger.result());
+  const uint64_t word = active_owner(static_cast<int32_t>(stranger.pid())) | (uint64_t{2} << 33);
+  const uint64_t hour_ago = realtime_ns() - 3600ULL * 1000000000ULL;
+  const struct {
+    uint64_t joined_at;
+    int32_t expected;
+    const char* when;
+  } cases[] = {
+      {hour_ago, 0, "an hour before it started (a recycled pid: its holder is dead)"},
+      {realtime_ns(), ZINC_EBUSY, "after it started (the pid rule: the holder, alive)"},
+  };
+  for (const auto& c : cases) {
+    ObjectGuard g(ctx.unique_name());
+    PlainChannel channel = plain_channel(g.name(), kLossless, 4, 64, 2);
+    channel.store(o::kWriter, 8, word);
+    channel.store(o::kWriterJoinedAt, 8, c.joined_at);
+    for (uint32_t i = 0; i < 2; ++i) {
+      channel.store(channel.entry(i) + o::kEntryOwner, 8, word);
+      channel.store(channel.entry(i) + o::kEntryJoinedAt, 8, c.joined_at);
+    }
+    plant_object(g.name(), channel.object, channel.object.size());
+    const std::string owned = std::string(" of a flags-0 channel whose owner words name pid ") +
+                              std::to_string(stranger.pid()) + ", joined " + c.when;
+    ChannelHandle writer(ctx.zinc);
+    ctx.expect_code("zinc_channel_open_writer" + owned, c.expected,
+                    ctx.zinc.channel_open_writer(g.c_str(), writer.out()));
+    ChannelHandle reader(ctx.zinc);
+    ctx.expect_code("zinc_channel_open_reader (every entry taken)" + owned, c.expected,
+                    ctx.zinc.channel_open_reader(g.c_str(), reader.out()));
+  }
+}
+
 const RegisterChecks registered({
     {.name = "channel.dead_reader_stops_holding_back_the_writer",
      .summary = "a lossless writer held back by a reader in a child goes on within 5 s of the "
                 "child's SIGKILL",
      .needs = channel_functions(),
      .run = dead_reader_stops_holding_back_the_writer},
+    {.name = "channel.recycled_pid_in_a_plain_channel_follows_the_pid_rule",
+     .summary = "flags-0 channel, owner words naming a live unrelated pid: joined an hour before "
+                "it started, writer and readers take the roles over; joined after, -16",
+     .section = "§10.3",
+     .needs = channel_functions(),
+     .run = recycled_pid_in_a_plain_channel_follows_the_pid_rule},
     {.name = "channel.dead_readers_entry_goes_to_a_new_reader",
      .summary = "max_readers 1: -16 while a child's reader lives, 0 once it was killed, in both "
                 "modes",

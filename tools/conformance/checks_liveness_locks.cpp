@@ -15,7 +15,9 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "channel_format.hpp"
 #include "channel_support.hpp"
 #include "check_support.hpp"
 #include "peer.hpp"
@@ -220,6 +222,142 @@ void judge_in_another_pid_namespace_sees_a_live_creator(CheckContext& ctx) {
              "removed");
 }
 
+std::vector<uint8_t> le_bytes(uint64_t value, size_t size) {
+  std::vector<uint8_t> bytes(size);
+  store_le(bytes.data(), size, value);
+  return bytes;
+}
+
+// A live process that has nothing to do with the region: forked before the
+// check maps anything, it holds no descriptor and no lock of it. Its pid is
+// what a recycled pid in an owner field names.
+int32_t start_stranger(CheckContext& ctx, ChannelChild& stranger) {
+  ctx.require_code("a live process unrelated to the region (a forked child)", 0, stranger.result());
+  return static_cast<int32_t>(stranger.pid());
+}
+
+// docs/spec.md §4.4 (the verdicts) and §4.5: with flags bit 0 the creator
+// lock alone decides; owner_pid is never read. A recycled owner_pid that
+// names a live unrelated process (started before created_at, so the pid
+// rule would call it the creator) keeps no dead creator alive, and a live
+// creator whose owner_pid names nobody (0, or a reaped process) stays alive.
+void recycled_pid_keeps_no_dead_creator_alive(CheckContext& ctx) {
+  ChannelChild stranger([] { return 0; });
+  const int32_t stranger_pid = start_stranger(ctx, stranger);
+  ChannelChild gone([] { return 0; });
+  ctx.require_code("a child that is then killed and reaped", 0, gone.result());
+  gone.kill_and_reap();
+  const int32_t gone_pid = static_cast<int32_t>(gone.pid());
+
+  ObjectGuard dead(ctx.unique_name());
+  auto creator = ctx.candidate_peer();
+  require_answer(ctx, *creator, "create " + dead.name() + " " + std::to_string(ctx.page()),
+                 rc_line(0));
+  require_flag(ctx, dead.name());
+  creator->kill_hard();
+  patch_object(dead.name(), kCreatorByte, le_bytes(static_cast<uint32_t>(stranger_pid), 4));
+  patch_object(dead.name(), 32, le_bytes(realtime_ns(), 8));  // created_at: after it started
+  const std::string recycled =
+      "a SIGKILLed creator's region whose owner_pid now names a live "
+      "unrelated process (pid " +
+      std::to_string(stranger_pid) + ")";
+  if (ctx.zinc.has("zinc_creator_state")) {
+    const int32_t state = ctx.zinc.creator_state(dead.c_str());
+    ctx.expect(state == ZINC_CREATOR_DEAD, "zinc_creator_state of " + recycled,
+               "0 (ZINC_CREATOR_DEAD: the creator lock is free)", describe_code(state));
+  }
+  ctx.expect_code("zinc_remove_stale(DEFAULT) of " + recycled, 0,
+                  ctx.zinc.remove_stale(dead.c_str(), ZINC_REMOVE_DEFAULT));
+  ctx.expect(!object_exists(dead.name()), recycled + " afterwards", "removed", "still there");
+
+  ObjectGuard live(ctx.unique_name());
+  Handle owner = create_region(ctx, live.name(), ctx.page());
+  for (int32_t pid : {0, gone_pid}) {
+    patch_object(live.name(), kCreatorByte, le_bytes(static_cast<uint32_t>(pid), 4));
+    const std::string region =
+        "a live creator's region whose owner_pid says " +
+        (pid == 0 ? std::string("0") : "pid " + std::to_string(pid) + " (reaped)");
+    if (ctx.zinc.has("zinc_creator_state")) {
+      const int32_t state = ctx.zinc.creator_state(live.c_str());
+      ctx.expect(state == ZINC_CREATOR_ALIVE, "zinc_creator_state of " + region,
+                 "1 (ZINC_CREATOR_ALIVE: the creator lock is held)", describe_code(state));
+    }
+    ctx.expect_code("zinc_remove_stale(DEFAULT) of " + region, ZINC_EBUSY,
+                    ctx.zinc.remove_stale(live.c_str(), ZINC_REMOVE_DEFAULT));
+    ctx.require(object_exists(live.name()), region + " afterwards", "still there", "removed");
+  }
+}
+
+// docs/spec.md §10.3 with §4.5: a channel role's lock alone says whether its
+// holder lives. Owner words that name a live unrelated process (a recycled
+// pid, with joined_at after it started) but whose locks are free are dead
+// holders': a writer takes the writer role over, a reader takes the entry,
+// and a lossless writer is not held back by such an entry's cursor.
+void recycled_pid_keeps_no_dead_holder_in_its_role(CheckContext& ctx) {
+  namespace o = channel_offset;
+  ChannelChild stranger([] { return 0; });
+  const int32_t stranger_pid = start_stranger(ctx, stranger);
+  constexpr uint32_t kSlots = 4;
+  ObjectGuard g(ctx.unique_name());
+  // The creator joins as a reader (entry 0), so the writer role is free to forge.
+  ChannelHandle first_reader = create_channel(ctx, g.name(), ZINC_CHANNEL_LOSSLESS, kSlots, 64, 2,
+                                              ZINC_CHANNEL_CREATE_READER);
+  require_flag(ctx, g.name());
+  const uint64_t data = ctx.page();
+  const ChannelLayout layout = channel_layout(kSlots, 64, 2);
+  const uint64_t forged_writer = active_owner(stranger_pid) | (uint64_t{5} << 33);
+  const std::string stranger_text =
+      "pid " + std::to_string(stranger_pid) + ", a live unrelated process";
+
+  patch_object(g.name(), data + o::kWriter, le_bytes(forged_writer, 8));
+  patch_object(g.name(), data + o::kWriterJoinedAt, le_bytes(realtime_ns(), 8));
+  ChannelHandle writer(ctx.zinc);
+  const int32_t opened = ctx.zinc.channel_open_writer(g.c_str(), writer.out());
+  ctx.expect_code("zinc_channel_open_writer while the writer word names " + stranger_text +
+                      " and the writer lock is free",
+                  0, opened);
+  if (opened == 0) {
+    const uint64_t word = load_le(read_data_area(g.name(), 64).data() + o::kWriter, 8);
+    ctx.expect(owner_holder(word) == active_owner(getpid()) && (word >> 33) == 6,
+               "the writer word after the take-over",
+               "this process, active, generation 6 (the forged word's + 1)", hex(word));
+  }
+
+  auto forge_entry = [&] {
+    const uint64_t at = data + layout.entry(1);
+    patch_object(g.name(), at + o::kEntryOwner,
+                 le_bytes(active_owner(stranger_pid) | (uint64_t{3} << 33), 8));
+    patch_object(g.name(), at + o::kEntryJoinedAt, le_bytes(realtime_ns(), 8));
+    patch_object(g.name(), at + o::kEntryCursor, le_bytes(0, 8));
+  };
+  forge_entry();
+  {
+    ChannelHandle second_reader(ctx.zinc);
+    ctx.expect_code(
+        "zinc_channel_open_reader with entry 0 held by a live reader and entry 1 "
+        "naming " +
+            stranger_text + " (its lock free)",
+        0, ctx.zinc.channel_open_reader(g.c_str(), second_reader.out()));
+  }
+  if (opened != 0) return;
+
+  // Entry 1 names the stranger again, at cursor 0: the writer passes frame
+  // kSlots - 1 only once it finds that entry's lock free.
+  forge_entry();
+  for (uint32_t frame = 0; frame <= kSlots + 1; ++frame) {
+    const int32_t rc = write_frame(ctx.zinc, writer.get(), 3000, 64, frame);
+    if (!ctx.expect(rc == 0,
+                    "zinc_channel_acquire + commit of frame " + std::to_string(frame) +
+                        " while reader entry 1 names " + stranger_text +
+                        " at cursor 0 (its lock free)",
+                    "0 (a dead reader holds nothing back)", describe_code(rc))) {
+      return;
+    }
+    expect_frame(ctx, "the creator-reader's read of frame " + std::to_string(frame),
+                 first_reader.get(), frame, 64, frame);
+  }
+}
+
 const RegisterChecks registered({
     {.name = "liveness_locks.creator_and_handles_hold_their_locks",
      .summary = "with flags bit 0: the creator write-locks byte 28 and every handle read-locks "
@@ -240,6 +378,18 @@ const RegisterChecks registered({
                 "namespace call a live creator alive (as root; skipped otherwise)",
      .needs = {"zinc_creator_state", "zinc_remove_stale"},
      .run = judge_in_another_pid_namespace_sees_a_live_creator},
+    {.name = "liveness_locks.recycled_pid_keeps_no_dead_creator_alive",
+     .summary = "with flags bit 0: a killed creator's region whose owner_pid names a live "
+                "unrelated process is dead and removable; a live creator with owner_pid 0 or a "
+                "reaped pid is alive",
+     .needs = {"zinc_remove_stale"},
+     .run = recycled_pid_keeps_no_dead_creator_alive},
+    {.name = "liveness_locks.recycled_pid_keeps_no_dead_holder_in_its_role",
+     .summary = "with flags bit 0: writer and reader words naming a live unrelated process with "
+                "free locks are taken over, and such an entry never holds a lossless writer back",
+     .section = "§10.3",
+     .needs = channel_functions(),
+     .run = recycled_pid_keeps_no_dead_holder_in_its_role},
 });
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -321,6 +322,18 @@ int run(int argc, char** argv) {
   }
   print_header(cl, probe);
 
+  // What must age while the others run is planted first, and judged last.
+  std::stable_partition(checks.begin(), checks.end(),
+                        [](const Check* check) { return !check->prepare; });
+  for (const Check* check : checks) {
+    if (!check->prepare) continue;
+    bool lacking = false;
+    for (const std::string& function : check->needs) {
+      for (const std::string& m : probe.missing_optional) lacking = lacking || m == function;
+    }
+    if (lacking || !probe.missing_required.empty()) continue;
+    check->prepare(cl.run, static_cast<int>(check - all_checks().data()));
+  }
   stop_on_signals();
   const int64_t start = monotonic_ms();
   std::vector<CheckResult> results;
