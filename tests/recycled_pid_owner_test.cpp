@@ -127,7 +127,7 @@ void plant_plain_channel(const std::string& name, int32_t pid, uint64_t joined_a
     std::memcpy(data + at, &value, size);
   };
   put(0, 0x5A494E435F43484EULL, 8);  // "ZINC_CHN"
-  put(8, 1, 2);                      // version
+  put(8, ZINC_CHANNEL_VERSION, 2);   // version (layout 2: the slot map, all 0, follows the entry)
   put(10, ZINC_CHANNEL_LOSSLESS, 2);
   put(16, 4, 4);            // slot_count
   put(20, 1, 4);            // max_readers
