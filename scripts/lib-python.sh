@@ -39,35 +39,32 @@ zinc_python_dist_dir() {
 # start is still building) waits for the first, then finds them made. The
 # build log is build/python-dist.log.
 zinc_python_dist() {
-  local dist log="$ZINC_ROOT/build/python-dist.log" lock_fd
+  local dist
   dist="$(zinc_python_dist_dir)"
   mkdir -p "$(dirname "$dist")" "$ZINC_ROOT/build/tmp" || return 1
-  exec {lock_fd}> "$dist.lock"
-  if ! flock -w "${ZINC_WHEEL_LOCK_WAIT:-2400}" "$lock_fd"; then
-    echo "another build of $dist held its lock for too long" >&2
-    exec {lock_fd}>&-
+  zinc_locked "$dist.lock" "${ZINC_WHEEL_LOCK_WAIT:-2400}" zinc_python_dist_unlocked "$dist"
+}
+
+zinc_python_dist_unlocked() {  # dist-folder; the caller holds its lock
+  local dist="$1" log="$ZINC_ROOT/build/python-dist.log"
+  if [ -f "$dist/.complete" ]; then
+    echo "the distributions of these sources are made: $dist"
+    return 0
+  fi
+  echo "scripts/wheel --out $dist (log: build/python-dist.log)"
+  rm -rf "$dist" "$dist.partial"
+  # The wheels are built from the sdist in a temporary folder: one under the
+  # checkout (ccache's base_dir) lets ccache reuse the compiles of the last
+  # build, whatever the folder's random name.
+  if ! TMPDIR="$ZINC_ROOT/build/tmp" "$ZINC_ROOT/scripts/wheel" --out "$dist.partial" > "$log" 2>&1; then
+    tail -n 30 "$log"
+    rm -rf "$dist.partial"
     return 1
   fi
-  if [ ! -f "$dist/.complete" ]; then
-    echo "scripts/wheel --out $dist (log: build/python-dist.log)"
-    rm -rf "$dist" "$dist.partial"
-    # The wheels are built from the sdist in a temporary folder: one under the
-    # checkout (ccache's base_dir) lets ccache reuse the compiles of the last
-    # build, whatever the folder's random name.
-    if ! TMPDIR="$ZINC_ROOT/build/tmp" "$ZINC_ROOT/scripts/wheel" --out "$dist.partial" > "$log" 2>&1; then
-      tail -n 30 "$log"
-      rm -rf "$dist.partial"
-      exec {lock_fd}>&-
-      return 1
-    fi
-    touch "$dist.partial/.complete"
-    mv "$dist.partial" "$dist"
-    # The newest five sets of distributions stay; older ones go.
-    (cd "$(dirname "$dist")" && ls -1td -- */ 2> /dev/null | tail -n +6 | xargs -r rm -rf --)
-  else
-    echo "the distributions of these sources are made: $dist"
-  fi
-  exec {lock_fd}>&-
+  touch "$dist.partial/.complete"
+  mv "$dist.partial" "$dist"
+  # The newest five sets of distributions stay; older ones go.
+  (cd "$(dirname "$dist")" && ls -1td -- */ 2> /dev/null | tail -n +6 | xargs -r rm -rf --)
 }
 
 # The arm64 Debian root for stage 45 (see that file), outside the checkout,
@@ -81,14 +78,15 @@ ZINC_ARM64_APT_PACKAGES=(qemu-user-static debootstrap binutils)
 # maintainer scripts, which needs binfmt_misc. Unpacking every downloaded
 # package is enough to run python3. Needs root and ZINC_ARM64_APT_PACKAGES.
 zinc_arm64_root() {
-  local root="$ZINC_ARM64_ROOT" log="$ZINC_ROOT/build/arm64-root.log" deb lock_fd
-  mkdir -p "$(dirname "$root")" "$ZINC_ROOT/build" || return 1
-  exec {lock_fd}> "$root.lock"
-  flock -w 1800 "$lock_fd" || { echo "another process held $root.lock too long"; exec {lock_fd}>&-; return 1; }
+  mkdir -p "$(dirname "$ZINC_ARM64_ROOT")" "$ZINC_ROOT/build" || return 1
+  zinc_locked "$ZINC_ARM64_ROOT.lock" 1800 zinc_arm64_root_unlocked
+}
+
+zinc_arm64_root_unlocked() {  # the caller holds the root's lock
+  local root="$ZINC_ARM64_ROOT" log="$ZINC_ROOT/build/arm64-root.log" deb
   if [ "$(cat "$root/.zinc-root" 2>/dev/null)" = "$ZINC_ARM64_ROOT_SPEC" ]; then
     cp /usr/bin/qemu-aarch64-static "$root/usr/bin/"
     echo "arm64 root: $root (cached)"
-    exec {lock_fd}>&-
     return 0
   fi
   echo "arm64 root: making $root (log: build/arm64-root.log)"
@@ -106,14 +104,12 @@ zinc_arm64_root() {
   ) > "$log" 2>&1; then
     tail -n 20 "$log"
     rm -rf "$fresh"
-    exec {lock_fd}>&-
     return 1
   fi
   cp /usr/bin/qemu-aarch64-static "$fresh/usr/bin/"
   echo "$ZINC_ARM64_ROOT_SPEC" > "$fresh/.zinc-root"
   rm -rf "$root"
   mv "$fresh" "$root"
-  exec {lock_fd}>&-
 }
 
 # What the Python stages need that does not use this checkout's builds: the

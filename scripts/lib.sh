@@ -40,16 +40,27 @@ zinc_ensure_apt() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   zinc_log "installing Debian packages: ${missing[*]}"
-  local sudo="" lock_fd rc=0
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
   # scripts/test's early start may install while a stage does: one at a time.
-  exec {lock_fd}> "/tmp/zinc-apt-$(id -u).lock"
-  flock -w 900 "$lock_fd" || true
-  { $sudo apt-get update -qq \
-    && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
-    || rc=1
-  exec {lock_fd}>&-
-  return $rc
+  zinc_locked "/tmp/zinc-apt-$(id -u).lock" 900 zinc_apt_install "${missing[@]}"
+}
+
+zinc_apt_install() {  # packages...
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# Runs a command (a shell function too) in a subshell that holds an
+# exclusive lock on FILE, waiting at most SECONDS for it; the lock goes when
+# the subshell ends, on every path. Usage: zinc_locked FILE SECONDS COMMAND...
+zinc_locked() {
+  local file="$1" seconds="$2"
+  shift 2
+  (
+    flock -w "$seconds" 9 || { echo "waited $seconds s for the lock $file" >&2; exit 1; }
+    "$@"
+  ) 9> "$file"
 }
 
 # A virtualenv in .venv with the Python test tools; reinstalls only when
