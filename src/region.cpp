@@ -254,16 +254,33 @@ WaiterCount* Region::join_waiter_count(uint8_t* base, uint64_t created_at) {
   if (waiters->tag.load(std::memory_order_acquire) != waiter_count_tag(created_at)) {
     return nullptr;  // a plain v2 creator's region, or a damaged block: always wake
   }
-  const uint32_t refs = reinterpret_cast<Header*>(base)->ref_count.load(std::memory_order_seq_cst);
-  uint64_t word = waiters->counted_handles.load(std::memory_order_seq_cst);
-  do {
-    // ref_count already includes this handle, so an honest count is below
-    // it. Anything else is garbage (or an open racing this one): stay
-    // uncounted, which only makes notifiers wake.
-    if (static_cast<uint32_t>(word) >= refs) return nullptr;
-  } while (!waiters->counted_handles.compare_exchange_weak(word, word + kCountedHandleChange + 1,
-                                                           std::memory_order_seq_cst));
-  return waiters;
+  const auto& ref_count = reinterpret_cast<Header*>(base)->ref_count;
+  // The word first, then ref_count: opens raise ref_count before the count
+  // and closes lower the count before ref_count, so a concurrent open only
+  // widens the gap and a refusal needs a close that falls between the two
+  // loads. Such a refusal is retried; a count that stays at or above
+  // ref_count is garbage, and the handle stays uncounted, which only makes
+  // notifiers wake (docs/spec.md §9.3).
+  // A failed compare-and-swap means other handles came or went: look again.
+  // Every retry is bounded, so a neighbour that rewrites the word
+  // continuously cannot hold an open here.
+  constexpr int kRefusals = 8, kAttempts = 1024;
+  int refusals = 0;
+  for (int attempt = 0; attempt < kAttempts && refusals < kRefusals; ++attempt) {
+    uint64_t word = waiters->counted_handles.load(std::memory_order_seq_cst);
+    if (testing::waiter_count_join_hook != nullptr) testing::waiter_count_join_hook();
+    const uint32_t refs = ref_count.load(std::memory_order_seq_cst);
+    // ref_count already includes this handle, so an honest count is below it.
+    if (static_cast<uint32_t>(word) >= refs) {
+      ++refusals;
+      continue;
+    }
+    if (waiters->counted_handles.compare_exchange_strong(word, word + kCountedHandleChange + 1,
+                                                         std::memory_order_seq_cst)) {
+      return waiters;
+    }
+  }
+  return nullptr;
 }
 
 void Region::unlink_if_owner() {

@@ -17,6 +17,14 @@
 
 namespace zinc::core {
 
+namespace testing {
+// Test seam for a race that timing cannot force: when set, an opener joining
+// the waiter count calls it between its load of the count word and its load
+// of ref_count (tests/waiter_count_test.cpp opens and closes other handles
+// exactly there). Null in every real use.
+inline void (*waiter_count_join_hook)() = nullptr;
+}  // namespace testing
+
 class Region {
  public:
   // Creates "/zinc_<name>" with `capacity` usable bytes; the result owns the

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -86,6 +87,60 @@ TEST_F(WaiterCount, CloseUncountsAndBumpsTheChangeCounter) {
   const uint64_t after = block_of(owner_).counted_handles.load();
   EXPECT_EQ(static_cast<uint32_t>(after), 1u);
   EXPECT_EQ(after >> 32, (before >> 32) + 1);
+  EXPECT_FALSE(region_of(owner_).wake_needed());
+}
+
+// Forced interleavings of an open's join (docs/spec.md §9.3): the hook runs
+// once, between the opener's load of the count word and its load of
+// ref_count, and moves other handles exactly there.
+std::function<void()> g_between_the_loads;
+
+void run_between_the_loads_once() {
+  zinc::core::testing::waiter_count_join_hook = nullptr;
+  g_between_the_loads();
+}
+
+class JoinInterleaving : public WaiterCount {
+ protected:
+  void TearDown() override {
+    zinc::core::testing::waiter_count_join_hook = nullptr;
+    zinc_close(third_);
+    WaiterCount::TearDown();
+  }
+  // Opens a handle with `between` run between the two loads of its join.
+  ZincHandle open_with(std::function<void()> between) {
+    g_between_the_loads = std::move(between);
+    zinc::core::testing::waiter_count_join_hook = run_between_the_loads_once;
+    ZincHandle h = nullptr;
+    EXPECT_EQ(zinc_open(guard_.c_str(), &h), ZINC_OK);
+    EXPECT_EQ(zinc::core::testing::waiter_count_join_hook, nullptr) << "the hook never ran";
+    return h;
+  }
+  ZincHandle third_ = nullptr;
+};
+
+TEST_F(JoinInterleaving, AnOpenBetweenTheLoadsDoesNotLeaveTheOpenerUncounted) {
+  ZincHandle late = nullptr;
+  third_ = open_with([&] { ASSERT_EQ(zinc_open(guard_.c_str(), &late), ZINC_OK); });
+  EXPECT_TRUE(region_of(third_).counts_waiters());
+  EXPECT_TRUE(region_of(late).counts_waiters());
+  EXPECT_EQ(counted(owner_), 4u);
+  EXPECT_EQ(header_of(owner_).ref_count.load(), 4u);
+  EXPECT_FALSE(region_of(owner_).wake_needed());
+  zinc_close(late);
+}
+
+TEST_F(JoinInterleaving, ACloseBetweenTheLoadsIsRetriedNotRefused) {
+  // The close takes the count from 2 to 1 and ref_count from 3 to 2 inside
+  // the window: the opener saw 2 handles counted and 2 references, which
+  // alone looks like garbage.
+  third_ = open_with([&] {
+    zinc_close(reader_);
+    reader_ = nullptr;
+  });
+  EXPECT_TRUE(region_of(third_).counts_waiters());
+  EXPECT_EQ(counted(owner_), 2u);
+  EXPECT_EQ(header_of(owner_).ref_count.load(), 2u);
   EXPECT_FALSE(region_of(owner_).wake_needed());
 }
 
