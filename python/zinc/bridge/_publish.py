@@ -5,7 +5,13 @@ Lossless channels go out reliable with blocking congestion control, and only
 while a subscriber matches the key (so frames wait in the local channel, and
 its writer feels the back-pressure, while the other side is down or
 restarting); a frame is released from the local reader only after Zenoh
-accepted the put. Latest channels go out with congestion control DROP.
+accepted the put. Latest channels go out with congestion control DROP, so
+a full link loses frames instead of holding the writer back; the newest
+frame is then put once more with blocking congestion control when the stream
+pauses after it (settle()), so a stream that stops always ends on its newest
+frame on the other side, never on one the link dropped. A pause is a silence
+longer than twice the stream's usual interval (at least SETTLE_MIN_S, at most
+SETTLE_MAX_S), so a steady stream is never sent twice.
 
 A publication does not wait by itself beyond one frame: forward(timeout_ms)
 moves at most one frame, so the same object serves a thread of its own or
@@ -19,7 +25,7 @@ from __future__ import annotations
 import enum
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import zinc
 
@@ -29,6 +35,11 @@ from ._wire import HeaderWriter, StreamType
 
 # A join that keeps failing says why at most this often.
 COMPLAINT_INTERVAL_S = 10.0
+# How long a latest channel's newest frame waits for a newer one before it is
+# put again without the risk of a drop (a receiver skips the repeat when it
+# had the frame already): twice the stream's smoothed interval, within these.
+SETTLE_MIN_S = 0.02
+SETTLE_MAX_S = 2.0
 
 
 class Forwarded(enum.Enum):
@@ -47,6 +58,13 @@ class Publication:
         self._session = session
         self._zenoh = zenoh
         self._publisher: Any = None
+        # Latest channels: a blocking publisher on the same key, and the
+        # newest frame put through the dropping one (payload, attachment,
+        # when) until it is settled.
+        self._settler: Any = None
+        self._unsettled: Optional[Tuple[bytes, bytes, float]] = None
+        self._last_put_at: Optional[float] = None
+        self._interval_s: Optional[float] = None  # smoothed time between puts
         self._listener: Any = None
         self._headers: Optional[HeaderWriter] = None
         self._encoding = zenoh.Encoding("application/x-zinc-frame")
@@ -89,6 +107,14 @@ class Publication:
             reliability=zenoh.Reliability.RELIABLE,
             express=not lossless,
         )
+        if not lossless:
+            self._settler = self._session.declare_publisher(
+                self.route.key,
+                encoding=self._encoding,
+                congestion_control=zenoh.CongestionControl.BLOCK,
+                reliability=zenoh.Reliability.RELIABLE,
+            )
+        self._unsettled = None
         # Every publication logs whether a subscriber matches; only a
         # lossless one waits for it (see `sending`).
         self._matched.clear()
@@ -112,13 +138,14 @@ class Publication:
 
     def leave(self) -> None:
         """Leaves the local channel and undeclares the publisher."""
-        for entity in (self._listener, self._publisher):
+        for entity in (self._listener, self._publisher, self._settler):
             if entity is not None:
                 try:
                     entity.undeclare()
                 except Exception:  # zenoh.ZError: the session closed, taking it along
                     pass
-        self._listener = self._publisher = None
+        self._listener = self._publisher = self._settler = None
+        self._unsettled = self._last_put_at = self._interval_s = None
         if self.reader is not None:
             self.reader.close()
             self.reader = None
@@ -156,8 +183,41 @@ class Publication:
             return Forwarded.NOTHING
         with frame:
             payload = frame.array.tobytes()
+            attachment = headers.header(frame.sequence)
             # Blocks while the link's queue is full (lossless): the frame
             # stays held meanwhile, so the local writer is held back too.
-            publisher.put(payload, attachment=headers.header(frame.sequence))
+            publisher.put(payload, attachment=attachment)
+        if self._settler is not None:
+            self._unsettled = (payload, attachment, self._note_put())
         self.stats.forwarded(len(payload))
         return Forwarded.FRAME
+
+    def settle(self, now: float) -> Optional[float]:
+        """Puts a latest channel's newest frame again, this time without the
+        risk of a drop, once the stream paused after it. Returns the seconds
+        until it is due, or None when nothing waits."""
+        unsettled, settler = self._unsettled, self._settler
+        if unsettled is None or settler is None:
+            return None
+        payload, attachment, put_at = unsettled
+        pause = SETTLE_MIN_S
+        if self._interval_s is not None:
+            pause = min(SETTLE_MAX_S, max(SETTLE_MIN_S, 2 * self._interval_s))
+        due = put_at + pause - now
+        if due > 0:
+            return due
+        self._unsettled = None
+        settler.put(payload, attachment=attachment)
+        return None
+
+    def _note_put(self) -> float:
+        """Adds a latest channel's put to the smoothed interval between puts
+        (the first gap is the estimate, each later one moves it by an
+        eighth); returns the put's time."""
+        now = time.monotonic()
+        if self._last_put_at is not None:
+            gap = now - self._last_put_at
+            interval = self._interval_s
+            self._interval_s = gap if interval is None else interval + (gap - interval) / 8
+        self._last_put_at = now
+        return now

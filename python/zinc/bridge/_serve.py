@@ -10,6 +10,9 @@ one frame at a time. The set's membership follows those states: a channel
 that is not there yet, or a lossless one that no subscriber matches, is not
 in the set, and the thread looks again every SLICE_MS.
 
+A latest channel's newest frame is put a second time, reliably, when no newer
+one followed it (Publication.settle): the wait is cut short for that.
+
 A put that waits for room (lossless, the receiver behind) holds the thread,
 and with it every publication of this bridge: the same back-pressure a
 single TCP link between two bridges gives anyway.
@@ -17,7 +20,9 @@ single TCP link between two bridges gives anyway.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from typing import Dict, Sequence, cast
 
 import zinc
@@ -58,10 +63,23 @@ class PublicationServer:
         return True
 
     def _serve(self) -> None:
+        timeout_ms = SLICE_MS
         while not self._stop.is_set():
             self._follow()
-            for key in self._waitset.wait(SLICE_MS):
+            for key in self._waitset.wait(timeout_ms):
                 self._drain(cast(int, key))  # the keys are the indexes given to add()
+            timeout_ms = self._settle()
+
+    def _settle(self) -> int:
+        """Settles the latest channels whose newest frame is due (see
+        Publication.settle); returns how long the next wait may last."""
+        now = time.monotonic()
+        timeout_ms = SLICE_MS
+        for publication in self._publications:
+            due = publication.settle(now)
+            if due is not None:
+                timeout_ms = min(timeout_ms, max(1, math.ceil(due * 1000)))
+        return timeout_ms
 
     def _follow(self) -> None:
         """Joins the channels not joined yet (one try each) and keeps the set

@@ -7,7 +7,8 @@ control that back-pressure reaches the remote publisher and its local writer.
 This thread blocks in the local writer's frame() while the local ring is
 full (lossless), so a reader that stalls here stalls the whole chain instead
 of losing frames. For a latest channel it drains the FIFO and writes only the
-newest frame.
+newest frame, and skips the publisher's settling repeat of the frame it wrote
+last (zinc/bridge/_publish.py).
 
 The local channel is made at the first frame, with the sender's frame type
 and mode, or joined as its writer when it exists (a bridge restarted after
@@ -41,6 +42,7 @@ class Subscription:
         self._writer: Optional[zinc.ChannelWriter] = None
         self._stream: Optional[StreamType] = None
         self._expected: Optional[int] = None  # the next lossless sequence
+        self._latest_written: Optional[int] = None  # the source frame written last (latest)
         self._stop = threading.Event()
         self._subscriber = session.declare_subscriber(
             route.key, zenoh.handlers.FifoChannel(route.queue)
@@ -64,6 +66,7 @@ class Subscription:
         if self._writer is not None:
             self._writer.close()
         self._writer, self._stream = None, None
+        self._latest_written = None
 
     # ---- the thread ----------------------------------------------------------
 
@@ -103,6 +106,8 @@ class Subscription:
             while newer is not None:
                 sequence, stream, payload = self._parse(newer)
                 newer = queue.try_recv()
+            if sequence == self._latest_written:
+                return  # the publisher's settling repeat of a frame we have
         writer = self._writer_for(stream)
         if writer is None:
             return
@@ -117,6 +122,7 @@ class Subscription:
             target = frame.array.reshape(-1).view(np.uint8)
             target[: len(payload)] = np.frombuffer(payload, dtype=np.uint8)
             frame.commit(len(payload))
+        self._latest_written = sequence if stream.mode == "latest" else None
         self.stats.forwarded(len(payload))
 
     def _check_sequence(self, sequence: int) -> None:
