@@ -16,8 +16,7 @@ import pytest
 from conftest import NameFactory
 
 import zinc
-from zinc.bridge import Publish, Subscribe
-from zinc.bridge import _publish
+from zinc.bridge import Publish, Subscribe, _publish
 from zinc.bridge._publish import Forwarded, Publication
 from zinc.bridge._subscribe import Subscription
 
@@ -136,7 +135,9 @@ def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
     publication.forward(1000)
     publication.settle(time.monotonic() + 1)
     remote = region_name()
-    subscription = Subscription(SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote))
+    subscription = Subscription(
+        SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote)
+    )
     try:
         first, repeat = OneSample(*dropping.puts[0]), OneSample(*blocking.puts[0])
         subscription._receive(first, first)

@@ -8,9 +8,9 @@ import gc
 import os
 import time
 
-import zinc
-
 from conftest import NameFactory, object_path, run_in_child
+
+import zinc
 
 
 def _ref_count(name: str) -> int:

@@ -11,10 +11,9 @@ import time
 from typing import Callable
 
 import pytest
+from conftest import NameFactory, object_path
 
 import zinc
-
-from conftest import NameFactory, object_path
 
 
 def _returns_in_child(call: Callable[[], None], timeout_s: float = 5.0) -> int:

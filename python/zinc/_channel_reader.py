@@ -24,8 +24,9 @@ _weak_ref = weakref.ref
 _new = object.__new__
 
 if TYPE_CHECKING:
-    from ._region import SharedRegion
     from numpy.typing import NDArray
+
+    from ._region import SharedRegion
 
 
 class _WriterWatch:

@@ -23,8 +23,9 @@ from ._ffi import ffi, lib
 from ._frames import WriteFrame
 
 if TYPE_CHECKING:
-    from ._region import SharedRegion
     from numpy.typing import ArrayLike, NDArray
+
+    from ._region import SharedRegion
 
 _weak_ref = weakref.ref
 _new = object.__new__
