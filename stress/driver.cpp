@@ -45,6 +45,7 @@
 #include "scenario.hpp"
 #include "stress_shared.hpp"
 #include "zinc.h"
+#include "program_paths.hpp"
 
 namespace zinc::stress {
 namespace {
@@ -459,7 +460,7 @@ class ProcessRun : public Run {
     pids_.resize(members_.size(), -1);
     reaped_.resize(members_.size(), false);
     statuses_.resize(members_.size(), 0);
-    std::vector<std::string> args = {ZINC_STRESS_WORKER, log_name_, subject_};
+    std::vector<std::string> args = {zinc::test::paths::kStressWorker, log_name_, subject_};
     for (const std::string& a : to_args(members_[i].params)) args.push_back(a);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());

@@ -20,6 +20,7 @@
 
 #include "test_support.hpp"
 #include "zinc.h"
+#include "program_paths.hpp"
 
 namespace {
 
@@ -55,10 +56,10 @@ class ChannelPeer {
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], STDOUT_FILENO);
-      std::vector<char*> argv{const_cast<char*>(ZINC_TEST_CHANNEL_PEER)};
+      std::vector<char*> argv{const_cast<char*>(zinc::test::paths::kChannelPeer)};
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      execv(ZINC_TEST_CHANNEL_PEER, argv.data());
+      execv(zinc::test::paths::kChannelPeer, argv.data());
       _exit(127);
     }
     close(out[1]);

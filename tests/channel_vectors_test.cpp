@@ -12,6 +12,7 @@
 
 #include "test_support.hpp"
 #include "zinc.h"
+#include "program_paths.hpp"
 
 namespace {
 
@@ -42,7 +43,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-const std::string kVectors = ZINC_VECTORS_DIR;
+const std::string kVectors = zinc::test::paths::kVectorsDir;
 
 TEST(ChannelVectors, every_image_validates_to_its_code) {
   const std::vector<Row> rows = read_tsv(kVectors + "/channel.tsv");

@@ -17,6 +17,7 @@
 
 #include "name.hpp"
 #include "zinc.h"
+#include "program_paths.hpp"
 
 namespace zinc::test {
 
@@ -183,7 +184,7 @@ Peer::Peer() {
   if (pid_ == 0) {
     dup2(in[0], STDIN_FILENO);
     dup2(out[1], STDOUT_FILENO);
-    execl(ZINC_TEST_PEER, ZINC_TEST_PEER, static_cast<char*>(nullptr));
+    execl(paths::kTestPeer, paths::kTestPeer, static_cast<char*>(nullptr));
     _exit(127);
   }
   close(in[0]);

@@ -25,6 +25,7 @@
 #include "multi_wait.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
+#include "program_paths.hpp"
 
 namespace {
 
@@ -361,7 +362,7 @@ TEST(WaitSet, reader_of_a_killed_writer_is_ready_once_the_name_is_gone) {
   const pid_t peer = fork();
   if (peer == 0) {
     dup2(out[1], STDOUT_FILENO);
-    execl(ZINC_TEST_CHANNEL_PEER, ZINC_TEST_CHANNEL_PEER, "writer-mid-frame", name.c_str(), "1",
+    execl(zinc::test::paths::kChannelPeer, zinc::test::paths::kChannelPeer, "writer-mid-frame", name.c_str(), "1",
           "0", static_cast<char*>(nullptr));
     _exit(127);
   }

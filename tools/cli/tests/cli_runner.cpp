@@ -1,4 +1,5 @@
 #include "cli_runner.hpp"
+#include "program_paths.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -57,19 +58,19 @@ Background::Background(const std::vector<std::string>& args) {
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  std::vector<std::string> words = {ZINC_CLI};
+  std::vector<std::string> words = {zinc::test::paths::kCli};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawn(&pid_, ZINC_CLI, &actions, &attributes, argv.data(), environ);
+  const int rc = posix_spawn(&pid_, zinc::test::paths::kCli, &actions, &attributes, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   close(out[1]);
   close(err[1]);
   out_ = out[0];
   err_ = err[0];
-  if (rc != 0) throw std::runtime_error("posix_spawn " ZINC_CLI " failed");
+  if (rc != 0) throw std::runtime_error(std::string("posix_spawn ") + zinc::test::paths::kCli + " failed");
 }
 
 Background::~Background() {

@@ -14,6 +14,7 @@
 #include "json_value.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
+#include "program_paths.hpp"
 
 namespace zinc::cli::test {
 namespace {
@@ -94,10 +95,10 @@ Result run_zinc_as(uid_t uid, gid_t gid, const std::vector<std::string>& args) {
         setresuid(uid, uid, uid) != 0) {
       _exit(100);
     }
-    std::vector<char*> argv{const_cast<char*>(ZINC_CLI)};
+    std::vector<char*> argv{const_cast<char*>(zinc::test::paths::kCli)};
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(ZINC_CLI, argv.data());
+    execv(zinc::test::paths::kCli, argv.data());
     _exit(101);
   }
   close(out[1]);
