@@ -17,6 +17,7 @@ namespace {
 
 using zinc::test::ChannelGuard;
 using zinc::test::commit_filled;
+using zinc::test::create_with_reader;
 using zinc::test::entry_cursor;
 using zinc::test::entry_held;
 using zinc::test::entry_owner;
@@ -35,12 +36,9 @@ uint64_t newcomer_word(uint64_t word) {
 
 TEST(ChannelEviction, EvictedLosslessReaderGetsEstaleAndLeavesTheNewOwnersEntryAlone) {
   ObjectGuard name(unique_name("evicted-reader"));
-  ChannelGuard writer;
-  ASSERT_EQ(
-      zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, kSlotSize, 1, 0, writer.out()),
-      ZINC_OK);
-  ChannelGuard reader;
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ChannelGuard writer, reader;
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LOSSLESS, writer, reader, kSlotSize), ZINC_OK)
+      << zinc_last_error_message();
   ASSERT_EQ(commit_filled(writer, 0x10), ZINC_OK);
   ASSERT_EQ(commit_filled(writer, 0x11), ZINC_OK);
   ZincChannelFrame frame{};
@@ -62,12 +60,9 @@ TEST(ChannelEviction, EvictedLosslessReaderGetsEstaleAndLeavesTheNewOwnersEntryA
 
 TEST(ChannelEviction, EvictedLatestReaderGetsEstaleAndLeavesTheNewOwnersPinAlone) {
   ObjectGuard name(unique_name("evicted-latest-reader"));
-  ChannelGuard writer;
-  ASSERT_EQ(
-      zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, kSlotSize, 1, 0, writer.out()),
-      ZINC_OK);
-  ChannelGuard reader;
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ChannelGuard writer, reader;
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LATEST, writer, reader, kSlotSize), ZINC_OK)
+      << zinc_last_error_message();
   ASSERT_EQ(commit_filled(writer, 0x10), ZINC_OK);
   ZincChannelFrame frame{};
   ASSERT_EQ(zinc_channel_read(reader, 1000, &frame), ZINC_OK);

@@ -13,6 +13,7 @@ namespace {
 
 using zinc::test::ChannelGuard;
 using zinc::test::commit_filled;
+using zinc::test::create_with_reader;
 using zinc::test::entry_cursor;
 using zinc::test::ObjectGuard;
 using zinc::test::RegionGuard;
@@ -26,12 +27,9 @@ constexpr uint32_t kSlotSize = 64;
 // instead of handing out frame 1000 and then saying EAGAIN for ever.
 TEST(ChannelImpossibleState, LatestReaderReportsSlotSeqBeyondWriteSeq) {
   ObjectGuard name(unique_name("latest-forged-seq"));
-  ChannelGuard writer;
-  ASSERT_EQ(
-      zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, kSlotSize, 1, 0, writer.out()),
-      ZINC_OK);
-  ChannelGuard reader;
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ChannelGuard writer, reader;
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LATEST, writer, reader, kSlotSize), ZINC_OK)
+      << zinc_last_error_message();
   ASSERT_EQ(commit_filled(writer, 0x10), ZINC_OK);
   ZincChannelInfo info{};
   ASSERT_EQ(zinc_channel_info(writer, &info), ZINC_OK);
@@ -47,12 +45,9 @@ TEST(ChannelImpossibleState, LatestReaderReportsSlotSeqBeyondWriteSeq) {
 // frame that was never committed) is damage, not "nothing new".
 TEST(ChannelImpossibleState, LatestReaderReportsCursorBeyondWriteSeq) {
   ObjectGuard name(unique_name("latest-forged-cursor"));
-  ChannelGuard writer;
-  ASSERT_EQ(
-      zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, kSlotSize, 1, 0, writer.out()),
-      ZINC_OK);
-  ChannelGuard reader;
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ChannelGuard writer, reader;
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LATEST, writer, reader, kSlotSize), ZINC_OK)
+      << zinc_last_error_message();
   ASSERT_EQ(commit_filled(writer, 0x10), ZINC_OK);
   entry_cursor(reader, 0).store(1000);
 

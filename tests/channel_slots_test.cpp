@@ -14,16 +14,10 @@
 
 namespace {
 
+using zinc::test::ChannelGuard;
 using zinc::test::contains;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
-
-struct ChannelGuard {
-  ~ChannelGuard() { zinc_channel_close(channel); }
-  ZincChannel* out() { return &channel; }
-  operator ZincChannel() const { return channel; }
-  ZincChannel channel = nullptr;
-};
 
 // The slot a frame's payload pointer is in.
 uint32_t slot_of(ZincChannel channel, const uint8_t* data) {

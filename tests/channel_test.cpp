@@ -24,6 +24,7 @@
 
 namespace {
 
+using zinc::test::ChannelGuard;
 using zinc::test::contains;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
@@ -33,18 +34,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// Closes the channel at the end of the scope, whatever the test did.
-class ChannelGuard {
- public:
-  ChannelGuard() = default;
-  ChannelGuard(const ChannelGuard&) = delete;
-  ChannelGuard& operator=(const ChannelGuard&) = delete;
-  ~ChannelGuard() { zinc_channel_close(channel); }
-  ZincChannel* out() { return &channel; }
-  operator ZincChannel() const { return channel; }
-  ZincChannel channel = nullptr;
-};
 
 // tests/channel_peer.cpp in a child process; killed with SIGKILL and reaped
 // when it goes out of scope.

@@ -23,6 +23,7 @@ namespace {
 
 using zinc::test::ChannelGuard;
 using zinc::test::commit_filled;
+using zinc::test::create_with_reader;
 using zinc::test::ForkedProcess;
 using zinc::test::LineLink;
 using zinc::test::ObjectGuard;
@@ -124,12 +125,9 @@ TEST(ChannelWriterRestart, NewWriterContinuesAfterKilledWriterAndWaitingReaderMi
 
 TEST(ChannelWriterRestart, ReaderGetsEpipeOnceItReadEverythingOfAChannelItsWriterClosed) {
   ObjectGuard name(unique_name("writer-closed"));
-  ChannelGuard writer;
-  ASSERT_EQ(
-      zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, kSlotSize, 1, 0, writer.out()),
-      ZINC_OK);
-  ChannelGuard reader;
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ChannelGuard writer, reader;
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LOSSLESS, writer, reader, kSlotSize), ZINC_OK)
+      << zinc_last_error_message();
   ASSERT_EQ(commit_numbered(writer), ZINC_OK);
   ASSERT_EQ(commit_numbered(writer), ZINC_OK);
   zinc_channel_close(writer.channel);  // the owner's close unlinks the name

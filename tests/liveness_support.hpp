@@ -1,4 +1,4 @@
-// Small pieces the liveness tests share: handle guards, a filled frame, the
+// Small pieces the liveness tests share: a filled frame, the
 // answers peers send back, and raw views of a channel's shared words (what
 // a mistaken judge or a damaged object would write).
 #pragma once
@@ -10,33 +10,18 @@
 #include <cstring>
 #include <string>
 
+#include "test_support.hpp"
 #include "zinc.h"
 
 namespace zinc::test {
 
-// Closes a channel at the end of the scope.
-class ChannelGuard {
- public:
-  ChannelGuard() = default;
-  ChannelGuard(const ChannelGuard&) = delete;
-  ChannelGuard& operator=(const ChannelGuard&) = delete;
-  ~ChannelGuard() { zinc_channel_close(channel); }
-  ZincChannel* out() { return &channel; }
-  operator ZincChannel() const { return channel; }
-  ZincChannel channel = nullptr;
-};
-
-// Closes a region handle at the end of the scope.
-class RegionGuard {
- public:
-  RegionGuard() = default;
-  RegionGuard(const RegionGuard&) = delete;
-  RegionGuard& operator=(const RegionGuard&) = delete;
-  ~RegionGuard() { zinc_close(handle); }
-  ZincHandle* out() { return &handle; }
-  operator ZincHandle() const { return handle; }
-  ZincHandle handle = nullptr;
-};
+// Creates channel `name` with 4 slots of `slot_size` bytes and one reader
+// entry as `writer`, and joins it as `reader`: ZINC_OK, or the first failure.
+inline int32_t create_with_reader(const ObjectGuard& name, uint32_t mode, ChannelGuard& writer,
+                                  ChannelGuard& reader, uint32_t slot_size = 64) {
+  const int32_t rc = zinc_channel_create(name.c_str(), mode, 4, slot_size, 1, 0, writer.out());
+  return rc != ZINC_OK ? rc : zinc_channel_open_reader(name.c_str(), reader.out());
+}
 
 // "<word> <rc>": how peers report a call's result.
 inline std::string said(const std::string& word, int64_t value) {

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "zinc.h"
+
 namespace zinc::test {
 
 // A name no other test or test run uses: "t<pid>-<scenario>-<counter>-<random>".
@@ -43,6 +45,30 @@ class ObjectGuard {
 
  private:
   std::string name_;
+};
+
+// Closes a channel at the end of the scope, whatever the test did.
+class ChannelGuard {
+ public:
+  ChannelGuard() = default;
+  ChannelGuard(const ChannelGuard&) = delete;
+  ChannelGuard& operator=(const ChannelGuard&) = delete;
+  ~ChannelGuard() { zinc_channel_close(channel); }
+  ZincChannel* out() { return &channel; }
+  operator ZincChannel() const { return channel; }
+  ZincChannel channel = nullptr;
+};
+
+// Closes a region handle at the end of the scope, whatever the test did.
+class RegionGuard {
+ public:
+  RegionGuard() = default;
+  RegionGuard(const RegionGuard&) = delete;
+  RegionGuard& operator=(const RegionGuard&) = delete;
+  ~RegionGuard() { zinc_close(handle); }
+  ZincHandle* out() { return &handle; }
+  operator ZincHandle() const { return handle; }
+  ZincHandle handle = nullptr;
 };
 
 // Where region `name`'s object lives: "/dev/shm/zinc_<name>".

@@ -29,7 +29,9 @@
 
 namespace {
 
+using zinc::test::ChannelGuard;
 using zinc::test::ObjectGuard;
+using zinc::test::RegionGuard;
 using zinc::test::unique_name;
 
 // A wait long enough that only a lost wake-up (or a hang) reaches it.
@@ -47,28 +49,6 @@ class SetGuard {
   ~SetGuard() { zinc_wait_set_close(set); }
   operator ZincWaitSet() const { return set; }
   ZincWaitSet set = nullptr;
-};
-
-class RegionGuard {
- public:
-  RegionGuard() = default;
-  RegionGuard(const RegionGuard&) = delete;
-  RegionGuard& operator=(const RegionGuard&) = delete;
-  ~RegionGuard() { zinc_close(handle); }
-  ZincHandle* out() { return &handle; }
-  operator ZincHandle() const { return handle; }
-  ZincHandle handle = nullptr;
-};
-
-class ChannelGuard {
- public:
-  ChannelGuard() = default;
-  ChannelGuard(const ChannelGuard&) = delete;
-  ChannelGuard& operator=(const ChannelGuard&) = delete;
-  ~ChannelGuard() { zinc_channel_close(channel); }
-  ZincChannel* out() { return &channel; }
-  operator ZincChannel() const { return channel; }
-  ZincChannel channel = nullptr;
 };
 
 // The keys one wait reports (empty on timeout; a failure fails the test).
