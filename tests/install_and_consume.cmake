@@ -11,7 +11,8 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(f include/zinc.h include/zinc/zinc.hpp lib/pkgconfig/zinc.pc lib/cmake/zinc/zincConfig.cmake)
+foreach(f include/zinc.h include/zinc/zinc.hpp include/zinc/channel.hpp include/zinc/wait_set.hpp
+    lib/pkgconfig/zinc.pc lib/cmake/zinc/zincConfig.cmake)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()
