@@ -37,7 +37,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -49,12 +48,12 @@ from typing import (
     Optional,
     Tuple,
     Type,
-    TypeVar,
     cast,
     overload,
 )
 
 from . import _frame_type
+from ._closeable import Closeable
 from ._errors import check, checked_integer, encode_name, error, require_numpy
 from ._ffi import ffi, lib
 from ._region import SharedRegion
@@ -68,7 +67,6 @@ if TYPE_CHECKING:
     from ._channel_reader import ChannelReader
     from ._channel_writer import ChannelWriter
 
-_C = TypeVar("_C", bound="Channel")
 
 _MODES = {"lossless": int(lib.ZINC_CHANNEL_LOSSLESS), "latest": int(lib.ZINC_CHANNEL_LATEST)}
 _MODE_NAMES = {value: name for name, value in _MODES.items()}
@@ -287,7 +285,7 @@ class ChannelInfo:
     writer_pid: int
 
 
-class Channel:
+class Channel(Closeable):
     """A participant in a channel: its writer (:class:`ChannelWriter`) or one
     of its readers (:class:`ChannelReader`).
 
@@ -729,6 +727,17 @@ class Channel:
         failure = error(code)  # the message is the calling thread's, now
         return ValueError("channel is closed") if self._h is None else failure
 
+    def _slow_path_waits(self, code: int, timeout: Optional[int]) -> bool:
+        """The start of recv() or frame() after a first try that got no frame:
+        raises for a handle inherited through fork() or a failure other than
+        EAGAIN or ETIMEDOUT; False when `timeout` is 0 (the caller returns
+        None), True when it waits in slices."""
+        if self._generation != _generation:
+            self._handle()  # raises: inherited through fork()
+        if code != EAGAIN and code != ETIMEDOUT:
+            raise self._failure(code)
+        return timeout != 0
+
     def _leave(self) -> None:
         """What close() does to the open frame objects (in the process that
         joined); the native close does the rest."""
@@ -753,18 +762,6 @@ class Channel:
         self._region.close()
         self._data = None
         self._slot_arrays = {}
-
-    def __enter__(self: _C) -> _C:
-        self._handle()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self._shape is None:

@@ -116,11 +116,7 @@ class ChannelReader(Channel, role="reader"):
     def _recv_after(self, code: int, handle: Any, timeout: Optional[int]) -> Optional[ReadFrame]:
         """recv() once its first try found nothing (or failed): waits in
         slices, as long as `timeout` allows."""
-        if self._generation != _channel._generation:
-            self._handle()  # raises: inherited through fork()
-        if code != EAGAIN and code != ETIMEDOUT:
-            raise self._failure(code)
-        if timeout == 0:
+        if not self._slow_path_waits(code, timeout):
             return None
         lock = self._lock
         for slice_ms in slices(timeout, SLICE_MS):

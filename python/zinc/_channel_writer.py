@@ -104,11 +104,7 @@ class ChannelWriter(Channel, role="writer"):
     def _frame_after(self, code: int, handle: Any, timeout: Optional[int]) -> Optional[WriteFrame]:
         """frame() once its first try found no room (or failed): waits in
         slices, as long as `timeout` allows."""
-        if self._generation != _channel._generation:
-            self._handle()  # raises: inherited through fork()
-        if code != EAGAIN and code != ETIMEDOUT:
-            raise self._failure(code)
-        if timeout == 0:
+        if not self._slow_path_waits(code, timeout):
             return None
         lock = self._lock
         previous_ms = 0

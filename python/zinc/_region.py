@@ -11,7 +11,6 @@ import math
 import operator
 import os
 import time
-from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -25,6 +24,7 @@ from typing import (
     overload,
 )
 
+from ._closeable import Closeable
 from ._errors import check as _check
 from ._errors import checked_integer as _integer
 from ._errors import encode_name as _name
@@ -131,7 +131,7 @@ def _numpy() -> Any:
     return require_numpy("SharedRegion.as_numpy()")
 
 
-class SharedRegion:
+class SharedRegion(Closeable):
     """A named shared-memory region: a mapping of its data and a notify cursor.
 
     Make one with :meth:`create` (the creator; its close unlinks the name) or
@@ -478,18 +478,6 @@ class SharedRegion:
         self._h = None
         for stop in list(self._waits):
             stop.set()
-
-    def __enter__(self: _R) -> _R:
-        self._handle()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self._pid != os.getpid():

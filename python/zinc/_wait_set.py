@@ -17,7 +17,6 @@ loop's ``add_reader``.
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -27,14 +26,13 @@ from typing import (
     List,
     Optional,
     Tuple,
-    Type,
-    TypeVar,
     Union,
 )
 
 from ._channel import checked_timeout, slices
 from ._channel_reader import ChannelReader
 from ._channel_writer import ChannelWriter
+from ._closeable import Closeable
 from ._errors import error
 from ._ffi import ffi, lib
 from ._region import SharedRegion
@@ -52,14 +50,12 @@ _U32_MAX = 2**32 - 1
 # Keys one native wait reports at most; more ready members come next time.
 _KEYS_PER_WAIT = 256
 
-_W = TypeVar("_W", bound="WaitSet")
-
 
 def _address(handle: Any) -> int:
     return int(ffi.cast("uintptr_t", handle))
 
 
-class WaitSet:
+class WaitSet(Closeable):
     """Waits for any of many SharedRegion, ChannelReader and ChannelWriter
     members and tells which are ready.
 
@@ -271,18 +267,6 @@ class WaitSet:
             self._by_id.clear()
             self._ids.clear()
             self._handles.clear()
-
-    def __enter__(self: _W) -> _W:
-        self._handle()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = " closed" if self._h is None else ""
