@@ -104,19 +104,13 @@ bool pattern_ok(const uint8_t* frame, uint64_t sequence) {
 
 int consume(const std::string& name, double seconds) {
   // The producer creates the channel before it starts us; a consumer
-  // started by hand may come first, so retry for a while.
-  zinc::ChannelReader reader;
-  const auto give_up = std::chrono::steady_clock::now() + 5s;
-  for (;;) {
-    std::error_code ec;
-    reader = zinc::ChannelReader::open(name, ec);
-    if (!ec) break;
-    if (std::chrono::steady_clock::now() > give_up) {
-      std::fprintf(stderr, "C++ consumer: cannot open %s: %s\n", name.c_str(),
-                   ec.message().c_str());
-      return 1;
-    }
-    std::this_thread::sleep_for(20ms);
+  // started by hand may come first, so the join waits for it a while.
+  std::error_code join_error;
+  zinc::ChannelReader reader = zinc::ChannelReader::open(name, 5s, join_error);
+  if (join_error) {
+    std::fprintf(stderr, "C++ consumer: cannot open %s: %s\n", name.c_str(),
+                 join_error.message().c_str());
+    return 1;
   }
   std::vector<double> latency_ms;
   uint64_t frames = 0, first = 0, last = 0, bad = 0;

@@ -12,7 +12,12 @@ pattern of a few rows of every frame, and prints one line: frames read,
 frames skipped (the newest frame replaced them before they were read),
 latency from capture to receipt, the pattern check and the mean brightness.
 
-    python camera_consumer.py NAME [SECONDS]
+    python camera_consumer.py NAME [SECONDS] [--remote]
+
+With --remote, NAME is a copy of the producer's channel that zinc-bridge
+writes on this machine (camera_remote_consumer.py sets that up): its frames
+are numbered by that channel, so a frame's number in the producer's is read
+from its own bytes (row 0), modulo 256, and skips are counted from that.
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ def join(name: str) -> zinc.ChannelReader:
     return reader
 
 
+def source_number(pixels: Any) -> int:
+    """The frame's number in the producer's channel, modulo 256: the value
+    of row 0's bytes after the timestamp."""
+    return int(pixels[0].reshape(-1)[8])
+
+
 def pattern_ok(pixels: Any, sequence: int) -> bool:
     """Rows r hold (sequence + r) % 256, except the timestamp's 8 bytes."""
     expected = ((sequence + CHECKED_ROWS) % 256).astype(np.uint8)
@@ -53,8 +64,10 @@ def pattern_ok(pixels: Any, sequence: int) -> bool:
 
 
 def main() -> int:
-    name = sys.argv[1]
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+    remote = "--remote" in sys.argv
+    args = [arg for arg in sys.argv[1:] if arg != "--remote"]
+    name = args[0]
+    seconds = float(args[1]) if len(args) > 1 else 3.0
     latencies_ns: List[int] = []
     brightness: List[float] = []
     skipped = 0
@@ -67,21 +80,25 @@ def main() -> int:
             pixels = frame.array  # the shared slot itself, read-only
             captured = int(pixels.reshape(-1)[:8].view("<u8")[0])
             latencies_ns.append(received - captured)
+            number = source_number(pixels) if remote else frame.sequence
             if last is not None:
-                skipped += frame.sequence - last - 1
-            last = frame.sequence
-            if not pattern_ok(pixels, frame.sequence):
+                skipped += (number - last - 1) % 256 if remote else number - last - 1
+            last = number
+            if not pattern_ok(pixels, number):
                 bad.append(frame.sequence)
             brightness.append(float(pixels[::4, ::4].mean()))
             if time.monotonic() >= end:
                 break
+    who = "python consumer"
+    if remote:
+        who += " (remote, through two zinc-bridge processes)"
     if not latencies_ns:
-        print("python consumer: no frames")
+        print(f"{who}: no frames")
         return 1
     p50, p99 = np.percentile(np.array(latencies_ns) / 1e6, [50, 99])
     pattern = "pattern ok" if not bad else f"pattern WRONG in {len(bad)} frames (first {bad[0]})"
     print(
-        f"python consumer: {len(latencies_ns)} frames, {skipped} skipped, "
+        f"{who}: {len(latencies_ns)} frames, {skipped} skipped, "
         f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms, {pattern}, "
         f"mean brightness {np.mean(brightness):.1f}"
     )

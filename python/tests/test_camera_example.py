@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from conftest import PYTHON_DIR, TESTS_DIR, NameFactory, Peer, object_path
+import pytest
+from conftest import PYTHON_DIR, TESTS_DIR, NameFactory, Peer, object_path, unlink_region
 
 CONSUMER = str(PYTHON_DIR / "examples" / "camera_consumer.py")
+REMOTE_CONSUMER = str(PYTHON_DIR / "examples" / "camera_remote_consumer.py")
 PRODUCER = str(TESTS_DIR / "camera_producer.py")
 
 SUMMARY = re.compile(
-    r"python consumer: (\d+) frames, (\d+) skipped, latency p50 ([\d.]+) ms p99 ([\d.]+) ms, "
+    r"python consumer(?: \(remote, through two zinc-bridge processes\))?: "
+    r"(\d+) frames, (\d+) skipped, latency p50 ([\d.]+) ms p99 ([\d.]+) ms, "
     r"pattern ok, mean brightness ([\d.]+)"
 )
 
@@ -56,3 +59,32 @@ def test_consumer_gives_up_when_no_channel_appears(
     result = peers("-c", code).finish(timeout=30)
     assert result.returncode != 0
     assert f"python consumer: no channel {name!r} after 0.2 s" in result.stderr
+
+
+def test_remote_consumer_reads_through_two_bridges(
+    region_name: NameFactory, peers: Callable[..., Peer]
+) -> None:
+    """camera_remote_consumer.py: the producer's frames cross two zinc-bridge
+    processes and a TCP connection, and arrive whole (the consumer checks
+    each frame's pattern against the number it carries in its bytes)."""
+    pytest.importorskip("zenoh")
+    name = region_name()
+    remote = f"{name}-remote"  # the subscribing bridge's channel (the script's naming)
+    producer = peers(PRODUCER, name, "60")
+    assert producer.readline().strip() == "ready", producer.finish().stderr
+    try:
+        result = peers(REMOTE_CONSUMER, name, "1").finish(timeout=60)
+        remote_left = object_path(remote).exists()
+    finally:
+        unlink_region(remote)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = [line for line in result.stdout.splitlines() if line.startswith("python consumer")]
+    assert summary and "(remote, through two zinc-bridge processes)" in summary[0], result.stdout
+    match = SUMMARY.fullmatch(summary[0].strip())
+    assert match, summary[0]
+    frames, skipped = int(match.group(1)), int(match.group(2))
+    assert frames >= 10 and skipped < frames
+    assert 120 < float(match.group(5)) < 135
+    assert not remote_left, "the subscribing bridge left its channel behind"
+    finished = producer.finish_with_input("stop\n", timeout=30)
+    assert finished.returncode == 0, finished.stderr
