@@ -174,6 +174,20 @@ void open_writer(Fixture& f, Object& object) {
   f.writer_word = object.get<uint64_t>(56);
 }
 
+// Whether a wait set with `member` alone reports it ready at a look
+// (timeout 0); the set is made and closed here.
+bool wait_set_reports_ready(ZincChannel member) {
+  ZincWaitSet set = nullptr;
+  FUZZ_CHECK(zinc_wait_set_create(&set) == ZINC_OK, "wait set create failed");
+  FUZZ_CHECK(zinc_wait_set_add_channel(set, member, 7) == ZINC_OK, "wait set add failed");
+  uint64_t key = 0;
+  const int32_t rc = zinc_wait_set_wait(set, 0, &key, 1);
+  zinc_wait_set_close(set);
+  FUZZ_CHECK(rc == ZINC_ETIMEDOUT || (rc == 1 && key == 7),
+             "a wait set's look returned " + code_text(rc));
+  return rc == 1;
+}
+
 void check_read(Fixture& f, Object& object) {
   const Layout& l = f.l;
   const uint64_t entry = l.entry(f.my_entry);
@@ -218,6 +232,22 @@ void check_read(Fixture& f, Object& object) {
       }
     }
   }
+  // The role judges (zinc_channel_role_state) read the forged owner words,
+  // answer with a documented value and change nothing.
+  const std::vector<uint8_t> before_judging = object.area();
+  for (int32_t role = -1; role < static_cast<int32_t>(l.max_readers); ++role) {
+    const int32_t state = zinc_channel_role_state(f.name.c_str(), role);
+    FUZZ_CHECK((state >= ZINC_CREATOR_DEAD && state <= ZINC_ROLE_FREE) || state == ZINC_EBADMSG,
+               "role_state(" + std::to_string(role) + ") returned " + code_text(state));
+  }
+  FUZZ_CHECK(object.area() == before_judging, "zinc_channel_role_state wrote to the channel");
+  // A wait set reads the same hostile words to decide whether the reader is
+  // ready, and must agree with the read: ready exactly when a read returns
+  // at once, with a frame or a failure (include/zinc.h, docs/spec.md §11).
+  const bool ready = wait_set_reports_ready(f.reader);
+  FUZZ_CHECK(ready == (want != ZINC_EAGAIN),
+             std::string("a wait set called the reader ") + (ready ? "ready" : "not ready") +
+                 " where the read returns " + code_text(want));
   ZincChannelFrame frame{};
   const int32_t rc = zinc_channel_read(f.reader, 0, &frame);
   FUZZ_CHECK(rc == want, "read returned " + code_text(rc) + ", the shared state says " +

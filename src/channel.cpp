@@ -869,17 +869,25 @@ bool Channel::ready(bool judge_peers) const {
     return judge_peers && held_back_only_by_dead(written);
   }
   if (holding_.load(std::memory_order_relaxed)) return false;
+  // Damage the read reports at once (EBADMSG) makes the reader ready too:
+  // the checks of try_read_lossless and try_read_latest, in their order,
+  // without their effects.
   const ReaderEntry& e = entry(entry_index_);
   const uint64_t cursor = e.cursor.load(std::memory_order_relaxed);
   if (mode_ == ZINC_CHANNEL_LOSSLESS) {
-    if (cursor < written) return true;
+    if (written > kMaxWriteSeq || cursor < written) return true;
   } else {
     const uint32_t slot = header_->latest_slot.load(std::memory_order_seq_cst);
     if (slot != kNoSlot) {
-      if (slot >= slot_count_) return true;  // damage: read says EBADMSG
+      if (slot >= slot_count_) return true;
       const uint64_t seq = slot_header(slot)->seq.load(std::memory_order_seq_cst);
       // An odd seq is a slot the writer is taking: latest_slot moves next.
-      if (seq != 0 && seq % 2 == 0 && seq / 2 - 1 >= cursor) return true;
+      if (seq != 0 && seq % 2 == 0) {
+        const uint64_t frame = seq / 2 - 1;
+        if (written > kMaxWriteSeq || frame > written || cursor > written + 1 || frame >= cursor) {
+          return true;
+        }
+      }
     }
   }
   return stream_ended(judge_peers);
