@@ -327,6 +327,18 @@ void check_write(Fixture& f, Object& object, uint16_t length) {
       free_slot = !pinned;
     }
   }
+  // A wait set's verdict on the writer (include/zinc.h, spec §11.1): a
+  // latest writer is always ready, a lossless one when nothing holds its
+  // next frame back, and never while a live reader does (one held back only
+  // by dead readers may be either: they are reclaimed when judged).
+  const bool ready = wait_set_reports_ready(f.writer);
+  if (l.mode == ZINC_CHANNEL_LATEST || (!live_blocks && !dead_blocks)) {
+    FUZZ_CHECK(ready, "a wait set called the writer not ready with room for frame " +
+                          std::to_string(frame));
+  } else if (live_blocks) {
+    FUZZ_CHECK(!ready, "a wait set called the writer ready while a live reader holds frame " +
+                           std::to_string(frame) + " back");
+  }
   ZincChannelFrame slot{};
   const int32_t rc = zinc_channel_acquire(f.writer, 0, &slot);
   if (l.mode == ZINC_CHANNEL_LOSSLESS) {

@@ -335,6 +335,7 @@ Status Channel::join_writer() {
 
 void Channel::resume_writing() {
   frame_ = header_->write_seq.load(std::memory_order_acquire);
+  next_frame_.store(frame_, std::memory_order_relaxed);
   if (mode_ == ZINC_CHANNEL_LOSSLESS) {
     // Frames [frame_ - N, frame_) may still be read, each in the slot its
     // map entry names; every other slot is free. A slot named twice (by
@@ -627,6 +628,7 @@ Status Channel::commit(uint64_t length) {
   header_->write_seq.store(frame_ + 1, std::memory_order_seq_cst);
   acquired_ = false;
   ++frame_;
+  next_frame_.store(frame_, std::memory_order_relaxed);
   region_->notify();
   return Status::ok();
 }
@@ -859,15 +861,17 @@ bool Channel::ready(bool judge_peers) const {
   if (cancelled_.load(std::memory_order_acquire)) return true;
   if (!joined_ || posix::process_id() != region_->owner_pid()) return true;
   if (role_word().load(std::memory_order_seq_cst) != my_word_) return true;  // ESTALE
-  const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
   if (role_ == Role::kWriter) {
     if (mode_ != ZINC_CHANNEL_LOSSLESS) return true;  // a latest writer never waits
-    // The next frame is write_seq (an acquired slot is that frame's too).
+    // The next frame is the writer's own count, as acquire has it (an
+    // acquired slot is that frame's too).
+    const uint64_t next = next_frame_.load(std::memory_order_relaxed);
     int32_t blocker = 0;
     uint64_t oldest = 0;
-    if (ring_has_room(written, &blocker, &oldest)) return true;
-    return judge_peers && held_back_only_by_dead(written);
+    if (ring_has_room(next, &blocker, &oldest)) return true;
+    return judge_peers && held_back_only_by_dead(next);
   }
+  const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
   if (holding_.load(std::memory_order_relaxed)) return false;
   // Damage the read reports at once (EBADMSG) makes the reader ready too:
   // the checks of try_read_lossless and try_read_latest, in their order,

@@ -169,6 +169,10 @@ class Channel {
   bool joined_ = false;
   bool acquired_ = false;
   uint64_t frame_ = 0;  // the next frame's number
+  // frame_ as the writer last set it, for a wait set's look from another
+  // thread (ready()): a lossless writer's room is counted from its own frame
+  // number, as acquire counts it, not from write_seq, which anyone can forge.
+  std::atomic<uint64_t> next_frame_{0};
   uint32_t slot_ = 0;   // the acquired slot
   int64_t last_reclaim_ns_ = 0;
   // The writer's sleepers in this process (its own acquire and wait sets):
