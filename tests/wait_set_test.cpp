@@ -23,6 +23,7 @@
 #include "handle_table.hpp"
 #include "header.hpp"
 #include "multi_wait.hpp"
+#include "liveness_support.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
 #include "program_paths.hpp"
@@ -282,6 +283,62 @@ TEST(WaitSet, latest_reader_is_ready_only_for_a_newer_frame) {
   EXPECT_TRUE(wait_keys(set, 0).empty()) << "the newest frame was read";
   commit_frame(writer, 3);
   EXPECT_EQ(wait_keys(set, 0), std::vector<uint64_t>{4});
+}
+
+// Damage that a read reports at once (docs/spec.md §11.1): the set calls
+// the reader ready, so its caller learns of it from the read, instead of
+// sleeping on a channel whose read would not wait.
+TEST(WaitSet, reader_of_damaged_slot_metadata_is_ready_and_read_says_ebadmsg) {
+  ObjectGuard name(unique_name("ws-damaged"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  commit_frame(writer, 1);
+  ZincChannelFrame frame{};
+  ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK);
+  ASSERT_EQ(zinc_channel_release(reader), ZINC_OK);
+  SetGuard set;
+  ASSERT_EQ(zinc_wait_set_add_channel(set, reader, 5), ZINC_OK);
+  ASSERT_TRUE(wait_keys(set, 0).empty()) << "the newest frame was read";
+  // The reader's cursor moved past write_seq + 1: only damage puts it there.
+  zinc::test::entry_cursor(reader, 0).store(zinc::test::write_seq_word(reader).load() + 5);
+  EXPECT_EQ(wait_keys(set, 0), std::vector<uint64_t>{5});
+  EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EBADMSG);
+}
+
+// A forged write_seq with no newer frame behind it is not a frame: the
+// latest reader's read says "nothing new", and so must the set.
+TEST(WaitSet, latest_reader_with_a_forged_write_seq_and_no_frame_is_not_ready) {
+  ObjectGuard name(unique_name("ws-forged-seq"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  SetGuard set;
+  ASSERT_EQ(zinc_wait_set_add_channel(set, reader, 6), ZINC_OK);
+  zinc::test::write_seq_word(reader).store(uint64_t{1} << 63);  // past 2^63 - 1
+  ZincChannelFrame frame{};
+  EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EAGAIN) << "no slot holds a frame";
+  EXPECT_TRUE(wait_keys(set, 0).empty());
+}
+
+// A lossless writer's room is counted from its own frame number, as its
+// acquire counts it: a write_seq another process forged cannot make the set
+// sleep on a writer whose acquire returns at once.
+TEST(WaitSet, lossless_writer_room_ignores_a_forged_write_seq) {
+  ObjectGuard name(unique_name("ws-writer-seq"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 64, 1, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  SetGuard set;
+  ASSERT_EQ(zinc_wait_set_add_channel(set, writer, 9), ZINC_OK);
+  zinc::test::write_seq_word(writer).store(1000);  // the reader's cursor is 0
+  EXPECT_EQ(wait_keys(set, 0), std::vector<uint64_t>{9});
+  ZincChannelFrame frame{};
+  EXPECT_EQ(zinc_channel_acquire(writer, 0, &frame), ZINC_OK);
+  EXPECT_EQ(frame.sequence, 0u) << "the writer counts its own frames";
 }
 
 // The writer's side of §11.2: a lossless writer's sleeper flag. A release
