@@ -31,6 +31,7 @@
 namespace {
 
 using zinc::test::ChannelGuard;
+using zinc::test::create_with_reader;
 using zinc::test::ObjectGuard;
 using zinc::test::RegionGuard;
 using zinc::test::unique_name;
@@ -291,9 +292,7 @@ TEST(WaitSet, latest_reader_is_ready_only_for_a_newer_frame) {
 TEST(WaitSet, reader_of_damaged_slot_metadata_is_ready_and_read_says_ebadmsg) {
   ObjectGuard name(unique_name("ws-damaged"));
   ChannelGuard writer, reader;
-  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
-            ZINC_OK);
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LATEST, writer, reader), ZINC_OK);
   commit_frame(writer, 1);
   ZincChannelFrame frame{};
   ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK);
@@ -312,9 +311,7 @@ TEST(WaitSet, reader_of_damaged_slot_metadata_is_ready_and_read_says_ebadmsg) {
 TEST(WaitSet, latest_reader_with_a_forged_write_seq_and_no_frame_is_not_ready) {
   ObjectGuard name(unique_name("ws-forged-seq"));
   ChannelGuard writer, reader;
-  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LATEST, 4, 64, 2, 0, writer.out()),
-            ZINC_OK);
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LATEST, writer, reader), ZINC_OK);
   SetGuard set;
   ASSERT_EQ(zinc_wait_set_add_channel(set, reader, 6), ZINC_OK);
   zinc::test::write_seq_word(reader).store(uint64_t{1} << 63);  // past 2^63 - 1
@@ -329,9 +326,7 @@ TEST(WaitSet, latest_reader_with_a_forged_write_seq_and_no_frame_is_not_ready) {
 TEST(WaitSet, lossless_writer_room_ignores_a_forged_write_seq) {
   ObjectGuard name(unique_name("ws-writer-seq"));
   ChannelGuard writer, reader;
-  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 64, 1, 0, writer.out()),
-            ZINC_OK);
-  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ASSERT_EQ(create_with_reader(name, ZINC_CHANNEL_LOSSLESS, writer, reader), ZINC_OK);
   SetGuard set;
   ASSERT_EQ(zinc_wait_set_add_channel(set, writer, 9), ZINC_OK);
   zinc::test::write_seq_word(writer).store(1000);  // the reader's cursor is 0
