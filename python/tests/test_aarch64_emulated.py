@@ -2,7 +2,7 @@
 
 scripts/test.d/45-python-aarch64.sh prepares the root (debootstrap, cached
 outside the checkout), installs the aarch64 wheel into /opt/zinc-wheel there
-with pip's manylinux2014_aarch64 platform check, and sets ZINC_ARM64_ROOT.
+with pip's manylinux2014_aarch64 platform check, and sets ZINC_TEST_ARM64_ROOT.
 Each emulated process runs in a mount namespace of its own (unshare) with
 the host's /dev/shm and a /proc bound into the root, then chroot and
 qemu-aarch64-static: the arm64 Python, numpy, cffi and libzinc_core share
@@ -23,7 +23,10 @@ import pytest
 from channel_peer import expected_crc
 from conftest import PYTHON_DIR, TESTS_DIR, NameFactory, object_path
 
-ROOT = os.environ.get("ZINC_ARM64_ROOT")
+# Set by stage 45 once the root is made and the wheel installed in it; not
+# ZINC_ARM64_ROOT, which a user sets to move the root and which stage 40's
+# tests then inherit while the root is still being made.
+ROOT = os.environ.get("ZINC_TEST_ARM64_ROOT")
 pytestmark = pytest.mark.skipif(not ROOT, reason="set by scripts/test.d/45-python-aarch64.sh")
 
 # The arm64 root's site folders: the wheel, then cffi and numpy from PyPI.

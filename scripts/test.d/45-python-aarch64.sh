@@ -42,7 +42,7 @@ zinc_python_aarch64() {
     return
   fi
   zinc_pytest "python aarch64" timeout "${ZINC_ARM64_TIMEOUT:-900}" env -u ZINC_LIBRARY \
-    ZINC_ARM64_ROOT="$ZINC_ARM64_ROOT" "$ZINC_VENV/bin/python" -m pytest \
+    ZINC_TEST_ARM64_ROOT="$ZINC_ARM64_ROOT" "$ZINC_VENV/bin/python" -m pytest \
     python/tests/test_aarch64_emulated.py -p no:cacheprovider -v -s --durations=4
   zinc_sweep_test_objects
   echo "  python aarch64 stage: $((SECONDS - started)) s"
