@@ -645,6 +645,21 @@ Status write_seq_damaged(uint64_t written) {
                                          " is beyond 2^63 - 1, where frame numbers end");
 }
 
+// What the committed frame in latest_slot means to a latest reader at
+// `cursor`, given write_seq: try_read_latest acts on it, and ready() calls a
+// reader ready for anything but kNotNewer. The writer stores the slot's seq
+// before write_seq, so the frame is at most write_seq; a cursor past
+// write_seq + 1 was never stored by the reader. Either is damage, and taking
+// it at its word would silence the reader for good.
+enum class LatestFrame { kNew, kNotNewer, kWriteSeqDamaged, kPastWriteSeq, kCursorPastWriteSeq };
+
+LatestFrame judge_latest_frame(uint64_t frame, uint64_t written, uint64_t cursor) {
+  if (written > kMaxWriteSeq) return LatestFrame::kWriteSeqDamaged;
+  if (frame > written) return LatestFrame::kPastWriteSeq;
+  if (cursor > written + 1) return LatestFrame::kCursorPastWriteSeq;
+  return frame < cursor ? LatestFrame::kNotNewer : LatestFrame::kNew;
+}
+
 }  // namespace
 
 Status Channel::try_read_lossless(bool* got, ZincChannelFrame* out) {
@@ -701,29 +716,23 @@ Status Channel::try_read_latest(bool* got, ZincChannelFrame* out) {
       continue;  // the writer moved on; latest_slot is about to change
     }
     const uint64_t frame = seq / 2 - 1;
-    // The writer stores the slot's seq before write_seq, so the frame in
-    // latest_slot is at most write_seq; a cursor past write_seq + 1 was
-    // never stored by this reader. Either is damage, and taking it at its
-    // word would silence this reader for good.
     const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
-    if (written > kMaxWriteSeq) {
-      e.held.store(0, std::memory_order_release);
-      return write_seq_damaged(written);
-    }
     const uint64_t cursor = e.cursor.load(std::memory_order_relaxed);
-    if (frame > written || cursor > written + 1) {
-      e.held.store(0, std::memory_order_release);
-      return Status::error(
-          ZINC_EBADMSG, frame > written
-                            ? "channel: slot " + std::to_string(slot) + " claims frame " +
-                                  std::to_string(frame) + " but only " + std::to_string(written) +
-                                  " frames were committed"
-                            : "channel: this reader's cursor " + std::to_string(cursor) +
-                                  " is past write_seq " + std::to_string(written));
-    }
-    if (frame < cursor) {
-      e.held.store(0, std::memory_order_release);
-      return Status::ok();  // nothing newer than what this reader had
+    const LatestFrame judged = judge_latest_frame(frame, written, cursor);
+    if (judged != LatestFrame::kNew) e.held.store(0, std::memory_order_release);
+    switch (judged) {
+      case LatestFrame::kNew: break;
+      case LatestFrame::kNotNewer: return Status::ok();  // nothing newer than what it had
+      case LatestFrame::kWriteSeqDamaged: return write_seq_damaged(written);
+      case LatestFrame::kPastWriteSeq:
+        return Status::error(ZINC_EBADMSG, "channel: slot " + std::to_string(slot) +
+                                               " claims frame " + std::to_string(frame) +
+                                               " but only " + std::to_string(written) +
+                                               " frames were committed");
+      case LatestFrame::kCursorPastWriteSeq:
+        return Status::error(ZINC_EBADMSG, "channel: this reader's cursor " +
+                                               std::to_string(cursor) + " is past write_seq " +
+                                               std::to_string(written));
     }
     const uint64_t length = h->length.load(std::memory_order_relaxed);
     if (length > slot_size_) {
@@ -874,8 +883,8 @@ bool Channel::ready(bool judge_peers) const {
   const uint64_t written = header_->write_seq.load(std::memory_order_seq_cst);
   if (holding_.load(std::memory_order_relaxed)) return false;
   // Damage the read reports at once (EBADMSG) makes the reader ready too:
-  // the checks of try_read_lossless and try_read_latest, in their order,
-  // without their effects.
+  // the read's own checks (try_read_lossless, judge_latest_frame), without
+  // their effects.
   const ReaderEntry& e = entry(entry_index_);
   const uint64_t cursor = e.cursor.load(std::memory_order_relaxed);
   if (mode_ == ZINC_CHANNEL_LOSSLESS) {
@@ -886,11 +895,9 @@ bool Channel::ready(bool judge_peers) const {
       if (slot >= slot_count_) return true;
       const uint64_t seq = slot_header(slot)->seq.load(std::memory_order_seq_cst);
       // An odd seq is a slot the writer is taking: latest_slot moves next.
-      if (seq != 0 && seq % 2 == 0) {
-        const uint64_t frame = seq / 2 - 1;
-        if (written > kMaxWriteSeq || frame > written || cursor > written + 1 || frame >= cursor) {
-          return true;
-        }
+      if (seq != 0 && seq % 2 == 0 &&
+          judge_latest_frame(seq / 2 - 1, written, cursor) != LatestFrame::kNotNewer) {
+        return true;
       }
     }
   }
