@@ -58,11 +58,11 @@ class Publication:
         self._session = session
         self._zenoh = zenoh
         self._publisher: Any = None
-        # Latest channels: a blocking publisher on the same key, and the
-        # newest frame put through the dropping one (payload, attachment,
-        # when) until it is settled.
+        # Latest channels: a blocking publisher on the same key, the newest
+        # frame put through the dropping one (payload, attachment) until it
+        # is settled, and when it was put.
         self._settler: Any = None
-        self._unsettled: Optional[Tuple[bytes, bytes, float]] = None
+        self._unsettled: Optional[Tuple[bytes, bytes]] = None
         self._last_put_at: Optional[float] = None
         self._interval_s: Optional[float] = None  # smoothed time between puts
         self._listener: Any = None
@@ -188,7 +188,8 @@ class Publication:
             # stays held meanwhile, so the local writer is held back too.
             publisher.put(payload, attachment=attachment)
         if self._settler is not None:
-            self._unsettled = (payload, attachment, self._note_put())
+            self._note_put()
+            self._unsettled = (payload, attachment)
         self.stats.forwarded(len(payload))
         return Forwarded.FRAME
 
@@ -196,10 +197,10 @@ class Publication:
         """Puts a latest channel's newest frame again, this time without the
         risk of a drop, once the stream paused after it. Returns the seconds
         until it is due, or None when nothing waits."""
-        unsettled, settler = self._unsettled, self._settler
-        if unsettled is None or settler is None:
+        unsettled, settler, put_at = self._unsettled, self._settler, self._last_put_at
+        if unsettled is None or settler is None or put_at is None:
             return None
-        payload, attachment, put_at = unsettled
+        payload, attachment = unsettled
         pause = SETTLE_MIN_S
         if self._interval_s is not None:
             pause = min(SETTLE_MAX_S, max(SETTLE_MIN_S, 2 * self._interval_s))
@@ -210,14 +211,13 @@ class Publication:
         settler.put(payload, attachment=attachment)
         return None
 
-    def _note_put(self) -> float:
-        """Adds a latest channel's put to the smoothed interval between puts
-        (the first gap is the estimate, each later one moves it by an
-        eighth); returns the put's time."""
+    def _note_put(self) -> None:
+        """Adds a latest channel's put, now, to the smoothed interval between
+        puts (the first gap is the estimate, each later one moves it by an
+        eighth)."""
         now = time.monotonic()
         if self._last_put_at is not None:
             gap = now - self._last_put_at
             interval = self._interval_s
             self._interval_s = gap if interval is None else interval + (gap - interval) / 8
         self._last_put_at = now
-        return now
