@@ -52,8 +52,12 @@ def wait_set_section(
             "",
             "Every wait looks at every member before it sleeps (pins its handle, registers as",
             "a sleeper, reads its futex word and its state: docs/spec.md §11.2), so a wait",
-            "costs O(N) cache misses; past 127 members its sleep also hands batches to pool",
-            "threads. At 1,000 channels that look, not the wake-up, is most of the latency.",
+            "costs O(N) cache misses. Past 126 members it sleeps in batches of 126 words on",
+            "pool threads, and a batch stays asleep in the kernel from one wait to the next",
+            "while its words and values are unchanged: a wake sets up the woken batch again,",
+            "not all eight (setting up a futex_waitv costs a page-table walk per shared word).",
+            "What remains at 1,000 channels is the wake's two hops (the batch's thread, then",
+            "the waiter) and dropping 1,000 sleeper registrations after it.",
             "",
         ]
     if py:

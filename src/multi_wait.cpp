@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -65,9 +67,9 @@ class Pool {
     return *pool;
   }
 
-  void post(std::shared_ptr<Sleep> sleep, size_t index) {
+  void post(std::function<void()> job) {
     std::lock_guard lock(mutex_);
-    jobs_.push_back({std::move(sleep), index});
+    jobs_.push_back(std::move(job));
     if (idle_ == 0) {
       ++threads_;
       std::thread([this] { run(); }).detach();
@@ -81,33 +83,30 @@ class Pool {
     return threads_;
   }
 
- private:
-  struct Job {
-    std::shared_ptr<Sleep> sleep;
-    size_t index;
-  };
+  size_t idle() {
+    std::lock_guard lock(mutex_);
+    return idle_;
+  }
 
+ private:
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
       ++idle_;
       ready_.wait(lock, [this] { return !jobs_.empty(); });
       --idle_;
-      Job job = std::move(jobs_.front());
+      std::function<void()> job = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
-      sleep_batch(*job.sleep, job.index);
-      if (job.sleep->pending.fetch_sub(1, std::memory_order_seq_cst) == 1) {
-        futex::wake_all(&job.sleep->pending);
-      }
-      job.sleep.reset();
+      job();
+      job = nullptr;  // drops what it holds before the thread idles
       lock.lock();
     }
   }
 
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Job> jobs_;
+  std::deque<std::function<void()>> jobs_;
   size_t idle_ = 0;
   size_t threads_ = 0;
 };
@@ -132,7 +131,14 @@ int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
   const size_t batches = (watches.size() + kWordsPerBatch - 1) / kWordsPerBatch;
   sleep->pending.store(static_cast<uint32_t>(batches - 1), std::memory_order_seq_cst);
   Pool& pool = Pool::instance();
-  for (size_t index = 1; index < batches; ++index) pool.post(sleep, index);
+  for (size_t index = 1; index < batches; ++index) {
+    pool.post([sleep, index] {
+      sleep_batch(*sleep, index);
+      if (sleep->pending.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+        futex::wake_all(&sleep->pending);
+      }
+    });
+  }
   sleep_batch(*sleep, 0);
   // Every batch's words must stay valid until its sleep is over, and the
   // caller's registration must outlast it.
@@ -146,6 +152,121 @@ int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
 
 size_t pool_threads() {
   return Pool::instance().threads();
+}
+
+size_t pool_threads_idle() {
+  return Pool::instance().idle();
+}
+
+// What the batches of one Sleeper share with it, kept alive by each batch
+// (a batch's thread may outlive its sleeper).
+struct Sleeper::Wakes {
+  // Bumped and woken when a batch's sleep ends other than by its stop.
+  std::atomic<uint32_t> fired{0};
+};
+
+// A batch of member words asleep in a pool thread, for as long as the
+// sleeper's calls keep watching the same words with the same values.
+struct Sleeper::Batch {
+  std::vector<futex::Watch> words;
+  std::shared_ptr<Wakes> wakes;
+  std::atomic<uint32_t> stop{0};      // bumped to end the sleep
+  std::atomic<bool> asleep{true};     // false once the sleep ended
+  std::atomic<int> woken{-1};         // the index in `words` of the word that woke it
+  std::atomic<int> error{0};
+
+  bool watches(const futex::Watch* first, size_t count) const {
+    if (count != words.size()) return false;
+    for (size_t i = 0; i < count; ++i) {
+      if (words[i].word != first[i].word || words[i].expected != first[i].expected) return false;
+    }
+    return true;
+  }
+
+  void run() {
+    futex::Watch all[futex::kMaxWatches];
+    std::copy(words.begin(), words.end(), all);
+    all[words.size()] = {&stop, 0};
+    int index = -1;
+    const int err = futex::wait_any(all, words.size() + 1, INT64_MAX, &index);
+    if (index >= 0 && static_cast<size_t>(index) < words.size()) woken.store(index);
+    error.store(err);
+    asleep.store(false, std::memory_order_seq_cst);
+    if (stop.load(std::memory_order_seq_cst) == 0) {
+      wakes->fired.fetch_add(1, std::memory_order_seq_cst);
+      futex::wake_all(&wakes->fired);
+    }
+  }
+
+  void end() {
+    stop.store(1, std::memory_order_seq_cst);
+    futex::wake_all(&stop);
+  }
+};
+
+Sleeper::Sleeper() : pid_(getpid()), wakes_(std::make_shared<Wakes>()) {}
+
+Sleeper::~Sleeper() {
+  if (getpid() == pid_) stop_from(0);
+}
+
+void Sleeper::stop_from(size_t first_batch) {
+  for (size_t b = first_batch; b < batches_.size(); ++b) batches_[b]->end();
+  batches_.resize(std::min(first_batch, batches_.size()));
+}
+
+int Sleeper::sleep(const std::vector<futex::Watch>& watches, futex::Watch control,
+                   int64_t deadline_ns, int* woken) {
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return sleep_on_any(watches, control, deadline_ns, woken);
+  if (getpid() != pid_) {
+    // A fork() child: the batches' threads are the parent's, and the
+    // parent's batches must not be ended from here.
+    pid_ = getpid();
+    batches_.clear();
+    wakes_ = std::make_shared<Wakes>();
+  }
+  *woken = -1;
+  if (watches.size() + 1 <= futex::kMaxWatches) {
+    stop_from(0);
+    return sleep_on_any(watches, control, deadline_ns, woken);
+  }
+  // Read before looking at the batches: one that ends after the look
+  // below bumps `fired` past this value, so the sleep returns at once.
+  const uint32_t fired = wakes_->fired.load(std::memory_order_seq_cst);
+  const size_t count = (watches.size() + kWordsPerBatch - 1) / kWordsPerBatch;
+  stop_from(count);
+  batches_.resize(count);
+  Pool& pool = Pool::instance();
+  for (size_t b = 0; b < count; ++b) {
+    const size_t first = b * kWordsPerBatch;
+    const size_t size = std::min(kWordsPerBatch, watches.size() - first);
+    std::shared_ptr<Batch>& batch = batches_[b];
+    if (batch != nullptr && batch->asleep.load(std::memory_order_seq_cst) &&
+        batch->watches(&watches[first], size)) {
+      continue;  // still asleep on exactly these words and values
+    }
+    if (batch != nullptr) batch->end();
+    batch = std::make_shared<Batch>();
+    batch->words.assign(watches.begin() + static_cast<ptrdiff_t>(first),
+                        watches.begin() + static_cast<ptrdiff_t>(first + size));
+    batch->wakes = wakes_;
+    started_.fetch_add(1, std::memory_order_relaxed);
+    pool.post([batch] { batch->run(); });
+  }
+  futex::Watch own[2] = {control, {&wakes_->fired, fired}};
+  int index = -1;
+  int err = futex::wait_any(own, 2, deadline_ns, &index);
+  // Report the first batch that ended (it is set up again by the next
+  // call); the ones still asleep stay so.
+  for (size_t b = 0; b < count; ++b) {
+    const Batch& batch = *batches_[b];
+    if (batch.asleep.load(std::memory_order_seq_cst)) continue;
+    if (err == 0) err = batch.error.load();
+    const int word = batch.woken.load();
+    if (word >= 0 && *woken < 0) *woken = static_cast<int>(b * kWordsPerBatch) + word;
+  }
+  return err;
 }
 
 }  // namespace zinc::core::multi_wait

@@ -195,8 +195,9 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
   std::vector<bool> closed(n, false);
   std::vector<size_t> watched;  // the member of each of round.watches()
   watched.reserve(n);
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = (start + k) % n;
+  // In member order, not the look's rotating one: a sleep keeps the
+  // batches of words that the last one had at the same places (multi_wait).
+  for (size_t i = 0; i < n; ++i) {
     const Member& m = members[i];
     if (m.kind == Kind::kRegion) {
       regions[i] = round.pin_region(i, m.handle);
@@ -287,7 +288,7 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
   }
   int woken = -1;
   const int err =
-      multi_wait::sleep_on_any(round.watches(), {&control_, control_seen}, until, &woken);
+      sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken);
   // The member whose word woke the sleep is most likely what is ready: look
   // at it alone while it is still pinned, instead of a whole new look. (The
   // others stay ready for the next wait: channels are level-triggered and

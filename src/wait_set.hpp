@@ -8,7 +8,7 @@
 // Sleeping: the set registers as a sleeper on every member's futex word
 // exactly as that member's own blocking call does, looks at every member,
 // and sleeps on all the words at once (multi_wait: futex_waitv, batched
-// past 126 members). Where futex_waitv is missing, or with
+// past 126 members, the batches kept asleep between waits). Where futex_waitv is missing, or with
 // ZINC_WAIT_SET=poll in the environment when the set is made, it polls
 // instead: a look at every member, then a sleep on the set's own control
 // word of 100 us growing to 5 ms.
@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "multi_wait.hpp"
 #include "status.hpp"
 
 namespace zinc::core {
@@ -96,6 +97,9 @@ class WaitSet {
   std::atomic<uint32_t> interrupts_{0};  // interrupt() calls not yet answered
   // The last time a wait asked the kernel about members' peers (ns).
   std::atomic<int64_t> last_judged_ns_{0};
+
+  // Its batches of member words stay asleep from one wait to the next.
+  multi_wait::Sleeper sleeper_;
 
   std::mutex fd_mutex_;  // guards the start of the fd's thread
   int event_fd_ = -1;    // set once, before feeder_ starts
