@@ -170,9 +170,9 @@ struct Sleeper::Wakes {
 struct Sleeper::Batch {
   std::vector<futex::Watch> words;
   std::shared_ptr<Wakes> wakes;
-  std::atomic<uint32_t> stop{0};      // bumped to end the sleep
-  std::atomic<bool> asleep{true};     // false once the sleep ended
-  std::atomic<int> woken{-1};         // the index in `words` of the word that woke it
+  std::atomic<uint32_t> stop{0};   // bumped to end the sleep
+  std::atomic<bool> asleep{true};  // false once the sleep ended
+  std::atomic<int> woken{-1};      // the index in `words` of the word that woke it
   std::atomic<int> error{0};
 
   bool watches(const futex::Watch* first, size_t count) const {

@@ -287,8 +287,7 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
     return err;
   }
   int woken = -1;
-  const int err =
-      sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken);
+  const int err = sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken);
   // The member whose word woke the sleep is most likely what is ready: look
   // at it alone while it is still pinned, instead of a whole new look. (The
   // others stay ready for the next wait: channels are level-triggered and
