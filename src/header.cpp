@@ -16,6 +16,11 @@ T load_field(const uint8_t* bytes, size_t offset) {
   return value;
 }
 
+template <typename T>
+void store_field(uint8_t* bytes, size_t offset, T value) {
+  std::memcpy(bytes + offset, &value, sizeof value);
+}
+
 std::string hex64(uint64_t value) {
   char text[24];
   std::snprintf(text, sizeof text, "0x%016" PRIx64, value);
@@ -23,6 +28,20 @@ std::string hex64(uint64_t value) {
 }
 
 }  // namespace
+
+void snapshot_region_header(const Header* h, uint8_t* out) {
+  store_field(out, 0, h->magic.load(std::memory_order_acquire));
+  store_field(out, 8, h->version);  // written once, before the magic
+  store_field(out, 10, h->flags);
+  store_field(out, 12, h->notify_seq.load(std::memory_order_relaxed));
+  store_field(out, 16, h->capacity);
+  store_field(out, 24, h->ref_count.load(std::memory_order_relaxed));
+  store_field(out, 28, h->owner_pid.load(std::memory_order_relaxed));
+  store_field(out, 32, h->created_at);
+  store_field(out, 40, h->name_hash);
+  store_field(out, 48, h->ring_head.load(std::memory_order_relaxed));
+  store_field(out, 56, h->ring_tail.load(std::memory_order_relaxed));
+}
 
 ZincHeaderInfo decode_header(const uint8_t* bytes) {
   ZincHeaderInfo info{};

@@ -85,6 +85,14 @@ inline uint64_t waiter_count_tag(uint64_t created_at) {
 // Header flag bits this library understands; any other bit is corruption.
 inline constexpr uint16_t kKnownFlags = ZINC_HEADER_FLAG_LOCKS;
 
+// Copies the header of a live mapping into `out` (ZINC_HEADER_SIZE bytes),
+// every field read the way its writers write it: the atomic ones
+// atomically, the magic first and with acquire ordering (the creator
+// writes the rest before it). A plain copy would race, in C++ terms, with
+// another thread of the process counting itself in (ThreadSanitizer, in a
+// build where handles share one mapping, reports exactly that).
+void snapshot_region_header(const Header* h, uint8_t* out);
+
 // Decodes the first ZINC_HEADER_SIZE bytes (native byte order).
 ZincHeaderInfo decode_header(const uint8_t* bytes);
 

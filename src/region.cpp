@@ -208,9 +208,7 @@ Status Region::open(std::string_view name, std::unique_ptr<Region>* out) {
   }
   Header* h = reinterpret_cast<Header*>(base);
   uint8_t snapshot[ZINC_HEADER_SIZE];
-  const uint64_t magic = h->magic.load(std::memory_order_acquire);
-  std::memcpy(snapshot, base, sizeof snapshot);
-  std::memcpy(snapshot, &magic, sizeof magic);
+  snapshot_region_header(h, snapshot);
   Status s = validate_header(snapshot, size, page);
   const uint64_t expected_hash = name_hash(name);
   if (s.is_ok() && decode_header(snapshot).name_hash != expected_hash) {
