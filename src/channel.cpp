@@ -629,6 +629,7 @@ Status Channel::commit(uint64_t length) {
   acquired_ = false;
   ++frame_;
   next_frame_.store(frame_, std::memory_order_relaxed);
+  if (testing::commit_published_hook != nullptr) testing::commit_published_hook();
   region_->notify();
   return Status::ok();
 }
@@ -809,9 +810,11 @@ Status Channel::release() {
     // Release ordering: the reads of the payload happen before the writer
     // that sees the pin gone writes the slot.
     e.held.store(0, std::memory_order_release);
+    if (testing::release_published_hook != nullptr) testing::release_published_hook();
     return Status::ok();
   }
   e.cursor.store(held_frame_ + 1, std::memory_order_seq_cst);
+  if (testing::release_published_hook != nullptr) testing::release_published_hook();
   wake_writer();
   return Status::ok();
 }

@@ -29,6 +29,16 @@ namespace testing {
 // reader calls it after its first read of write_seq and before it publishes
 // its entry (tests/channel_test.cpp). Null in every real use.
 inline void (*reader_join_hook)() = nullptr;
+// Test seams for memory-ordering races (tests/channel_threads_test.cpp):
+// when set, a writer's commit calls `commit_published_hook` after the
+// stores that publish the frame and before its notify, and a reader's
+// release calls `release_published_hook` after the store that gives the
+// frame back (the lossless cursor, the latest pin) and before it wakes the
+// writer. Another thread may then act in the one gap that no wake-up
+// orders, so ThreadSanitizer (in a shared-mapping build) reports a
+// publication made without release ordering. Null in every real use.
+inline void (*commit_published_hook)() = nullptr;
+inline void (*release_published_hook)() = nullptr;
 }  // namespace testing
 
 class Channel {
