@@ -29,10 +29,12 @@ class RecordingPublisher:
     def __init__(self, congestion_control: Any) -> None:
         self.congestion_control = congestion_control
         self.puts: List[Tuple[bytes, bytes]] = []
+        self.payloads: List[Any] = []  # the objects put, as Zenoh got them
         self.matching_status = type("Status", (), {"matching": True})()
 
-    def put(self, payload: bytes, attachment: bytes) -> None:
+    def put(self, payload: Any, attachment: bytes) -> None:
         self.puts.append((bytes(payload), bytes(attachment)))
+        self.payloads.append(payload)
 
     def declare_matching_listener(self, callback: Any) -> "RecordingPublisher":
         return self
@@ -86,6 +88,33 @@ def test_the_newest_frame_is_put_again_blocking_when_the_stream_pauses(
     assert blocking.puts == dropping.puts
     assert publication.settle(now + 10) is None  # once only
     assert len(blocking.puts) == 1
+
+
+def test_the_settling_put_hands_zenoh_the_first_puts_zbytes(latest_publication: Any) -> None:
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    blocking = session.by_congestion(zenoh.CongestionControl.BLOCK)
+    send(writer, 5)
+    assert publication.forward(1000) is Forwarded.FRAME
+    assert publication.settle(time.monotonic() + 1) is None
+    assert isinstance(dropping.payloads[0], zenoh.ZBytes)
+    assert blocking.payloads[0] is dropping.payloads[0]  # no copy for the repeat
+
+
+def test_a_put_frame_keeps_its_bytes_when_the_next_frame_reuses_the_buffer(
+    latest_publication: Any,
+) -> None:
+    # The publication copies every frame into one bytearray; Zenoh must have
+    # copied it (ZBytes(bytearray) does) before the next frame overwrites it.
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    send(writer, 1)
+    assert publication.forward(1000) is Forwarded.FRAME
+    send(writer, 2)
+    assert publication.forward(1000) is Forwarded.FRAME
+    first, second = dropping.payloads
+    assert bytes(first) == bytes(16 * [1])
+    assert bytes(second) == bytes(16 * [2])
 
 
 def test_a_steady_stream_is_not_sent_twice(
@@ -159,3 +188,4 @@ def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
             reader.close()
     finally:
         subscription._drop_writer()
+
