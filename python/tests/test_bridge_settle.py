@@ -142,11 +142,36 @@ class OneSample:
     """Stands in for a Zenoh sample and the subscriber's queue."""
 
     def __init__(self, payload: bytes, attachment: bytes) -> None:
-        self.payload = type("Payload", (), {"to_bytes": lambda _: payload})()
-        self.attachment = type("Attachment", (), {"to_bytes": lambda _: attachment})()
+        self.payload = zenoh.ZBytes(payload)
+        self.attachment = zenoh.ZBytes(attachment)
 
     def try_recv(self) -> Optional["OneSample"]:
         return None
+
+
+class CountedPayload:
+    """Stands in for a sample's ZBytes, counting the copies taken of it."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+        self.copies = 0
+
+    def __len__(self) -> int:
+        return len(self._payload)
+
+    def to_bytes(self) -> bytes:
+        self.copies += 1
+        return self._payload
+
+
+class QueuedSamples:
+    """Stands in for the subscriber's queue, holding samples that arrived."""
+
+    def __init__(self, samples: List[OneSample]) -> None:
+        self._samples = list(samples)
+
+    def try_recv(self) -> Optional[OneSample]:
+        return self._samples.pop(0) if self._samples else None
 
 
 class SubscribingSession:
@@ -189,3 +214,33 @@ def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
     finally:
         subscription._drop_writer()
 
+
+def test_the_subscriber_copies_only_the_newest_of_queued_latest_frames(
+    latest_publication: Any, region_name: NameFactory
+) -> None:
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    for value in (4, 5, 6):
+        send(writer, value)
+        publication.forward(1000)
+    samples = [OneSample(*put) for put in dropping.puts]
+    payloads = [CountedPayload(put[0]) for put in dropping.puts]
+    for sample, payload in zip(samples, payloads):
+        sample.payload = payload
+    remote = region_name()
+    subscription = Subscription(
+        SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote)
+    )
+    try:
+        subscription._receive(QueuedSamples(samples[1:]), samples[0])
+        assert [payload.copies for payload in payloads] == [0, 0, 1]
+        reader = zinc.Channel.open_reader(remote, timeout_ms=1000)
+        try:
+            frame = reader.recv(1000)
+            assert frame is not None
+            with frame:
+                assert frame.array[0] == 6
+        finally:
+            reader.close()
+    finally:
+        subscription._drop_writer()
