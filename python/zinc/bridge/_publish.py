@@ -23,9 +23,9 @@ A frame is copied twice on its way out, the fewest this Zenoh allows: its
 put() takes bytes, bytearray, str or ZBytes, never a view of the slot (no
 buffer protocol in the eclipse-zenoh 1.10 wheel), and makes its own copy of
 what it is given before it returns. So the slot is copied into one
-bytearray kept for the route (no new 6 MB buffer a frame), and Zenoh copies
-that into the frame's ZBytes; the bytearray is free again once put()
-returned. A latest channel keeps that ZBytes for its settling put, which then
+bytearray kept for the route (not into a new bytes object a frame), and
+Zenoh copies that into the frame's ZBytes; the bytearray is free again once
+put() returned. A latest channel keeps that ZBytes for its settling put, which then
 copies nothing.
 """
 
