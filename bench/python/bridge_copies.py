@@ -13,12 +13,19 @@ nobody; no network work is timed):
     scratch[:] = slot       the slot into one bytearray reused every frame
     put(bytearray)          publisher.put() of that bytearray
 
+and whole frames as the bridge sends them: tobytes + put(bytes) (the bridge
+before it kept a bytearray), the same keeping the bytes as a latest
+publication does for its settle, scratch + put(bytearray), and scratch +
+ZBytes + put keeping the ZBytes (the bridge now).
+
 Subscriber side (samples received over loopback TCP from a second session,
 kept, then read again and again):
 
     to_bytes                sample.payload.to_bytes(): a new bytes
     slot[:] = bytes         np.frombuffer of that bytes copied into a slot
     len(payload)            the length alone, which the header check needs
+
+and to_bytes + slot[:] = bytes, a frame as the bridge writes it.
 
 Each row is the median over --rounds of one operation on one frame. The rows
 of a side take turns, one round each, because a 6 MB allocation's cost
