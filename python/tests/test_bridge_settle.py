@@ -29,10 +29,12 @@ class RecordingPublisher:
     def __init__(self, congestion_control: Any) -> None:
         self.congestion_control = congestion_control
         self.puts: List[Tuple[bytes, bytes]] = []
+        self.payloads: List[Any] = []  # the objects put, as Zenoh got them
         self.matching_status = type("Status", (), {"matching": True})()
 
-    def put(self, payload: bytes, attachment: bytes) -> None:
+    def put(self, payload: Any, attachment: bytes) -> None:
         self.puts.append((bytes(payload), bytes(attachment)))
+        self.payloads.append(payload)
 
     def declare_matching_listener(self, callback: Any) -> "RecordingPublisher":
         return self
@@ -88,6 +90,33 @@ def test_the_newest_frame_is_put_again_blocking_when_the_stream_pauses(
     assert len(blocking.puts) == 1
 
 
+def test_the_settling_put_hands_zenoh_the_first_puts_zbytes(latest_publication: Any) -> None:
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    blocking = session.by_congestion(zenoh.CongestionControl.BLOCK)
+    send(writer, 5)
+    assert publication.forward(1000) is Forwarded.FRAME
+    assert publication.settle(time.monotonic() + 1) is None
+    assert isinstance(dropping.payloads[0], zenoh.ZBytes)
+    assert blocking.payloads[0] is dropping.payloads[0]  # no copy for the repeat
+
+
+def test_a_put_frame_keeps_its_bytes_when_the_next_frame_reuses_the_buffer(
+    latest_publication: Any,
+) -> None:
+    # The publication copies every frame into one bytearray; Zenoh must have
+    # copied it (ZBytes(bytearray) does) before the next frame overwrites it.
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    send(writer, 1)
+    assert publication.forward(1000) is Forwarded.FRAME
+    send(writer, 2)
+    assert publication.forward(1000) is Forwarded.FRAME
+    first, second = dropping.payloads
+    assert bytes(first) == bytes(16 * [1])
+    assert bytes(second) == bytes(16 * [2])
+
+
 def test_a_steady_stream_is_not_sent_twice(
     latest_publication: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,11 +142,36 @@ class OneSample:
     """Stands in for a Zenoh sample and the subscriber's queue."""
 
     def __init__(self, payload: bytes, attachment: bytes) -> None:
-        self.payload = type("Payload", (), {"to_bytes": lambda _: payload})()
-        self.attachment = type("Attachment", (), {"to_bytes": lambda _: attachment})()
+        self.payload = zenoh.ZBytes(payload)
+        self.attachment = zenoh.ZBytes(attachment)
 
     def try_recv(self) -> Optional["OneSample"]:
         return None
+
+
+class CountedPayload:
+    """Stands in for a sample's ZBytes, counting the copies taken of it."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+        self.copies = 0
+
+    def __len__(self) -> int:
+        return len(self._payload)
+
+    def to_bytes(self) -> bytes:
+        self.copies += 1
+        return self._payload
+
+
+class QueuedSamples:
+    """Stands in for the subscriber's queue, holding samples that arrived."""
+
+    def __init__(self, samples: List[OneSample]) -> None:
+        self._samples = list(samples)
+
+    def try_recv(self) -> Optional[OneSample]:
+        return self._samples.pop(0) if self._samples else None
 
 
 class SubscribingSession:
@@ -155,6 +209,37 @@ def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
             again = reader.recv(1000)
             assert again is not None
             again.release()
+        finally:
+            reader.close()
+    finally:
+        subscription._drop_writer()
+
+
+def test_the_subscriber_copies_only_the_newest_of_queued_latest_frames(
+    latest_publication: Any, region_name: NameFactory
+) -> None:
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    for value in (4, 5, 6):
+        send(writer, value)
+        publication.forward(1000)
+    samples = [OneSample(*put) for put in dropping.puts]
+    payloads = [CountedPayload(put[0]) for put in dropping.puts]
+    for sample, payload in zip(samples, payloads):
+        sample.payload = payload
+    remote = region_name()
+    subscription = Subscription(
+        SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote)
+    )
+    try:
+        subscription._receive(QueuedSamples(samples[1:]), samples[0])
+        assert [payload.copies for payload in payloads] == [0, 0, 1]
+        reader = zinc.Channel.open_reader(remote, timeout_ms=1000)
+        try:
+            frame = reader.recv(1000)
+            assert frame is not None
+            with frame:
+                assert frame.array[0] == 6
         finally:
             reader.close()
     finally:

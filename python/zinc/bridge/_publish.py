@@ -18,6 +18,15 @@ moves at most one frame, so the same object serves a thread of its own or
 one thread that waits on many channels (zinc/bridge/_serve.py), and the
 server alone decides when to leave a channel (after taking it out of
 whatever it waits on).
+
+A frame is copied twice on its way out, the fewest this Zenoh allows: its
+put() takes bytes, bytearray, str or ZBytes, never a view of the slot (no
+buffer protocol in the eclipse-zenoh 1.10 wheel), and makes its own copy of
+what it is given before it returns. So the slot is copied into one
+bytearray kept for the route (not into a new bytes object a frame), and
+Zenoh copies that into the frame's ZBytes; the bytearray is free again once
+put() returned. A latest channel keeps that ZBytes for its settling put, which then
+copies nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ import enum
 import threading
 import time
 from typing import Any, Optional, Tuple
+
+import numpy as np
 
 import zinc
 
@@ -58,11 +69,13 @@ class Publication:
         self._session = session
         self._zenoh = zenoh
         self._publisher: Any = None
+        # Where a frame is copied out of its slot, reused frame after frame.
+        self._outgoing = bytearray()
         # Latest channels: a blocking publisher on the same key, the newest
-        # frame put through the dropping one (payload, attachment) until it
-        # is settled, and when it was put.
+        # frame put through the dropping one (its ZBytes, attachment) until
+        # it is settled, and when it was put.
         self._settler: Any = None
-        self._unsettled: Optional[Tuple[bytes, bytes]] = None
+        self._unsettled: Optional[Tuple[Any, bytes]] = None
         self._last_put_at: Optional[float] = None
         self._interval_s: Optional[float] = None  # smoothed time between puts
         self._listener: Any = None
@@ -150,6 +163,7 @@ class Publication:
             self.reader.close()
             self.reader = None
         self._headers = None
+        self._outgoing = bytearray()
 
     # ---- forwarding --------------------------------------------------------
 
@@ -182,7 +196,7 @@ class Publication:
         if frame is None:
             return Forwarded.NOTHING
         with frame:
-            payload = frame.array.tobytes()
+            payload = self._zenoh.ZBytes(self._copy_out(frame.array))
             attachment = headers.header(frame.sequence)
             # Blocks while the link's queue is full (lossless): the frame
             # stays held meanwhile, so the local writer is held back too.
@@ -192,6 +206,16 @@ class Publication:
             self._unsettled = (payload, attachment)
         self.stats.forwarded(len(payload))
         return Forwarded.FRAME
+
+    def _copy_out(self, array: Any) -> bytearray:
+        """The bytes of `array` (a frame's slot) in the route's bytearray,
+        which is made anew only when the frame's size changes (untyped
+        channels)."""
+        source = array.reshape(-1).view(np.uint8)
+        if len(self._outgoing) != source.nbytes:
+            self._outgoing = bytearray(source.nbytes)
+        np.frombuffer(self._outgoing, dtype=np.uint8)[:] = source
+        return self._outgoing
 
     def settle(self, now: float) -> Optional[float]:
         """Puts a latest channel's newest frame again, this time without the
@@ -208,7 +232,7 @@ class Publication:
         if due > 0:
             return due
         self._unsettled = None
-        settler.put(payload, attachment=attachment)
+        settler.put(payload, attachment=attachment)  # the ZBytes: no copy
         return None
 
     def _note_put(self) -> None:

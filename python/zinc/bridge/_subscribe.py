@@ -15,6 +15,12 @@ and mode, or joined as its writer when it exists (a bridge restarted after
 kill -9 takes the dead one's writer role over, and the readers follow).
 Lossless frames carry the source's sequence: a hole is reported as a gap
 (RouteStats.gap), never passed over in silence.
+
+A frame that is written is copied twice: out of Zenoh's buffer into a bytes
+object (the eclipse-zenoh 1.10 wheel's ZBytes offers to_bytes() and no
+buffer protocol, so nothing can read it in place), and from that into the
+slot. Only its length is looked at before it is chosen, so a latest frame
+drained behind a newer one, or a settling repeat, is not copied at all.
 """
 
 from __future__ import annotations
@@ -90,22 +96,20 @@ class Subscription:
                 self._drop_writer()
                 self.stats.reject(f"cannot write local channel {self.route.channel!r}: {failure}")
 
-    def _parse(self, sample: Any) -> Tuple[int, StreamType, bytes]:
+    def _parse(self, sample: Any) -> Tuple[int, StreamType]:
         attachment = sample.attachment
-        payload = sample.payload.to_bytes()
-        sequence, stream = self._headers.parse(
-            None if attachment is None else attachment.to_bytes(), len(payload)
+        return self._headers.parse(
+            None if attachment is None else attachment.to_bytes(), len(sample.payload)
         )
-        return sequence, stream, payload
 
     def _receive(self, queue: Any, sample: Any) -> None:
-        sequence, stream, payload = self._parse(sample)
+        sequence, stream = self._parse(sample)
         if stream.mode == "latest":
             # Only the newest frame matters: skip what queued up behind it.
             newer = queue.try_recv()
             while newer is not None:
-                sequence, stream, payload = self._parse(newer)
-                newer = queue.try_recv()
+                sequence, stream = self._parse(newer)
+                sample, newer = newer, queue.try_recv()
             if sequence == self._latest_written:
                 return  # the publisher's settling repeat of a frame we have
         writer = self._writer_for(stream)
@@ -119,6 +123,7 @@ class Subscription:
                 return
             frame = writer.frame(WRITE_SLICE_MS)
         with frame:
+            payload = sample.payload.to_bytes()
             target = frame.array.reshape(-1).view(np.uint8)
             target[: len(payload)] = np.frombuffer(payload, dtype=np.uint8)
             frame.commit(len(payload))
