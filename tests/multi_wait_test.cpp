@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -49,75 +50,85 @@ class Words {
   std::unique_ptr<std::atomic<uint32_t>[]> words_;
 };
 
-// Sleeps on `watches` until the deadline, or a wake; the time it took.
-int64_t timed_sleep(Sleeper& sleeper, const std::vector<Watch>& watches,
-                    std::atomic<uint32_t>& control, int64_t for_ns, int* woken) {
-  const int64_t start = monotonic_ns();
-  EXPECT_EQ(sleeper.sleep(watches, {&control, control.load()}, start + for_ns, woken), 0);
-  return monotonic_ns() - start;
-}
+// What every scenario has: 300 words, a control word, a sleeper's last
+// `woken`, and ways to sleep on them.
+class SleeperTest : public ::testing::Test {
+ protected:
+  // Sleeps on `watches` until the deadline, or a wake; the time it took.
+  int64_t sleep_on(Sleeper& sleeper, const std::vector<Watch>& watches, int64_t for_ns) {
+    const int64_t start = monotonic_ns();
+    EXPECT_EQ(sleeper.sleep(watches, {&control, control.load()}, start + for_ns, &woken), 0);
+    return monotonic_ns() - start;
+  }
+  int64_t sleep(Sleeper& sleeper, int64_t for_ns) {
+    return sleep_on(sleeper, words.watches(), for_ns);
+  }
+  // A first sleep to its deadline: the three batches start, and stay.
+  void start_batches(Sleeper& sleeper) {
+    EXPECT_GE(sleep(sleeper, kShortNs), kShortNs);
+    EXPECT_EQ(sleeper.batches_started(), 3u);
+  }
+  // Sleeps on the words as they are now while another thread runs `wake`
+  // (before or after the batches are in the kernel: either way the sleep
+  // must end, since a word that already differs ends a futex_waitv at
+  // once); true if it ended well before the long deadline.
+  bool woken_by(Sleeper& sleeper, const std::function<void()>& wake) {
+    const std::vector<Watch> before = words.watches();
+    std::thread waker(wake);
+    const int64_t slept = sleep_on(sleeper, before, kLongNs);
+    waker.join();
+    return slept < kLongNs / 2;
+  }
+  // Waits until every pool thread idles again (the pool is the process's;
+  // other tests' batches ended with their sleepers).
+  static bool pool_goes_idle() {
+    const int64_t until = monotonic_ns() + kLongNs;
+    while (zinc::core::multi_wait::pool_threads_idle() != zinc::core::multi_wait::pool_threads()) {
+      if (monotonic_ns() > until) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
 
-int64_t timed_sleep(Sleeper& sleeper, const Words& words, std::atomic<uint32_t>& control,
-                    int64_t for_ns, int* woken) {
-  return timed_sleep(sleeper, words.watches(), control, for_ns, woken);
-}
-
-TEST(Sleeper, batches_with_unchanged_words_and_values_stay_asleep_between_calls) {
   Words words;
   std::atomic<uint32_t> control{0};
-  Sleeper sleeper;
   int woken = 0;
-  EXPECT_GE(timed_sleep(sleeper, words, control, kShortNs, &woken), kShortNs);
+};
+
+TEST_F(SleeperTest, batches_with_unchanged_words_and_values_stay_asleep_between_calls) {
+  Sleeper sleeper;
+  start_batches(sleeper);
   EXPECT_EQ(woken, -1);
-  EXPECT_EQ(sleeper.batches_started(), 3u);
-  EXPECT_GE(timed_sleep(sleeper, words, control, kShortNs, &woken), kShortNs);
+  EXPECT_GE(sleep(sleeper, kShortNs), kShortNs);
   EXPECT_EQ(sleeper.batches_started(), 3u) << "a second identical sleep set its batches up again";
 }
 
-TEST(Sleeper, a_wake_ends_the_sleep_and_only_the_woken_batch_starts_again) {
-  Words words;
-  std::atomic<uint32_t> control{0};
+TEST_F(SleeperTest, a_wake_ends_the_sleep_and_only_the_woken_batch_starts_again) {
   Sleeper sleeper;
-  int woken = -1;
-  timed_sleep(sleeper, words, control, kShortNs, &woken);
-  ASSERT_EQ(sleeper.batches_started(), 3u);
-  // Before or after the batches are in the kernel: either way the sleep
-  // must end (a word that already differs ends a futex_waitv at once).
-  const std::vector<Watch> before = words.watches();
-  std::thread waker([&] { words.bump(200); });
-  EXPECT_LT(timed_sleep(sleeper, before, control, kLongNs, &woken), kLongNs / 2);
-  waker.join();
+  start_batches(sleeper);
+  EXPECT_TRUE(woken_by(sleeper, [&] { words.bump(200); }));
   EXPECT_TRUE(woken == 200 || woken == -1) << woken;
   // The next call watches word 200 at its new value: batch 1 again, alone.
-  EXPECT_GE(timed_sleep(sleeper, words, control, kShortNs, &woken), kShortNs);
+  EXPECT_GE(sleep(sleeper, kShortNs), kShortNs);
   EXPECT_EQ(sleeper.batches_started(), 4u);
 }
 
-TEST(Sleeper, a_word_changed_between_calls_is_watched_at_its_new_value) {
-  Words words;
-  std::atomic<uint32_t> control{0};
+TEST_F(SleeperTest, a_word_changed_between_calls_is_watched_at_its_new_value) {
   Sleeper sleeper;
-  int woken = -1;
-  timed_sleep(sleeper, words, control, kShortNs, &woken);
+  start_batches(sleeper);
   // Changed with no wake while no call was asleep: batch 0 sleeps on in
   // the kernel, on the old value; the next call, watching the new value,
   // must not keep it.
   words.change_silently(3);
-  EXPECT_GE(timed_sleep(sleeper, words, control, kShortNs, &woken), kShortNs);
+  EXPECT_GE(sleep(sleeper, kShortNs), kShortNs);
   EXPECT_EQ(sleeper.batches_started(), 4u);
   // And a wake on that word still ends the sleep.
-  const std::vector<Watch> before = words.watches();
-  std::thread waker([&] { words.bump(3); });
-  EXPECT_LT(timed_sleep(sleeper, before, control, kLongNs, &woken), kLongNs / 2);
-  waker.join();
+  EXPECT_TRUE(woken_by(sleeper, [&] { words.bump(3); }));
 }
 
-TEST(Sleeper, the_control_word_ends_the_sleep_and_keeps_every_batch) {
-  Words words;
-  std::atomic<uint32_t> control{0};
+TEST_F(SleeperTest, the_control_word_ends_the_sleep_and_keeps_every_batch) {
   Sleeper sleeper;
-  int woken = -1;
-  timed_sleep(sleeper, words, control, kShortNs, &woken);
+  start_batches(sleeper);
   std::thread waker([&] {
     control.fetch_add(1);
     zinc::core::futex::wake_all(&control);
@@ -130,80 +141,48 @@ TEST(Sleeper, the_control_word_ends_the_sleep_and_keeps_every_batch) {
   EXPECT_EQ(sleeper.batches_started(), 3u);
 }
 
-TEST(Sleeper, fewer_words_than_one_call_takes_end_the_kept_batches) {
-  Words words;
-  std::atomic<uint32_t> control{0};
+TEST_F(SleeperTest, fewer_words_than_one_call_takes_end_the_kept_batches) {
   {
     Sleeper sleeper;
-    int woken = -1;
-    timed_sleep(sleeper, words, control, kShortNs, &woken);
+    start_batches(sleeper);
     std::vector<Watch> few = words.watches();
     few.resize(10);
-    const int64_t start = monotonic_ns();
-    EXPECT_EQ(sleeper.sleep(few, {&control, 0}, start + kShortNs, &woken), 0);
-    EXPECT_GE(monotonic_ns() - start, kShortNs);
+    EXPECT_GE(sleep_on(sleeper, few, kShortNs), kShortNs);
   }
-  // Nothing of that sleeper is asleep any more: every pool thread goes
-  // back to idling (the pool is the process's; other tests' batches ended
-  // with their sleepers).
-  const int64_t until = monotonic_ns() + kLongNs;
-  while (zinc::core::multi_wait::pool_threads_idle() != zinc::core::multi_wait::pool_threads() &&
-         monotonic_ns() < until) {
-    std::this_thread::yield();
-  }
-  EXPECT_EQ(zinc::core::multi_wait::pool_threads_idle(), zinc::core::multi_wait::pool_threads());
+  EXPECT_TRUE(pool_goes_idle()) << "a batch of the sleeper is still asleep";
 }
 
-TEST(Sleeper, destroying_it_ends_its_batches) {
-  Words words;
-  std::atomic<uint32_t> control{0};
+TEST_F(SleeperTest, destroying_it_ends_its_batches) {
   {
     Sleeper sleeper;
-    int woken = -1;
-    timed_sleep(sleeper, words, control, kShortNs, &woken);
+    start_batches(sleeper);
     ASSERT_LT(zinc::core::multi_wait::pool_threads_idle(), zinc::core::multi_wait::pool_threads());
   }
-  const int64_t until = monotonic_ns() + kLongNs;
-  while (zinc::core::multi_wait::pool_threads_idle() != zinc::core::multi_wait::pool_threads() &&
-         monotonic_ns() < until) {
-    std::this_thread::yield();
-  }
-  EXPECT_EQ(zinc::core::multi_wait::pool_threads_idle(), zinc::core::multi_wait::pool_threads());
+  EXPECT_TRUE(pool_goes_idle()) << "a batch of the destroyed sleeper is still asleep";
 }
 
-TEST(Sleeper, a_fork_child_starts_batches_of_its_own) {
+TEST_F(SleeperTest, a_fork_child_starts_batches_of_its_own) {
 #if defined(__SANITIZE_THREAD__)
   // The child must start pool threads, which ThreadSanitizer refuses after
   // a fork of a process with threads; the release and ASan builds run it.
   GTEST_SKIP() << "ThreadSanitizer does not start threads in a fork child";
 #endif
-  Words words;
-  std::atomic<uint32_t> control{0};
   Sleeper sleeper;
-  int woken = -1;
-  timed_sleep(sleeper, words, control, kShortNs, &woken);
-  ASSERT_EQ(sleeper.batches_started(), 3u);
+  start_batches(sleeper);
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     // The parent's batches have no thread here: keeping them would sleep
     // through a wake. The child must start all three, and still wake.
-    const int64_t start = monotonic_ns();
-    sleeper.sleep(words.watches(), {&control, control.load()}, start + kShortNs, &woken);
-    const bool slept = monotonic_ns() - start >= kShortNs;
-    const std::vector<Watch> before = words.watches();
-    std::thread waker([&] { words.bump(250); });
-    const int64_t again = monotonic_ns();
-    sleeper.sleep(before, {&control, control.load()}, again + kLongNs, &woken);
-    const bool woke = monotonic_ns() - again < kLongNs / 2;
-    waker.join();
+    const bool slept = sleep(sleeper, kShortNs) >= kShortNs;
+    const bool woke = woken_by(sleeper, [&] { words.bump(250); });
     _exit(slept && woke && sleeper.batches_started() == 6 ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   // The parent's batches were left alone by the child.
-  EXPECT_GE(timed_sleep(sleeper, words, control, kShortNs, &woken), kShortNs);
+  EXPECT_GE(sleep(sleeper, kShortNs), kShortNs);
   EXPECT_EQ(sleeper.batches_started(), 3u);
 }
 

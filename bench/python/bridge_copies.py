@@ -40,8 +40,6 @@ Usage: python bench/python/bridge_copies.py [--rounds=200]
 from __future__ import annotations
 
 import argparse
-import json
-import socket
 import statistics
 import sys
 import time
@@ -49,23 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-FRAME_1080P = (1080, 1920, 3)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def session(zenoh: Any, listen: str = "", connect: str = "") -> Any:
-    config = zenoh.Config()
-    config.insert_json5("mode", '"peer"')
-    config.insert_json5("scouting/multicast/enabled", "false")
-    config.insert_json5("listen/endpoints", json.dumps([listen] if listen else []))
-    config.insert_json5("connect/endpoints", json.dumps([connect] if connect else []))
-    return zenoh.open(config)
+from bridge_bench import FRAME_1080P, free_port, zenoh_session
 
 
 def medians_us(
@@ -84,8 +66,8 @@ def medians_us(
 def received_samples(zenoh: Any, frame: np.ndarray, count: int) -> list[Any]:
     """`count` samples of `frame` received over loopback TCP."""
     endpoint = f"tcp/127.0.0.1:{free_port()}"
-    receiving = session(zenoh, listen=endpoint)
-    sending = session(zenoh, connect=endpoint)
+    receiving = zenoh_session(listen=endpoint)
+    sending = zenoh_session(connect=endpoint)
     subscriber = receiving.declare_subscriber(
         "bench/copies", zenoh.handlers.FifoChannel(count)
     )
@@ -120,7 +102,7 @@ def main() -> int:
 
     slot = np.random.default_rng(1).integers(0, 256, FRAME_1080P, dtype=np.uint8)
     flat_slot = slot.reshape(-1)
-    alone = session(zenoh)
+    alone = zenoh_session()
     publisher = alone.declare_publisher("bench/copies/nobody")
     kept = slot.tobytes()
     kept_zbytes = zenoh.ZBytes(kept)

@@ -179,8 +179,20 @@ class SubscribingSession:
         return None
 
 
+@pytest.fixture
+def subscription(region_name: NameFactory) -> Any:
+    """A Subscription that writes a local channel of its own (its name in
+    `.route.channel`), fed by the test through _receive()."""
+    remote = region_name()
+    subscription = Subscription(
+        SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote)
+    )
+    yield subscription
+    subscription._drop_writer()
+
+
 def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
-    latest_publication: Any, region_name: NameFactory
+    latest_publication: Any, subscription: Any
 ) -> None:
     writer, session, publication = latest_publication
     blocking = session.by_congestion(zenoh.CongestionControl.BLOCK)
@@ -188,35 +200,25 @@ def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
     send(writer, 3)
     publication.forward(1000)
     publication.settle(time.monotonic() + 1)
-    remote = region_name()
-    subscription = Subscription(
-        SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote)
-    )
-    try:
-        first, repeat = OneSample(*dropping.puts[0]), OneSample(*blocking.puts[0])
-        subscription._receive(first, first)
-        reader = zinc.Channel.open_reader(remote, timeout_ms=1000)
-        try:
-            frame = reader.recv(1000)
-            assert frame is not None
-            with frame:
-                assert frame.array[0] == 3
-            subscription._receive(repeat, repeat)  # skipped: nothing new
-            assert reader.recv(0) is None
-            # A repeat the subscriber never had (its first put was dropped) is written.
-            subscription._latest_written = None
-            subscription._receive(repeat, repeat)
-            again = reader.recv(1000)
-            assert again is not None
-            again.release()
-        finally:
-            reader.close()
-    finally:
-        subscription._drop_writer()
+    first, repeat = OneSample(*dropping.puts[0]), OneSample(*blocking.puts[0])
+    subscription._receive(first, first)
+    with zinc.Channel.open_reader(subscription.route.channel, timeout_ms=1000) as reader:
+        frame = reader.recv(1000)
+        assert frame is not None
+        with frame:
+            assert frame.array[0] == 3
+        subscription._receive(repeat, repeat)  # skipped: nothing new
+        assert reader.recv(0) is None
+        # A repeat the subscriber never had (its first put was dropped) is written.
+        subscription._latest_written = None
+        subscription._receive(repeat, repeat)
+        again = reader.recv(1000)
+        assert again is not None
+        again.release()
 
 
 def test_the_subscriber_copies_only_the_newest_of_queued_latest_frames(
-    latest_publication: Any, region_name: NameFactory
+    latest_publication: Any, subscription: Any
 ) -> None:
     writer, session, publication = latest_publication
     dropping = session.by_congestion(zenoh.CongestionControl.DROP)
@@ -227,20 +229,10 @@ def test_the_subscriber_copies_only_the_newest_of_queued_latest_frames(
     payloads = [CountedPayload(put[0]) for put in dropping.puts]
     for sample, payload in zip(samples, payloads):
         sample.payload = payload
-    remote = region_name()
-    subscription = Subscription(
-        SubscribingSession(), zenoh, Subscribe(key="zinc/test", channel=remote)
-    )
-    try:
-        subscription._receive(QueuedSamples(samples[1:]), samples[0])
-        assert [payload.copies for payload in payloads] == [0, 0, 1]
-        reader = zinc.Channel.open_reader(remote, timeout_ms=1000)
-        try:
-            frame = reader.recv(1000)
-            assert frame is not None
-            with frame:
-                assert frame.array[0] == 6
-        finally:
-            reader.close()
-    finally:
-        subscription._drop_writer()
+    subscription._receive(QueuedSamples(samples[1:]), samples[0])
+    assert [payload.copies for payload in payloads] == [0, 0, 1]
+    with zinc.Channel.open_reader(subscription.route.channel, timeout_ms=1000) as reader:
+        frame = reader.recv(1000)
+        assert frame is not None
+        with frame:
+            assert frame.array[0] == 6
