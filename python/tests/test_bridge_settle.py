@@ -73,6 +73,14 @@ def send(writer: Any, value: int) -> None:
     writer.send(np.full(16, value, dtype=np.uint8))
 
 
+def next_value(reader: Any) -> int:
+    """The value of the next frame `reader` gets (send() fills it with one)."""
+    frame = reader.recv(1000)
+    assert frame is not None
+    with frame:
+        return int(frame.array[0])
+
+
 def test_the_newest_frame_is_put_again_blocking_when_the_stream_pauses(
     latest_publication: Any,
 ) -> None:
@@ -203,18 +211,13 @@ def test_the_subscriber_skips_the_repeat_of_a_frame_it_wrote(
     first, repeat = OneSample(*dropping.puts[0]), OneSample(*blocking.puts[0])
     subscription._receive(first, first)
     with zinc.Channel.open_reader(subscription.route.channel, timeout_ms=1000) as reader:
-        frame = reader.recv(1000)
-        assert frame is not None
-        with frame:
-            assert frame.array[0] == 3
+        assert next_value(reader) == 3
         subscription._receive(repeat, repeat)  # skipped: nothing new
         assert reader.recv(0) is None
         # A repeat the subscriber never had (its first put was dropped) is written.
         subscription._latest_written = None
         subscription._receive(repeat, repeat)
-        again = reader.recv(1000)
-        assert again is not None
-        again.release()
+        assert next_value(reader) == 3
 
 
 def test_the_subscriber_copies_only_the_newest_of_queued_latest_frames(
@@ -232,7 +235,4 @@ def test_the_subscriber_copies_only_the_newest_of_queued_latest_frames(
     subscription._receive(QueuedSamples(samples[1:]), samples[0])
     assert [payload.copies for payload in payloads] == [0, 0, 1]
     with zinc.Channel.open_reader(subscription.route.channel, timeout_ms=1000) as reader:
-        frame = reader.recv(1000)
-        assert frame is not None
-        with frame:
-            assert frame.array[0] == 6
+        assert next_value(reader) == 6
