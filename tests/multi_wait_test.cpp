@@ -109,8 +109,12 @@ TEST_F(SleeperTest, a_wake_ends_the_sleep_and_only_the_woken_batch_starts_again)
   EXPECT_TRUE(woken_by(sleeper, [&] { words.bump(200); }));
   EXPECT_TRUE(woken == 200 || woken == -1) << woken;
   // The next call watches word 200 at its new value: batch 1 again, alone.
+  // (Once, or twice when the wake landed before the call above looked at
+  // its batches: it then started batch 1 anew on the old value, and that
+  // sleep ended at once. Never batch 0 or 2.)
   EXPECT_GE(sleep(sleeper, kShortNs), kShortNs);
-  EXPECT_EQ(sleeper.batches_started(), 4u);
+  EXPECT_GE(sleeper.batches_started(), 4u);
+  EXPECT_LE(sleeper.batches_started(), 5u) << "a wake on one batch's word restarted another";
 }
 
 TEST_F(SleeperTest, a_word_changed_between_calls_is_watched_at_its_new_value) {
@@ -175,8 +179,9 @@ TEST_F(SleeperTest, a_fork_child_starts_batches_of_its_own) {
     // The parent's batches have no thread here: keeping them would sleep
     // through a wake. The child must start all three, and still wake.
     const bool slept = sleep(sleeper, kShortNs) >= kShortNs;
+    const bool all_three = sleeper.batches_started() == 6;
     const bool woke = woken_by(sleeper, [&] { words.bump(250); });
-    _exit(slept && woke && sleeper.batches_started() == 6 ? 0 : 1);
+    _exit(slept && all_three && woke ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
