@@ -456,6 +456,36 @@ struct RawChannel {
   ZincHandle region = nullptr;
 };
 
+// Frame numbers are exact 64-bit values (spec §10.4): a writer resumed at
+// write_seq 2^32 - 2 (§10.3) and a reader whose cursor is there cross 2^32
+// with every frame read in order. No test reaches frame 2^32 by writing, so
+// both counts are planted before anyone writes.
+TEST(Channel, lossless_frames_cross_2_pow_32) {
+  ObjectGuard name(unique_name("ch-2pow32"));
+  ChannelGuard reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, 64, 1,
+                                ZINC_CHANNEL_CREATE_READER, reader.out()),
+            ZINC_OK);
+  constexpr uint64_t kFirst = (uint64_t{1} << 32) - 2;
+  {
+    RawChannel raw(name.name());
+    raw.u64(32).store(kFirst);        // write_seq
+    raw.u64(128 + 16).store(kFirst);  // reader entry 0's cursor
+  }
+  ChannelGuard writer;
+  ASSERT_EQ(zinc_channel_open_writer(name.c_str(), writer.out()), ZINC_OK);
+  for (uint64_t f = kFirst; f < kFirst + 6; ++f) {
+    const auto byte = static_cast<uint8_t>(f);
+    EXPECT_EQ(send_frame(writer, byte), f);
+    ZincChannelFrame frame{};
+    ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK)
+        << "frame " << f << ": " << zinc_last_error_message();
+    EXPECT_EQ(frame.sequence, f);
+    EXPECT_TRUE(all_bytes_are(frame, byte)) << "frame " << f;
+    EXPECT_EQ(zinc_channel_release(reader), ZINC_OK);
+  }
+}
+
 // The writer's half of the pin race, forced: a reader's pin is already in
 // place when the writer marks the slot it would take next. The writer must
 // put the slot's seq back and take another slot.
@@ -703,6 +733,28 @@ TEST(Channel, check_channel_header_reports_each_broken_rule) {
   EXPECT_EQ(zinc_check_channel_header(good.data(), 128, 127, nullptr), ZINC_EINVAL);
   // The header alone passes without the tables.
   EXPECT_EQ(zinc_check_channel_header(good.data(), 128, good.size(), nullptr), ZINC_OK);
+}
+
+TEST(Channel, a_commit_is_bounded_by_the_slot_size_not_by_its_64_byte_stride) {
+  // A 100-byte slot has 128 bytes of room before the next slot header (spec
+  // §10.1's stride); the last 28 are padding, not payload (§10.4), so a
+  // frame of 101 bytes is refused. Every other test uses 64-byte multiples,
+  // where the two bounds agree.
+  ObjectGuard name(unique_name("ch-stride"));
+  ChannelGuard writer, reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 100, 1, 0, writer.out()),
+            ZINC_OK);
+  ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  ZincChannelFrame frame{};
+  ASSERT_EQ(zinc_channel_acquire(writer, 0, &frame), ZINC_OK);
+  for (const uint64_t length : {uint64_t{101}, uint64_t{128}}) {
+    EXPECT_EQ(zinc_channel_commit(writer, length), ZINC_EINVAL) << length << " bytes";
+    EXPECT_TRUE(contains(zinc_last_error_message(), "exceeds the slot size 100"));
+  }
+  ASSERT_EQ(zinc_channel_commit(writer, 100), ZINC_OK);
+  ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK);
+  EXPECT_EQ(frame.length, 100u);
+  EXPECT_EQ(zinc_channel_release(reader), ZINC_OK);
 }
 
 TEST(Channel, calls_in_the_wrong_role_or_order_are_refused) {
