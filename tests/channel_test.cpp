@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "liveness_support.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
 #include "program_paths.hpp"
@@ -467,11 +468,8 @@ TEST(Channel, lossless_frames_cross_2_pow_32) {
                                 ZINC_CHANNEL_CREATE_READER, reader.out()),
             ZINC_OK);
   constexpr uint64_t kFirst = (uint64_t{1} << 32) - 2;
-  {
-    RawChannel raw(name.name());
-    raw.u64(32).store(kFirst);        // write_seq
-    raw.u64(128 + 16).store(kFirst);  // reader entry 0's cursor
-  }
+  zinc::test::write_seq_word(reader).store(kFirst);
+  zinc::test::entry_cursor(reader, 0).store(kFirst);
   ChannelGuard writer;
   ASSERT_EQ(zinc_channel_open_writer(name.c_str(), writer.out()), ZINC_OK);
   for (uint64_t f = kFirst; f < kFirst + 6; ++f) {
