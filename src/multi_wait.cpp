@@ -1,7 +1,5 @@
 #include "multi_wait.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -9,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include "posix.hpp"
 
 namespace zinc::core::multi_wait {
 namespace {
@@ -58,11 +58,11 @@ class Pool {
   static Pool& instance() {
     static std::mutex guard;
     static Pool* pool = nullptr;
-    static pid_t owner = 0;
+    static int32_t owner = 0;
     std::lock_guard lock(guard);
-    if (pool == nullptr || owner != getpid()) {
+    if (pool == nullptr || owner != posix::process_id()) {
       pool = new Pool();  // never destroyed: its threads outlive statics
-      owner = getpid();
+      owner = posix::process_id();
     }
     return *pool;
   }
@@ -204,10 +204,10 @@ struct Sleeper::Batch {
   }
 };
 
-Sleeper::Sleeper() : pid_(getpid()), wakes_(std::make_shared<Wakes>()) {}
+Sleeper::Sleeper() : pid_(posix::process_id()), wakes_(std::make_shared<Wakes>()) {}
 
 Sleeper::~Sleeper() {
-  if (getpid() == pid_) stop_from(0);
+  if (posix::process_id() == pid_) stop_from(0);
 }
 
 void Sleeper::stop_from(size_t first_batch) {
@@ -219,10 +219,10 @@ int Sleeper::sleep(const std::vector<futex::Watch>& watches, futex::Watch contro
                    int64_t deadline_ns, int* woken) {
   std::unique_lock lock(mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return sleep_on_any(watches, control, deadline_ns, woken);
-  if (getpid() != pid_) {
+  if (posix::process_id() != pid_) {
     // A fork() child: the batches' threads are the parent's, and the
     // parent's batches must not be ended from here.
-    pid_ = getpid();
+    pid_ = posix::process_id();
     batches_.clear();
     wakes_ = std::make_shared<Wakes>();
   }
