@@ -27,6 +27,7 @@ namespace {
 
 using zinc::test::ChannelGuard;
 using zinc::test::contains;
+using zinc::test::HookGuard;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
 
@@ -429,12 +430,12 @@ TEST(Channel, lossless_reader_joining_while_the_writer_laps_the_ring_loses_nothi
             ZINC_OK);
   static ZincChannel writer_for_hook;
   writer_for_hook = writer;
-  zinc::core::testing::reader_join_hook = [] {
-    for (uint8_t i = 0; i < 5; ++i) send_frame(writer_for_hook, i);
-  };
-  const int32_t rc = zinc_channel_open_reader(name.c_str(), reader.out());
-  zinc::core::testing::reader_join_hook = nullptr;
-  ASSERT_EQ(rc, ZINC_OK);
+  {
+    HookGuard hook(&zinc::core::testing::reader_join_hook, [] {
+      for (uint8_t i = 0; i < 5; ++i) send_frame(writer_for_hook, i);
+    });
+    ASSERT_EQ(zinc_channel_open_reader(name.c_str(), reader.out()), ZINC_OK);
+  }
   ZincChannelFrame frame{};
   EXPECT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_EAGAIN) << zinc_last_error_message();
   send_frame(writer, 5);

@@ -24,6 +24,7 @@
 namespace {
 
 using zinc::test::ChannelGuard;
+using zinc::test::HookGuard;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
 
@@ -166,18 +167,6 @@ class Step {
 
  private:
   std::atomic<bool> flag_{false};
-};
-
-// Sets a hook for one scenario and clears it however the test ends.
-class HookGuard {
- public:
-  HookGuard(void (**hook)(), void (*fn)()) : hook_(hook) { *hook_ = fn; }
-  HookGuard(const HookGuard&) = delete;
-  HookGuard& operator=(const HookGuard&) = delete;
-  ~HookGuard() { *hook_ = nullptr; }
-
- private:
-  void (**hook_)();
 };
 
 Step* published = nullptr;  // the writer's commit is in its hook

@@ -26,6 +26,7 @@
 
 namespace {
 
+using zinc::test::HookGuard;
 using zinc::test::ObjectGuard;
 using zinc::test::unique_name;
 
@@ -223,44 +224,46 @@ TEST(HandleClose, closes_racing_blocked_reads_miss_none_of_1000) {
   ZincChannel writer = nullptr;
   ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 2, 64, 1, 0, &writer),
             ZINC_OK);
-  zinc::core::testing::before_futex_wait_hook = signal_reached_futex;
   // Stops at the first miss: each further one would cost the whole timeout.
   int trials = 0;
-  for (; trials < kTrials; ++trials) {
-    ZincChannel reader = nullptr;
-    ASSERT_EQ(zinc_channel_open_reader(name.c_str(), &reader), ZINC_OK)
-        << zinc_last_error_message();
-    const bool cancelled = close_when_it_reaches_the_futex(
-        [&] {
-          ZincChannelFrame frame{};
-          return zinc_channel_read(reader, kLongTimeoutMs, &frame);
-        },
-        [&] { zinc_channel_close(reader); });
-    if (!cancelled) break;
+  {
+    HookGuard hook(&zinc::core::testing::before_futex_wait_hook, signal_reached_futex);
+    for (; trials < kTrials; ++trials) {
+      ZincChannel reader = nullptr;
+      ASSERT_EQ(zinc_channel_open_reader(name.c_str(), &reader), ZINC_OK)
+          << zinc_last_error_message();
+      const bool cancelled = close_when_it_reaches_the_futex(
+          [&] {
+            ZincChannelFrame frame{};
+            return zinc_channel_read(reader, kLongTimeoutMs, &frame);
+          },
+          [&] { zinc_channel_close(reader); });
+      if (!cancelled) break;
+    }
   }
-  zinc::core::testing::before_futex_wait_hook = nullptr;
   zinc_channel_close(writer);
   EXPECT_EQ(trials, kTrials) << "trial " << trials << " missed the close";
 }
 
 TEST(HandleClose, closes_racing_held_back_writers_miss_none_of_300) {
   constexpr int kTrials = 300;
-  zinc::core::testing::before_futex_wait_hook = signal_reached_futex;
   // Stops at the first miss, as above.
   int trials = 0;
-  for (; trials < kTrials; ++trials) {
-    ChannelPair channel("hc-acquires");
-    channel.fill_ring();
-    const bool cancelled = close_when_it_reaches_the_futex(
-        [&] {
-          ZincChannelFrame frame{};
-          return zinc_channel_acquire(channel.writer, kLongTimeoutMs, &frame);
-        },
-        [&] { zinc_channel_close(channel.writer); });
-    channel.writer = nullptr;
-    if (!cancelled) break;
+  {
+    HookGuard hook(&zinc::core::testing::before_futex_wait_hook, signal_reached_futex);
+    for (; trials < kTrials; ++trials) {
+      ChannelPair channel("hc-acquires");
+      channel.fill_ring();
+      const bool cancelled = close_when_it_reaches_the_futex(
+          [&] {
+            ZincChannelFrame frame{};
+            return zinc_channel_acquire(channel.writer, kLongTimeoutMs, &frame);
+          },
+          [&] { zinc_channel_close(channel.writer); });
+      channel.writer = nullptr;
+      if (!cancelled) break;
+    }
   }
-  zinc::core::testing::before_futex_wait_hook = nullptr;
   EXPECT_EQ(trials, kTrials) << "trial " << trials << " missed the close";
 }
 

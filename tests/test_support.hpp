@@ -33,6 +33,19 @@ inline constexpr bool kSanitizerBuild = false;
 
 std::string unique_name(std::string_view scenario);
 
+// Sets one of the core's test seams (zinc::core::testing::*_hook) for a
+// scope and clears it however the scope ends, a failed ASSERT included.
+class HookGuard {
+ public:
+  HookGuard(void (**hook)(), void (*fn)()) : hook_(hook) { *hook_ = fn; }
+  HookGuard(const HookGuard&) = delete;
+  HookGuard& operator=(const HookGuard&) = delete;
+  ~HookGuard() { *hook_ = nullptr; }
+
+ private:
+  void (**hook_)();
+};
+
 // Unlinks "/zinc_<name>" when it goes out of scope, whatever the test did.
 class ObjectGuard {
  public:
