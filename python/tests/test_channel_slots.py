@@ -6,6 +6,7 @@ when asked for, with the same read-only rule either way."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import NameFactory
 
 import zinc
@@ -58,7 +59,10 @@ def test_a_frame_array_first_asked_for_after_the_commit_is_read_only(
         frame.commit()
         assert not frame.open and not frame.array.flags.writeable
         given_up = writer.frame()
-        given_up._close()  # what leaving a with block by an exception does
+        with pytest.raises(RuntimeError):
+            with given_up:
+                raise RuntimeError("given up")
+        assert not given_up.open
         assert not given_up.array.flags.writeable
         with writer.frame() as open_frame:
             first = open_frame.array

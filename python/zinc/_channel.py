@@ -25,8 +25,8 @@ at once.
 A frame costs two C calls and no allocation beyond its frame object: the
 slots lie at fixed addresses for the handle's lifetime, so each slot's numpy
 array is made once (at its first frame) and kept in _slot_arrays until
-close(); the C library's ZincChannelFrame is one struct per participant,
-read through a memoryview of its three 64-bit words.
+close(). The calls of every frame go through the participant's gate
+(zinc._frames.Gate, in C when zinc._fastpath is built).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from . import _frame_type
 from ._closeable import Closeable
 from ._errors import check, checked_integer, encode_name, error, require_numpy
 from ._ffi import ffi, lib
+from ._frames import new_gate
 from ._region import SharedRegion
 
 if TYPE_CHECKING:
@@ -334,9 +335,6 @@ class Channel(Closeable):
         self._data: Optional[memoryview] = data
         # Each slot's array by the slot's address (see _slot_array).
         self._slot_arrays: Dict[int, NDArray[Any]] = {}
-        # What the frame calls fill in: data, length, sequence (under the lock).
-        self._native: Any = ffi.new("ZincChannelFrame *")
-        self._fields = memoryview(ffi.buffer(self._native)).cast("Q")
         self._mode = _MODE_NAMES[int(native.mode)]
         self._slot_count = int(native.slot_count)
         self._max_readers = int(native.max_readers)
@@ -345,6 +343,10 @@ class Channel(Closeable):
         self._dtype: np.dtype[Any] = numpy.dtype(numpy.uint8) if typed is None else typed[0]
         self._shape: Optional[Tuple[int, ...]] = None if typed is None else typed[1]
         self._frame_bytes = self._slot_size if typed is None else _frame_type.frame_bytes(*typed)
+        # The frame calls: read and release, or acquire and commit.
+        self._gate = new_gate(
+            handle, self._lock, self._slot_arrays, self._frame_bytes, self._ROLE == "writer"
+        )
 
     # ---- making one --------------------------------------------------------
 
@@ -738,10 +740,6 @@ class Channel(Closeable):
             raise self._failure(code)
         return timeout != 0
 
-    def _leave(self) -> None:
-        """What close() does to the open frame objects (in the process that
-        joined); the native close does the rest."""
-
     def close(self) -> None:
         """Leaves the channel at once; calling it again does nothing.
 
@@ -756,8 +754,9 @@ class Channel(Closeable):
         if handle is None:
             return
         self._h = None
-        if not self._inherited:
-            self._leave()
+        # In the process that joined, the frame out is released or given up
+        # with the participant; the native close does the rest.
+        self._gate.close(not self._inherited)
         ffi.release(handle)  # zinc_channel_close, unless this is a fork child
         self._region.close()
         self._data = None

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import errno
-import weakref
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, overload
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, cast, overload
 
 from . import _channel
 from ._channel import (
@@ -17,16 +16,10 @@ from ._channel import (
     checked_timeout,
     slices,
 )
-from ._ffi import lib
 from ._frames import ReadFrame
-
-_weak_ref = weakref.ref
-_new = object.__new__
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-    from ._region import SharedRegion
 
 
 class _WriterWatch:
@@ -51,16 +44,6 @@ class ChannelReader(Channel, role="reader"):
     copy; ``for frame in reader:`` reads until the writer has left.
     """
 
-    def __init__(
-        self, handle: Any, name: str, owner: bool, region: Optional[SharedRegion] = None
-    ) -> None:
-        super().__init__(handle, name, owner, region)
-        self._held_frame: Optional[weakref.ref[ReadFrame]] = None
-        self._holding = False  # the C library holds a frame for this reader
-        # The two calls of every frame, looked up once.
-        self._read = lib.zinc_channel_read
-        self._release_call = lib.zinc_channel_release
-
     @overload
     def recv(self, timeout_ms: None = None) -> ReadFrame: ...
 
@@ -79,68 +62,31 @@ class ChannelReader(Channel, role="reader"):
         BrokenPipeError (EPIPE) once the writer is gone, its channel was
         closed or replaced, and no frame is left to read.
         """
-        handle = self._h
-        if handle is None or self._generation != _channel._generation:
-            handle = self._handle()  # raises: closed, or inherited through fork()
+        if self._h is None or self._generation != _channel._generation:
+            self._handle()  # raises: closed, or inherited through fork()
         timeout = timeout_ms
         if timeout is not None and not (type(timeout) is int and 0 <= timeout <= U32_MAX):
             timeout = checked_timeout(timeout)  # raises, or converts an int-like value
         # The first try does not wait: the common case has a frame now. This
-        # and ReadFrame.__exit__ run per frame and make as few Python calls
-        # as they can (see ChannelWriter.frame).
-        lock = self._lock
-        lock.acquire()
-        try:
-            if self._holding:
-                self._release_dropped_frame(handle)
-            code = self._read(handle, 0, self._native)
-            if code == 0:
-                self._holding = True
-                address, length, sequence = self._fields.tolist()
-                array = self._slot_arrays.get(address)
-                if array is None:
-                    array = self._slot_array(address, sequence)
-                if length != self._frame_bytes:
-                    array = self._shorter(handle, array, length, sequence)
-                frame = _new(ReadFrame)
-                frame.array = array
-                frame.sequence = sequence
-                frame._reader = self
-                frame._held = True
-                self._held_frame = _weak_ref(frame)
-                return frame
-        finally:
-            lock.release()
-        return self._recv_after(code, handle, timeout)
+        # runs per frame, so it makes as few Python calls as it can.
+        frame = self._gate.read(self)
+        if not isinstance(frame, int):
+            return frame
+        return self._recv_after(frame, timeout)
 
-    def _recv_after(self, code: int, handle: Any, timeout: Optional[int]) -> Optional[ReadFrame]:
+    def _recv_after(self, code: int, timeout: Optional[int]) -> Optional[ReadFrame]:
         """recv() once its first try found nothing (or failed): waits in
         slices, as long as `timeout` allows."""
         if not self._slow_path_waits(code, timeout):
             return None
-        lock = self._lock
+        gate = self._gate
         for slice_ms in slices(timeout, SLICE_MS):
             self._handle()  # closed by another thread meanwhile
-            lock.acquire()
-            try:
-                if self._holding:
-                    self._release_dropped_frame(handle)
-                code = self._read(handle, slice_ms, self._native)
-                if code == 0:
-                    self._holding = True
-                    address, length, sequence = self._fields.tolist()
-                    array = self._slot_arrays.get(address)
-                    if array is None:
-                        array = self._slot_array(address, sequence)
-                    if length != self._frame_bytes:
-                        array = self._shorter(handle, array, length, sequence)
-                    frame = ReadFrame(self, array, sequence)
-                    self._held_frame = _weak_ref(frame)
-                    return frame
-                if code != EAGAIN and code != ETIMEDOUT:
-                    raise self._failure(code)
-            finally:
-                lock.release()
+            frame = gate.wait(self, slice_ms)
+            if not isinstance(frame, int):
+                return cast(ReadFrame, frame)
+            if frame != EAGAIN and frame != ETIMEDOUT:
+                raise self._failure(frame)
         return None
 
     @overload
@@ -226,16 +172,16 @@ class ChannelReader(Channel, role="reader"):
     def __aiter__(self) -> AsyncIterator[ReadFrame]:
         return self.frames_async()
 
-    def _shorter(
-        self, handle: Any, array: NDArray[Any], length: int, sequence: int
-    ) -> NDArray[Any]:
-        """An untyped frame of `length` bytes: the first bytes of its slot's
-        array. Any other length is a bad frame: it is released and skipped
-        (OSError EBADMSG)."""
+    def _shorter(self, array: NDArray[Any], length: int) -> Optional[NDArray[Any]]:
+        """The gate's read, for a frame of `length` bytes (not the frame
+        type's): an untyped frame's first bytes of its slot's array, or None
+        for a length no frame may have (the gate then skips the frame)."""
         if self._shape is None and length < self._frame_bytes:
             return array[:length]
-        self._holding = False
-        lib.zinc_channel_release(handle)
+        return None
+
+    def _bad_length(self, length: int, sequence: int) -> OSError:
+        """The error for a frame the gate skipped for its length."""
         if self._shape is None:
             problem = f"is {length} bytes, more than the slot size {self._slot_size}"
         else:
@@ -243,44 +189,10 @@ class ChannelReader(Channel, role="reader"):
                 f"is {length} bytes, but its frame type ({self._dtype.str}, shape "
                 f"{self._shape}) needs {self._frame_bytes}"
             )
-        raise OSError(
+        return OSError(
             errno.EBADMSG,
             f"channel {self._name!r}: frame {sequence} {problem}; the frame was skipped",
         )
-
-    def _release_dropped_frame(self, handle: Any) -> None:
-        """Under the lock, before a read: a held frame must have been released,
-        or its ReadFrame dropped (then it is released now)."""
-        if not self._holding:
-            return
-        frame = self._held_frame() if self._held_frame is not None else None
-        if frame is not None and frame.held:
-            raise ValueError(
-                f"frame {frame.sequence} is still held: release it (or leave its with block) "
-                "before receiving the next"
-            )
-        self._holding = False
-        code = lib.zinc_channel_release(handle)
-        if code != 0:
-            raise self._failure(code)
-
-    def _release(self, frame: ReadFrame) -> None:
-        """ReadFrame.release(): gives the frame back if it is the one held."""
-        handle = self._h
-        if handle is None or self._generation != _channel._generation:
-            return  # closing released it; a fork child holds nothing
-        lock = self._lock  # acquire() and release(), as in recv()
-        lock.acquire()
-        try:
-            held = self._held_frame
-            if not self._holding or held is None or held() is not frame:
-                return
-            self._holding = False
-            code = lib.zinc_channel_release(handle)
-        finally:
-            lock.release()
-        if code != 0 and self._h is not None:
-            raise self._failure(code)
 
     def _release_failed(self, code: int) -> None:
         """What a failed release of this reader's frame means: nothing in a
@@ -296,10 +208,3 @@ class ChannelReader(Channel, role="reader"):
         except ValueError:
             self._handle()  # close() closed the region: "channel is closed"
             raise
-
-    def _leave(self) -> None:
-        # The native close releases the held frame with the reader's entry.
-        held = self._held_frame() if self._held_frame is not None else None
-        if held is not None:
-            held._held = False
-        self._holding = False

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
-from typing import TYPE_CHECKING, Any, NoReturn, Optional, overload
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, cast, overload
 
 from . import _channel
 from ._channel import (
@@ -25,10 +24,6 @@ from ._frames import WriteFrame
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
-    from ._region import SharedRegion
-
-_weak_ref = weakref.ref
-_new = object.__new__
 
 # The slices of the acquire that frame_async() runs in a thread: short,
 # because the writer's next call from the event loop waits for the slice.
@@ -44,15 +39,6 @@ class ChannelWriter(Channel, role="writer"):
     behind); a reader that died is judged and dropped within about 50 ms.
     """
 
-    def __init__(
-        self, handle: Any, name: str, owner: bool, region: Optional[SharedRegion] = None
-    ) -> None:
-        super().__init__(handle, name, owner, region)
-        self._open_frame: Optional[weakref.ref[WriteFrame]] = None
-        # The two calls of every frame, looked up once.
-        self._acquire = lib.zinc_channel_acquire
-        self._commit_call = lib.zinc_channel_commit
-
     @overload
     def frame(self, timeout_ms: None = None) -> WriteFrame: ...
 
@@ -67,46 +53,24 @@ class ChannelWriter(Channel, role="writer"):
         Latest: never waits. ValueError while an earlier frame of this writer
         is still open (neither committed nor given up).
         """
-        handle = self._h
-        if handle is None or self._generation != _channel._generation:
-            handle = self._handle()  # raises: closed, or inherited through fork()
+        if self._h is None or self._generation != _channel._generation:
+            self._handle()  # raises: closed, or inherited through fork()
         timeout = timeout_ms
         if timeout is not None and not (type(timeout) is int and 0 <= timeout <= U32_MAX):
             timeout = checked_timeout(timeout)  # raises, or converts an int-like value
-        # The first try does not wait: the common case has room now. This and
-        # WriteFrame.__exit__ run per frame, so they make as few Python calls
-        # as they can: the lock is taken with acquire() and release(), and
-        # the frame is filled in here rather than by an __init__.
-        lock = self._lock
-        lock.acquire()
-        try:
-            if self._open_frame is not None:
-                self._refuse_open_frame()
-            code = self._acquire(handle, 0, self._native)
-            if code == 0:
-                fields = self._fields
-                address, sequence = fields[0], fields[2]
-                slot = self._slot_arrays.get(address)
-                if slot is None:
-                    slot = self._slot_array(address, sequence)
-                frame = _new(WriteFrame)
-                frame.sequence = sequence
-                frame._writer = self
-                frame._open = True
-                frame._slot = slot  # its own view is made when asked for (.array)
-                frame._array = None
-                self._open_frame = _weak_ref(frame)
-                return frame
-        finally:
-            lock.release()
-        return self._frame_after(code, handle, timeout)
+        # The first try does not wait: the common case has room now. This
+        # runs per frame, so it makes as few Python calls as it can.
+        frame = self._gate.acquire(self)
+        if not isinstance(frame, int):
+            return frame
+        return self._frame_after(frame, timeout)
 
-    def _frame_after(self, code: int, handle: Any, timeout: Optional[int]) -> Optional[WriteFrame]:
+    def _frame_after(self, code: int, timeout: Optional[int]) -> Optional[WriteFrame]:
         """frame() once its first try found no room (or failed): waits in
         slices, as long as `timeout` allows."""
         if not self._slow_path_waits(code, timeout):
             return None
-        lock = self._lock
+        gate = self._gate
         previous_ms = 0
         for slice_ms in slices(timeout, SLICE_MS):
             if code == EAGAIN and previous_ms > 0:
@@ -114,37 +78,13 @@ class ChannelWriter(Channel, role="writer"):
                 time.sleep(0.001)
             previous_ms = slice_ms
             self._handle()  # closed by another thread meanwhile
-            lock.acquire()
-            try:
-                if self._open_frame is not None:
-                    self._refuse_open_frame()
-                code = self._acquire(handle, slice_ms, self._native)
-                if code == 0:
-                    fields = self._fields
-                    address, sequence = fields[0], fields[2]
-                    slot = self._slot_arrays.get(address)
-                    if slot is None:
-                        slot = self._slot_array(address, sequence)
-                    frame = WriteFrame(self, slot, sequence)
-                    self._open_frame = _weak_ref(frame)
-                    return frame
-                if code != EAGAIN and code != ETIMEDOUT:
-                    raise self._failure(code)
-            finally:
-                lock.release()
+            frame = gate.wait(self, slice_ms)
+            if not isinstance(frame, int):
+                return cast(WriteFrame, frame)
+            code = frame
+            if code != EAGAIN and code != ETIMEDOUT:
+                raise self._failure(code)
         return None
-
-    def _refuse_open_frame(self) -> None:
-        """Under the lock: ValueError if this writer's last frame is still open
-        (a frame dropped uncommitted is not: the next acquire rewrites it)."""
-        reference = self._open_frame
-        opened = reference() if reference is not None else None
-        if opened is not None and opened._open:
-            raise ValueError(
-                f"frame {opened.sequence} is still open: commit it (or leave its with "
-                "block) before taking the next"
-            )
-        self._open_frame = None
 
     async def frame_async(self, timeout_ms: Optional[int] = None) -> Optional[WriteFrame]:
         """frame() for asyncio: waiting for room (lossless) blocks neither the
@@ -215,30 +155,6 @@ class ChannelWriter(Channel, role="writer"):
                 time.sleep(0.001)
         return False
 
-    def _commit(self, frame: WriteFrame, nbytes: Optional[int]) -> None:
-        """WriteFrame.commit() and the end of its with block: publishes the
-        open frame; its array is read-only from now on."""
-        handle = self._h
-        if handle is None or self._generation != _channel._generation:
-            handle = self._handle()  # raises: closed, or inherited through fork()
-        length = self._frame_bytes if nbytes is None else self._length(nbytes)
-        lock = self._lock
-        lock.acquire()
-        try:
-            code = lib.zinc_channel_commit(handle, length)
-            if code == 0:
-                self._open_frame = None  # the next frame() need not look at this one
-        finally:
-            lock.release()
-        if code != 0:
-            raise self._failure(code)
-        frame._open = False
-        array = frame._array
-        if array is not None:
-            # Positional: numpy takes it so, at a quarter of the keyword form's
-            # cost (its type stubs know only the keyword).
-            array.setflags(False)  # type: ignore[call-arg]
-
     def _commit_failed(self, code: int) -> NoReturn:
         """Raises what a failed commit of this writer means."""
         if self._generation != _channel._generation:
@@ -300,8 +216,3 @@ class ChannelWriter(Channel, role="writer"):
             else:
                 frame.array[...] = source
         return frame.sequence
-
-    def _leave(self) -> None:
-        frame = self._open_frame() if self._open_frame is not None else None
-        if frame is not None and frame.open:
-            frame._close()  # given up: the channel's next writer rewrites that frame
