@@ -21,7 +21,7 @@ and measures, in a fresh process per case:
 
 Usage: python bench/python/asyncio_waits.py [--samples=300] [--json=FILE]
        [--name-prefix=bench-aio-PID]
-(zinc must be importable; scripts/bench sets PYTHONPATH and ZINC_LIBRARY.)
+(zinc must be importable; scripts/bench installs ./python into .venv first.)
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ Usage: python bench/python/channel_fps.py [--seconds=3 | --quick] [--json=FILE]
        [--transports=zinc-frame,zinc-send,mp-queue,shm-index-queue[,iceoryx2]]
        [--slots=4] [--name-prefix=bench-fps-PID]
 Prints a markdown table; --json appends one JSON line per transport
-(bench "python-channel-fps"). zinc must be importable (scripts/bench sets
-PYTHONPATH and ZINC_LIBRARY).
+(bench "python-channel-fps"). zinc must be importable (scripts/bench installs
+./python into .venv first).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ always carry one): ``np.frombuffer`` of the payload's address, what a numpy
 user writes to fill or read a sample in place. Two rows in parentheses give
 the floor under zinc's: its two C calls per frame made through cffi with
 nothing around them, and what two cffi calls of a function that does
-nothing cost (the rest of the floor is the core's own work per call).
+nothing cost (the rest of the floor is the core's own work per call). Where
+zinc._fastpath is built (the installed package), two more rows time the
+same frames with zinc._frames' Python classes, the fallback without it.
 
 Usage: python bench/python/frame_cost.py [--batches=4000] [--bytes=64]
        [--slots=8] [--json=FILE] [--name-prefix=bench-cost-PID] [--no-iceoryx2]
@@ -35,10 +37,12 @@ import os
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 import zinc
+from zinc import _frames as zinc_frames
 
 Batch = Callable[[], None]
 # (what a write batch measures, the batch, what a read batch measures, the batch)
@@ -64,6 +68,35 @@ def interleaved_ns(batches: int, frames: int, pairs: List[Pair]) -> Dict[str, fl
                 samples[what_write].append(middle - start)
                 samples[what_read].append(end - middle)
     return {what: statistics.median(ns) / frames for what, ns in samples.items()}
+
+
+def python_frames_pair(name: str, nbytes: int, slots: int, stack: ExitStack) -> List[Pair]:
+    """The zinc rows again with zinc._frames' Python classes, the fallback
+    where zinc._fastpath does not import: a channel whose gates are made
+    while the C module is set aside (a measurement's shortcut; a program
+    chooses with ZINC_NO_FASTPATH=1 before importing zinc)."""
+    from zinc import _frames
+
+    fastpath, _frames._fastpath_module = _frames._fastpath_module, None
+    try:
+        writer = stack.enter_context(
+            zinc.Channel.create(name, np.uint8, (nbytes,), slots=slots, max_readers=1)
+        )
+        reader = stack.enter_context(zinc.Channel.open_reader(name))
+    finally:
+        _frames._fastpath_module = fastpath
+
+    def write() -> None:
+        for _ in range(slots):
+            with writer.frame():
+                pass
+
+    def read() -> None:
+        for _ in range(slots):
+            with reader.recv(0):
+                pass
+
+    return [("zinc frame()+commit, Python frames", write, "zinc recv+release, Python frames", read)]
 
 
 def zinc_pairs(writer: zinc.ChannelWriter, reader: zinc.ChannelReader) -> List[Pair]:
@@ -180,8 +213,10 @@ def main() -> int:
     writer = zinc.Channel.create(
         args.name_prefix, np.uint8, (args.bytes,), slots=args.slots, max_readers=1
     )
-    with writer, zinc.Channel.open_reader(args.name_prefix) as reader:
+    with writer, zinc.Channel.open_reader(args.name_prefix) as reader, ExitStack() as stack:
         pairs = zinc_pairs(writer, reader)
+        if zinc_frames.FASTPATH:
+            pairs += python_frames_pair(args.name_prefix + "-py", args.bytes, args.slots, stack)
         close_iceoryx2: Callable[[], None] = lambda: None  # noqa: E731
         note = ""
         if not args.no_iceoryx2:
@@ -196,7 +231,9 @@ def main() -> int:
         rows.pop("", None)
         close_iceoryx2()
     print(f"per-frame cost, {args.bytes}-byte frames, batches of {args.slots}, median of")
-    print(f"{args.batches} batches (python {sys.version.split()[0]})\n")
+    print(f"{args.batches} batches (python {sys.version.split()[0]}); zinc's frames: ", end="")
+    print("zinc._fastpath (C)" if zinc_frames.FASTPATH else f"Python ({zinc_frames.FASTPATH_ERROR})")
+    print()
     print("| what | ns per frame |")
     print("|---|---:|")
     for what, ns in rows.items():

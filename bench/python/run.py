@@ -18,7 +18,7 @@ neither (--no-pin is the same).
 
 Usage: python bench/python/run.py [--rounds=20000] [--placement=two-cpus]
        [--json=FILE] [--name-prefix=bench-py-PID] [--no-iceoryx2]
-(zinc must be importable; scripts/bench sets PYTHONPATH and ZINC_LIBRARY.)
+(zinc must be importable; scripts/bench installs ./python into .venv first.)
 """
 
 from __future__ import annotations

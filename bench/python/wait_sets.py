@@ -17,7 +17,7 @@ coming (getrusage, all threads, as a percentage of one CPU).
 Usage: python bench/python/wait_sets.py [--members=1,10,100,1000]
        [--samples=500] [--gap-us=300] [--idle-seconds=1] [--json=FILE]
        [--no-iceoryx2]
-(zinc must be importable; scripts/bench sets PYTHONPATH and ZINC_LIBRARY.)
+(zinc must be importable; scripts/bench installs ./python into .venv first.)
 """
 
 from __future__ import annotations

@@ -182,6 +182,11 @@ class ReadFrame:
         return f"<zinc.ReadFrame sequence={self.sequence} {state}>"
 
 
+# The Python classes, for the Python Gate whatever the names above become.
+_PythonReadFrame = ReadFrame
+_PythonWriteFrame = WriteFrame
+
+
 class Gate:
     """A participant's frame calls: a reader's read and release, a writer's
     acquire and commit, each under the participant's `lock` (shared with its
@@ -253,7 +258,7 @@ class Gate:
         self._frame = None
         self._holding = False
         self._arrays = None
-        if leave and isinstance(frame, WriteFrame):
+        if leave and isinstance(frame, _PythonWriteFrame):
             if frame._open:
                 frame._close()  # given up: the channel's next writer rewrites it
         elif leave and frame is not None:
@@ -295,7 +300,7 @@ class Gate:
                     lib.zinc_channel_release(handle)
                     raise owner._bad_length(length, sequence)
                 array = shorter
-            frame = _new(ReadFrame)
+            frame = _new(_PythonReadFrame)
             frame.array = array
             frame.sequence = sequence
             frame._gate = self
@@ -351,7 +356,7 @@ class Gate:
             slot = arrays.get(address) if arrays is not None else None
             if slot is None:
                 slot = owner._slot_array(address, sequence)
-            frame = _new(WriteFrame)
+            frame = _new(_PythonWriteFrame)
             frame.sequence = sequence
             frame._gate = self
             frame._writer = owner

@@ -28,6 +28,10 @@ if zinc_python_install; then
   # Everything but the distributions' tests first: meanwhile the early start
   # may still be making the wheels.
   python_tests "python" "" python/tests --ignore=python/tests/test_packaging.py --durations=8
+  # The channel tests again with zinc._frames' Python classes in place of
+  # zinc._fastpath's C ones (the fallback where the module does not import).
+  ZINC_NO_FASTPATH=1 python_tests "python (Python frames)" "" python/tests/test_channel_*.py \
+    --ignore=python/tests/test_channel_bench_smoke.py
   zinc_log "python: the distributions"
   if zinc_python_dist; then
     python_tests "python packaging" "$(zinc_python_dist_dir)" python/tests/test_packaging.py \
