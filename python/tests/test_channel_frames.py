@@ -29,6 +29,21 @@ def test_frames_come_only_from_channels() -> None:
             frame_class()
 
 
+def test_frames_can_be_weakly_referenced(region_name: NameFactory) -> None:
+    name = region_name()
+    with zinc.Channel.create(name, np.uint8, 4) as writer, zinc.Channel.open_reader(name) as reader:
+        frame = writer.frame()
+        written = weakref.ref(frame)
+        frame.commit()
+        got = reader.recv(0)
+        read = weakref.ref(got)
+        assert written() is frame and read() is got
+        got.release()
+        del frame, got
+        gc.collect()
+        assert written() is None and read() is None
+
+
 def test_participants_kept_only_by_a_cycle_through_their_frame_are_collected(
     region_name: NameFactory,
 ) -> None:

@@ -15,7 +15,9 @@
  * held around every frame call, as in zinc._frames. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <structmember.h>
 
 #include "zinc.h"
 
@@ -64,6 +66,7 @@ typedef struct {
   PyObject *slot;        /* writer: the slot's array */
   uint64_t sequence;
   int live;              /* reader: held; writer: open */
+  PyObject *weak_references;
 } Frame;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -187,6 +190,7 @@ static int frame_clear(Frame *f) {
 static void frame_dealloc(Frame *f) {
   PyTypeObject *type = Py_TYPE(f);
   PyObject_GC_UnTrack(f);
+  if (f->weak_references != NULL) PyObject_ClearWeakRefs((PyObject *)f);
   if (f->gate != NULL && f->gate->frame == (PyObject *)f) f->gate->frame = NULL;
   frame_clear(f);
   Py_CLEAR(f->gate);
@@ -617,6 +621,12 @@ static PyGetSetDef read_frame_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* Frames can be weakly referenced, as the Python classes can. */
+static PyMemberDef frame_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(Frame, weak_references), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot read_frame_slots[] = {
     {Py_tp_doc,
      "A committed frame that a reader holds: frame number `sequence`.\n\n"
@@ -632,6 +642,7 @@ static PyType_Slot read_frame_slots[] = {
     {Py_tp_repr, read_frame_repr},
     {Py_tp_methods, read_frame_methods},
     {Py_tp_getset, read_frame_getset},
+    {Py_tp_members, frame_members},
     {0, NULL},
 };
 
@@ -672,6 +683,7 @@ static PyType_Slot write_frame_slots[] = {
     {Py_tp_repr, write_frame_repr},
     {Py_tp_methods, write_frame_methods},
     {Py_tp_getset, write_frame_getset},
+    {Py_tp_members, frame_members},
     {0, NULL},
 };
 
