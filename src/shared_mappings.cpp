@@ -1,9 +1,16 @@
 #include "shared_mappings.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
+#include <string>
 #include <vector>
+
+#include "zinc.h"
 
 namespace zinc::core::mappings {
 
@@ -60,7 +67,19 @@ Status map(int fd, const posix::ObjectId& id, size_t length, bool populate, uint
       return Status::ok();
     }
   }
-  if (Status s = posix::map_shared(fd, length, populate, base); !s.is_ok()) return s;
+  // Mapped through an open file description of its own: a mapping keeps the
+  // description it was made from alive, and with it that description's
+  // locks (a creator's, a role's, the attach lock). Made from this handle's
+  // descriptor, the shared mapping would keep this handle's locks held after
+  // its close for as long as another handle of the process used it.
+  const std::string own_path = "/proc/self/fd/" + std::to_string(fd);
+  const int own = ::open(own_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (own < 0) {
+    return Status::error(ZINC_EINVAL, "open(" + own_path + "): " + std::strerror(errno));
+  }
+  Status s = posix::map_shared(own, length, populate, base);
+  ::close(own);
+  if (!s.is_ok()) return s;
   t.mappings.push_back({id, length, *base, 1});
   return Status::ok();
 }
