@@ -3,6 +3,7 @@
 scripts/test.d/45-python-aarch64.sh prepares the root (debootstrap, cached
 outside the checkout), installs the aarch64 wheel into /opt/zinc-wheel there
 with pip's manylinux2014_aarch64 platform check, and sets ZINC_TEST_ARM64_ROOT.
+The wheel's stable-ABI extension zinc._fastpath is imported there too.
 Each emulated process runs in a mount namespace of its own (unshare) with
 the host's /dev/shm and a /proc bound into the root, then chroot and
 qemu-aarch64-static: the arm64 Python, numpy, cffi and libzinc_core share
@@ -86,11 +87,14 @@ def guest_dir() -> Iterator[tuple[Path, str]]:
         shutil.rmtree(host, ignore_errors=True)
 
 
+def assert_aarch64_elf(path: Path) -> None:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
 def test_the_wheel_loads_its_aarch64_library_and_the_generated_declarations() -> None:
     assert ROOT is not None
-    library = Path(ROOT) / "opt" / "zinc-wheel" / "zinc" / "libzinc_core.so"
-    header = library.read_bytes()[:20]
-    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+    assert_aarch64_elf(Path(ROOT) / "opt" / "zinc-wheel" / "zinc" / "libzinc_core.so")
     result = run_emulated(
         [
             "-c",
@@ -103,6 +107,21 @@ def test_the_wheel_loads_its_aarch64_library_and_the_generated_declarations() ->
     assert machine == "aarch64"
     assert declared_by == "zinc._zinc_cffi"
     assert path == "/opt/zinc-wheel/zinc/libzinc_core.so"
+    print(result.stdout, end="")
+
+
+def test_the_wheel_imports_its_aarch64_fastpath_extension() -> None:
+    # The stable-ABI extension, cross-compiled against arm64's pyconfig.h,
+    # loads into the guest's CPython (3.11, not the 3.9 it was built for).
+    assert ROOT is not None
+    assert_aarch64_elf(Path(ROOT) / "opt" / "zinc-wheel" / "zinc" / "_fastpath.abi3.so")
+    result = run_emulated(
+        ["-c", "import sys, zinc._fastpath as x\nprint(sys.implementation.cache_tag, x.__file__)\n"]
+    )
+    assert result.returncode == 0, result.stderr
+    cache_tag, path = result.stdout.split()
+    assert cache_tag.startswith("cpython-")
+    assert path == "/opt/zinc-wheel/zinc/_fastpath.abi3.so"
     print(result.stdout, end="")
 
 

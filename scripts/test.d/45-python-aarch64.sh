@@ -2,8 +2,9 @@
 # Debian root (python3 from debootstrap, cffi and numpy from PyPI's aarch64
 # wheels), into which the aarch64 wheel from scripts/wheel is installed with
 # pip's manylinux2014_aarch64 check. python/tests/test_aarch64_emulated.py
-# then runs the two-process region example and channel writers and readers
-# there (and one x86-64 reader of an aarch64 writer).
+# then imports the wheel's stable-ABI extension zinc._fastpath and runs the
+# two-process region example and channel writers and readers there (and one
+# x86-64 reader of an aarch64 writer).
 #
 # The root is made once and kept outside the checkout, in
 # $ZINC_ARM64_ROOT (default /var/cache/zinc/arm64-bookworm; about 250 MB,
