@@ -183,7 +183,7 @@ mod tests {
                 match look(&channel) {
                     Look::Nothing => thread::yield_now(),
                     Look::Frame(frame, words) => {
-                        assert!(last.map_or(true, |l| frame > l), "frame {frame} after {last:?}");
+                        assert!(last.is_none_or(|l| frame > l), "frame {frame} after {last:?}");
                         assert_eq!(words, vec![frame; PAYLOAD_WORDS], "frame {frame} torn");
                         release(&channel);
                         last = Some(frame);
@@ -210,7 +210,7 @@ mod tests {
                 if slot != NO_SLOT {
                     let seq = channel.slots[slot as usize].seq.load(SeqCst);
                     assert!(
-                        seq != 0 && seq % 2 == 0,
+                        seq != 0 && seq.is_multiple_of(2),
                         "killed after {budget} stores: latest_slot {slot} has seq {seq}, not a committed frame"
                     );
                     let frame = seq / 2 - 1;
