@@ -1,0 +1,24 @@
+//! Loom models of a zinc channel's memory orderings (docs/spec.md §10.5,
+//! §10.6): one writer and one reader on a few slots, with the orderings that
+//! src/channel.cpp uses written out again, each beside the spec rule it
+//! models. Loom runs every interleaving (and every value a load may return
+//! under the C++ memory model, as far as loom implements it) and reports:
+//!
+//! - a payload access that no happens-before orders against a conflicting
+//!   one ("Causality violation"): a reader that reads bytes it was not
+//!   published, or a writer that rewrites a slot a reader still reads;
+//! - a failed assertion: a torn frame (payload words that are not all the
+//!   frame's number), frames out of order or lost, a slot whose `seq` is not
+//!   the committed frame's (the reader's `EBADMSG`);
+//! - a deadlock: a held-back writer that sleeps through the release that
+//!   made room (§10.5, "A held-back writer").
+//!
+//! What the models leave out, and what loom cannot check, is in
+//! docs/testing.md ("Memory ordering under a model checker (loom)").
+//!
+//! Each `mutant_*` feature puts one mistake into the model (Cargo.toml);
+//! tests/model/run checks that loom finds every one.
+
+pub mod channel;
+pub mod latest;
+pub mod lossless;
