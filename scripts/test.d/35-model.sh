@@ -1,8 +1,9 @@
 # The loom models of the channel's memory orderings (tests/model, spec §10.5
 # and §10.6): the reference models pass and each ordering mutant fails.
 # Rust, built with cargo into build/model: the first run fetches loom and its
-# crates from crates.io, builds them, the models and the nine mutant builds
-# (about 3.5 min on 2 shared CPUs); later runs take about 20 s. Without
+# crates from crates.io and builds them and the models once (the mutants are
+# chosen at run time), about 1.5 min on 2 shared CPUs; later runs take about
+# 10 s. Without
 # cargo the stage fails: it is part of the suite, not an optional extra
 # (docs/testing.md, "Memory ordering under a model checker (loom)").
 # stage-timeout: 600

@@ -5,18 +5,34 @@
 //! `release`).
 
 use crate::channel::{seq_cst_store_then_load, Channel, KillSwitch, Killed, FRAME_LENGTH, NO_SLOT};
-use crate::lossless::{COMMIT_SEQ, COMMIT_WRITE_SEQ};
+use crate::lossless::{commit_seq_order, commit_write_seq_order};
+use crate::mutant::Mutant;
 use loom::sync::atomic::Ordering::{self, Relaxed, Release, SeqCst};
 
 /// §10.6 Commit: `latest_slot` = the slot is seq_cst; the
 /// commit_publishes_relaxed mutant relaxes it with `seq` and `write_seq`.
-const COMMIT_LATEST_SLOT: Ordering =
-    if cfg!(feature = "mutant_commit_publishes_relaxed") { Relaxed } else { SeqCst };
+fn commit_latest_slot_order() -> Ordering {
+    if Mutant::CommitPublishesRelaxed.is_selected() {
+        Relaxed
+    } else {
+        SeqCst
+    }
+}
 /// §10.6 Release: `held` = 0 (release);
 /// tests/ordering_mutants/latest_unpin_relaxed.patch relaxes it.
-const UNPIN: Ordering =
-    if cfg!(feature = "mutant_latest_unpin_relaxed") { Relaxed } else { Release };
-const PIN_CHECK_DROPPED: bool = cfg!(feature = "mutant_latest_pin_check_not_seq_cst");
+fn unpin_order() -> Ordering {
+    if Mutant::LatestUnpinRelaxed.is_selected() {
+        Relaxed
+    } else {
+        Release
+    }
+}
+/// §10.6 "Why a pinned frame is never overwritten": the writer's store of
+/// `seq` then load of `held`, and the reader's store of `held` then load of
+/// `seq`, are in one total order; the mutant takes it away.
+fn pin_check_dropped() -> bool {
+    Mutant::LatestPinCheckNotSeqCst.is_selected()
+}
 
 /// The writer: its own frame number and the slots by their last use, the
 /// one it took last first (§10.6 Acquire; `slots_by_use_`).
@@ -56,7 +72,7 @@ impl<'a> Writer<'a> {
             // every entry's held (seq_cst)".
             self.kill.before_store()?;
             header.seq.store(2 * self.frame + 1, SeqCst);
-            seq_cst_store_then_load(PIN_CHECK_DROPPED);
+            seq_cst_store_then_load(pin_check_dropped());
             if ch.reader.held.load(SeqCst) == slot + 1 {
                 // "if one pins the slot, store the old seq back".
                 self.kill.before_store()?;
@@ -64,7 +80,8 @@ impl<'a> Writer<'a> {
                 continue;
             }
             self.slots_by_use[..=rank].rotate_right(1);
-            if cfg!(feature = "mutant_latest_published_at_acquire") {
+            if Mutant::LatestPublishedAtAcquire.is_selected() {
+                // The mutant names the slot newest when it takes it.
                 self.kill.before_store()?;
                 ch.latest_slot.store(slot, SeqCst);
             }
@@ -81,20 +98,21 @@ impl<'a> Writer<'a> {
         // (not modelled: the reader looks again until it finds the frame).
         self.kill.before_store()?;
         header.length.store(FRAME_LENGTH, Relaxed);
-        if cfg!(feature = "mutant_latest_slot_before_seq") {
+        if Mutant::LatestSlotBeforeSeq.is_selected() {
+            // The mutant names the slot newest before it is committed.
             self.kill.before_store()?;
-            ch.latest_slot.store(slot, COMMIT_LATEST_SLOT);
+            ch.latest_slot.store(slot, commit_latest_slot_order());
         }
         self.kill.before_store()?;
-        header.seq.store(2 * self.frame + 2, COMMIT_SEQ);
-        if !cfg!(feature = "mutant_latest_slot_before_seq")
-            && !cfg!(feature = "mutant_latest_published_at_acquire")
+        header.seq.store(2 * self.frame + 2, commit_seq_order());
+        if !Mutant::LatestSlotBeforeSeq.is_selected()
+            && !Mutant::LatestPublishedAtAcquire.is_selected()
         {
             self.kill.before_store()?;
-            ch.latest_slot.store(slot, COMMIT_LATEST_SLOT);
+            ch.latest_slot.store(slot, commit_latest_slot_order());
         }
         self.kill.before_store()?;
-        ch.write_seq.store(self.frame + 1, COMMIT_WRITE_SEQ);
+        ch.write_seq.store(self.frame + 1, commit_write_seq_order());
         self.frame += 1;
         Ok(())
     }
@@ -122,7 +140,7 @@ pub fn look(channel: &Channel) -> Look {
     assert!(slot < channel.slot_count(), "EBADMSG: latest_slot {slot}");
     // "pin it (held = slot + 1, seq_cst); load its seq (seq_cst)".
     entry.held.store(slot + 1, SeqCst);
-    seq_cst_store_then_load(PIN_CHECK_DROPPED);
+    seq_cst_store_then_load(pin_check_dropped());
     let header = &channel.slots[slot as usize];
     let seq = header.seq.load(SeqCst);
     if seq == 0 || seq % 2 == 1 {
@@ -149,7 +167,7 @@ pub fn look(channel: &Channel) -> Look {
 /// `release` of the pinned frame.
 pub fn release(channel: &Channel) {
     // §10.6 Release: "held = 0 (release)".
-    channel.reader.held.store(0, UNPIN);
+    channel.reader.held.store(0, unpin_order());
 }
 
 #[cfg(test)]

@@ -16,9 +16,12 @@
 //! What the models leave out, and what loom cannot check, is in
 //! docs/testing.md ("Memory ordering under a model checker (loom)").
 //!
-//! Each `mutant_*` feature puts one mistake into the model (Cargo.toml);
-//! tests/model/run checks that loom finds every one.
+//! Each mutant puts one mistake into the model, selected at run time by the
+//! environment variable `ZINC_MODEL_MUTANT` (src/mutant.rs), so that one
+//! build runs the reference and every mutant; tests/model/run checks that
+//! loom finds every one.
 
 pub mod channel;
 pub mod latest;
 pub mod lossless;
+pub mod mutant;

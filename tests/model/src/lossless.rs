@@ -4,20 +4,41 @@
 //! `release`, `wake_writer`).
 
 use crate::channel::{seq_cst_store_then_load, Channel, KillSwitch, Killed, FRAME_LENGTH, NO_SLOT};
+use crate::mutant::Mutant;
 use loom::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
 
 /// §10.5 Commit: `seq` = 2f + 2 is a release store; the mutant relaxes it,
 /// and `write_seq` with it (tests/ordering_mutants/commit_publishes_relaxed.patch).
-pub const COMMIT_SEQ: Ordering =
-    if cfg!(feature = "mutant_commit_publishes_relaxed") { Relaxed } else { Release };
+pub fn commit_seq_order() -> Ordering {
+    if Mutant::CommitPublishesRelaxed.is_selected() {
+        Relaxed
+    } else {
+        Release
+    }
+}
 /// §10.5 Commit: `write_seq` = f + 1 is seq_cst.
-pub const COMMIT_WRITE_SEQ: Ordering =
-    if cfg!(feature = "mutant_commit_publishes_relaxed") { Relaxed } else { SeqCst };
+pub fn commit_write_seq_order() -> Ordering {
+    if Mutant::CommitPublishesRelaxed.is_selected() {
+        Relaxed
+    } else {
+        SeqCst
+    }
+}
 /// §10.5 Release: `cursor` += 1 is seq_cst (a release store at least);
 /// tests/ordering_mutants/release_cursor_relaxed.patch relaxes it.
-const RELEASE_CURSOR: Ordering =
-    if cfg!(feature = "mutant_release_cursor_relaxed") { Relaxed } else { SeqCst };
-const SLEEP_CHECK_DROPPED: bool = cfg!(feature = "mutant_writer_sleep_check_not_seq_cst");
+fn release_cursor_order() -> Ordering {
+    if Mutant::ReleaseCursorRelaxed.is_selected() {
+        Relaxed
+    } else {
+        SeqCst
+    }
+}
+/// §10.5 "A held-back writer": the writer's store of `writer_sleeping` then
+/// load of the cursors, and the release's store of `cursor` then load of
+/// `writer_sleeping`, are in one total order; the mutant takes it away.
+fn sleep_check_dropped() -> bool {
+    Mutant::WriterSleepCheckNotSeqCst.is_selected()
+}
 
 /// The writer: its own copy of `write_seq`, and the stack of free slots it
 /// keeps (§10.5 Acquire: the warmest free slot on top).
@@ -73,7 +94,7 @@ impl<'a> Writer<'a> {
             let seen = ch.release_seq.load(SeqCst);
             self.kill.before_store()?;
             ch.writer_sleeping.store(1, SeqCst);
-            seq_cst_store_then_load(SLEEP_CHECK_DROPPED);
+            seq_cst_store_then_load(sleep_check_dropped());
             room = self.ring_has_room();
             if !room.0 {
                 ch.release_futex.wait(&ch.release_seq, seen);
@@ -102,7 +123,7 @@ impl<'a> Writer<'a> {
         ch.map[(self.frame % n) as usize].store(slot, Relaxed);
         self.kill.before_store()?;
         ch.slots[slot as usize].seq.store(2 * self.frame + 1, Relaxed);
-        if cfg!(feature = "mutant_commit_publishes_before_payload_store_order") {
+        if Mutant::CommitPublishesBeforePayloadStoreOrder.is_selected() {
             // The mutant publishes the frame when it hands out the slot.
             self.kill.before_store()?;
             ch.write_seq.store(self.frame + 1, SeqCst);
@@ -118,17 +139,18 @@ impl<'a> Writer<'a> {
         // (not modelled: the reader looks again until it finds the frame).
         self.kill.before_store()?;
         header.length.store(FRAME_LENGTH, Relaxed);
-        if cfg!(feature = "mutant_write_seq_before_seq") {
+        if Mutant::WriteSeqBeforeSeq.is_selected() {
+            // The mutant publishes the frame before its slot is committed.
             self.kill.before_store()?;
             ch.write_seq.store(self.frame + 1, SeqCst);
         }
         self.kill.before_store()?;
-        header.seq.store(2 * self.frame + 2, COMMIT_SEQ);
-        if !cfg!(feature = "mutant_write_seq_before_seq")
-            && !cfg!(feature = "mutant_commit_publishes_before_payload_store_order")
+        header.seq.store(2 * self.frame + 2, commit_seq_order());
+        if !Mutant::WriteSeqBeforeSeq.is_selected()
+            && !Mutant::CommitPublishesBeforePayloadStoreOrder.is_selected()
         {
             self.kill.before_store()?;
-            ch.write_seq.store(self.frame + 1, COMMIT_WRITE_SEQ);
+            ch.write_seq.store(self.frame + 1, commit_write_seq_order());
         }
         self.frame += 1;
         Ok(())
@@ -173,9 +195,9 @@ pub fn try_read(channel: &Channel) -> Option<Held> {
 pub fn release(channel: &Channel, held: &Held) {
     // §10.5 Release: cursor += 1 (seq_cst), release_seq += 1 (seq_cst),
     // and if writer_sleeping (seq_cst) is set, wake every waiter.
-    channel.reader.cursor.store(held.frame + 1, RELEASE_CURSOR);
+    channel.reader.cursor.store(held.frame + 1, release_cursor_order());
     channel.release_seq.fetch_add(1, SeqCst);
-    seq_cst_store_then_load(SLEEP_CHECK_DROPPED);
+    seq_cst_store_then_load(sleep_check_dropped());
     if channel.writer_sleeping.load(SeqCst) != 0 {
         channel.release_futex.wake_all();
     }
