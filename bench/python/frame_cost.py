@@ -70,6 +70,24 @@ def interleaved_ns(batches: int, frames: int, pairs: List[Pair]) -> Dict[str, fl
     return {what: statistics.median(ns) / frames for what, ns in samples.items()}
 
 
+def frame_batches(
+    writer: zinc.ChannelWriter, reader: zinc.ChannelReader, slots: int
+) -> Tuple[Batch, Batch]:
+    """A batch of `slots` empty frames written, and one read."""
+
+    def write() -> None:
+        for _ in range(slots):
+            with writer.frame():
+                pass
+
+    def read() -> None:
+        for _ in range(slots):
+            with reader.recv(0):
+                pass
+
+    return write, read
+
+
 def python_frames_pair(name: str, nbytes: int, slots: int, stack: ExitStack) -> List[Pair]:
     """The zinc rows again with zinc._frames' Python classes, the fallback
     where zinc._fastpath does not import: a channel whose gates are made
@@ -86,16 +104,7 @@ def python_frames_pair(name: str, nbytes: int, slots: int, stack: ExitStack) -> 
     finally:
         _frames._fastpath_module = fastpath
 
-    def write() -> None:
-        for _ in range(slots):
-            with writer.frame():
-                pass
-
-    def read() -> None:
-        for _ in range(slots):
-            with reader.recv(0):
-                pass
-
+    write, read = frame_batches(writer, reader, slots)
     return [("zinc frame()+commit, Python frames", write, "zinc recv+release, Python frames", read)]
 
 
@@ -103,16 +112,7 @@ def zinc_pairs(writer: zinc.ChannelWriter, reader: zinc.ChannelReader) -> List[P
     from zinc._ffi import ffi, lib
 
     slots, nbytes = writer.slot_count, writer.slot_size
-
-    def write() -> None:
-        for _ in range(slots):
-            with writer.frame():
-                pass
-
-    def read() -> None:
-        for _ in range(slots):
-            with reader.recv(0):
-                pass
+    write, read = frame_batches(writer, reader, slots)
 
     # The floor under both: the two C calls per frame through cffi alone,
     # and two cffi calls of a function that does nothing.

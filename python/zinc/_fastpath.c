@@ -96,6 +96,29 @@ static void give_lock(Gate *g) {
   PyErr_Restore(type, value, traceback);
 }
 
+/* The gate's handle with its lock taken; NULL (lock not taken, an
+ * exception set) once the gate is closed. */
+static ZincChannel lock_open_handle(Gate *g) {
+  if (g->handle == NULL) return closed_error(), NULL;
+  if (take_lock(g) < 0) return NULL;
+  if (g->handle == NULL) {
+    give_lock(g);
+    return closed_error(), NULL;
+  }
+  return g->handle;
+}
+
+/* A read or an acquire into g->native; the GIL is let go only when the call
+ * may block. */
+static int32_t call_for_frame(Gate *g, frame_call call, ZincChannel handle, uint32_t timeout_ms) {
+  if (timeout_ms == 0) return call(handle, 0, &g->native);
+  int32_t code;
+  Py_BEGIN_ALLOW_THREADS
+  code = call(handle, timeout_ms, &g->native);
+  Py_END_ALLOW_THREADS
+  return code;
+}
+
 /* owner.<method>(code): a method that raises; NULL with its exception set. */
 static int call_owner(PyObject *owner, PyObject *method, PyObject *argument) {
   if (owner == NULL) return 0;
@@ -212,6 +235,19 @@ static PyObject *frame_sequence(Frame *f, void *closure) {
   return PyLong_FromUnsignedLongLong(f->sequence);
 }
 
+/* ReadFrame.held and WriteFrame.open. */
+static PyObject *frame_live(Frame *f, void *closure) {
+  (void)closure;
+  return PyBool_FromLong(f->live);
+}
+
+static PyObject *frame_repr(Frame *f) {
+  const int writer = Py_TYPE(f) == write_frame_type;
+  const char *state = writer ? (f->live ? "open" : "closed") : (f->live ? "held" : "released");
+  return PyUnicode_FromFormat("<zinc.%s sequence=%llu %s>", writer ? "WriteFrame" : "ReadFrame",
+                              (unsigned long long)f->sequence, state);
+}
+
 static PyObject *frame_enter(PyObject *self, PyObject *unused) {
   (void)unused;
   Py_INCREF(self);
@@ -256,15 +292,6 @@ static PyObject *read_frame_array(Frame *f, void *closure) {
   return f->array;
 }
 
-static PyObject *read_frame_held(Frame *f, void *closure) {
-  (void)closure;
-  return PyBool_FromLong(f->live);
-}
-
-static PyObject *read_frame_repr(Frame *f) {
-  return PyUnicode_FromFormat("<zinc.ReadFrame sequence=%llu %s>", (unsigned long long)f->sequence,
-                              f->live ? "held" : "released");
-}
 
 /* Closes an open write frame: its own view of the slot turns read-only. */
 static int write_frame_close(Frame *f) {
@@ -280,12 +307,8 @@ static int write_frame_commit(Frame *f, uint64_t length) {
     call_owner(f->owner, s_handle, NULL); /* raises: closed, or inherited through fork() */
     return PyErr_Occurred() ? -1 : (closed_error(), -1);
   }
-  if (take_lock(g) < 0) return -1;
-  ZincChannel handle = g->handle;
-  if (handle == NULL) {
-    give_lock(g);
-    return closed_error(), -1;
-  }
+  ZincChannel handle = lock_open_handle(g);
+  if (handle == NULL) return -1;
   int32_t code = commit_fn(handle, length);
   if (code == 0) g->frame = NULL; /* the next acquire need not look at this frame */
   give_lock(g);
@@ -346,15 +369,6 @@ static PyObject *write_frame_array(Frame *f, void *closure) {
   return f->array;
 }
 
-static PyObject *write_frame_open(Frame *f, void *closure) {
-  (void)closure;
-  return PyBool_FromLong(f->live);
-}
-
-static PyObject *write_frame_repr(Frame *f) {
-  return PyUnicode_FromFormat("<zinc.WriteFrame sequence=%llu %s>", (unsigned long long)f->sequence,
-                              f->live ? "open" : "closed");
-}
 
 /* ---- the gate ------------------------------------------------------------- */
 
@@ -407,13 +421,8 @@ static void gate_dealloc(Gate *g) {
  * when there is none; see zinc._frames.Gate.read. */
 static PyObject *gate_read_for(Gate *g, PyObject *owner, uint32_t timeout_ms) {
   if (g->writer) return PyErr_Format(PyExc_TypeError, "a writer's gate does not read");
-  if (g->handle == NULL) return closed_error();
-  if (take_lock(g) < 0) return NULL;
-  ZincChannel handle = g->handle;
-  if (handle == NULL) {
-    give_lock(g);
-    return closed_error();
-  }
+  ZincChannel handle = lock_open_handle(g);
+  if (handle == NULL) return NULL;
   int32_t code;
   if (g->holding) {
     /* The frame held before: released, unless its ReadFrame is still held. */
@@ -433,13 +442,7 @@ static PyObject *gate_read_for(Gate *g, PyObject *owner, uint32_t timeout_ms) {
       return PyLong_FromLong(code);
     }
   }
-  if (timeout_ms == 0) {
-    code = read_fn(handle, 0, &g->native);
-  } else {
-    Py_BEGIN_ALLOW_THREADS
-    code = read_fn(handle, timeout_ms, &g->native);
-    Py_END_ALLOW_THREADS
-  }
+  code = call_for_frame(g, read_fn, handle, timeout_ms);
   if (code != 0) {
     give_lock(g);
     return PyLong_FromLong(code);
@@ -491,13 +494,8 @@ static PyObject *gate_read_for(Gate *g, PyObject *owner, uint32_t timeout_ms) {
 /* Writer: the next slot as a WriteFrame, or the library's code (an int). */
 static PyObject *gate_acquire_for(Gate *g, PyObject *owner, uint32_t timeout_ms) {
   if (!g->writer) return PyErr_Format(PyExc_TypeError, "a reader's gate does not acquire");
-  if (g->handle == NULL) return closed_error();
-  if (take_lock(g) < 0) return NULL;
-  ZincChannel handle = g->handle;
-  if (handle == NULL) {
-    give_lock(g);
-    return closed_error();
-  }
+  ZincChannel handle = lock_open_handle(g);
+  if (handle == NULL) return NULL;
   Frame *open = (Frame *)g->frame;
   if (open != NULL && open->live) {
     give_lock(g);
@@ -508,13 +506,7 @@ static PyObject *gate_acquire_for(Gate *g, PyObject *owner, uint32_t timeout_ms)
   }
   g->frame = NULL; /* a frame dropped uncommitted: the next acquire rewrites it */
   int32_t code;
-  if (timeout_ms == 0) {
-    code = acquire_fn(handle, 0, &g->native);
-  } else {
-    Py_BEGIN_ALLOW_THREADS
-    code = acquire_fn(handle, timeout_ms, &g->native);
-    Py_END_ALLOW_THREADS
-  }
+  code = call_for_frame(g, acquire_fn, handle, timeout_ms);
   if (code != 0) {
     give_lock(g);
     return PyLong_FromLong(code);
@@ -616,7 +608,7 @@ static PyMethodDef read_frame_methods[] = {
 static PyGetSetDef read_frame_getset[] = {
     {"array", (getter)read_frame_array, NULL, "The frame as a read-only numpy array.", NULL},
     {"sequence", (getter)frame_sequence, NULL, "The frame's number.", NULL},
-    {"held", (getter)read_frame_held, NULL, "True until the frame is released (or its channel closed).",
+    {"held", (getter)frame_live, NULL, "True until the frame is released (or its channel closed).",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -639,7 +631,7 @@ static PyType_Slot read_frame_slots[] = {
     {Py_tp_dealloc, frame_dealloc},
     {Py_tp_traverse, frame_traverse},
     {Py_tp_clear, frame_clear},
-    {Py_tp_repr, read_frame_repr},
+    {Py_tp_repr, frame_repr},
     {Py_tp_methods, read_frame_methods},
     {Py_tp_getset, read_frame_getset},
     {Py_tp_members, frame_members},
@@ -662,7 +654,7 @@ static PyGetSetDef write_frame_getset[] = {
     {"array", (getter)write_frame_array, NULL,
      "The slot as a numpy array (writable while the frame is open).", NULL},
     {"sequence", (getter)frame_sequence, NULL, "The frame's number.", NULL},
-    {"open", (getter)write_frame_open, NULL, "True until the frame is committed or given up.", NULL},
+    {"open", (getter)frame_live, NULL, "True until the frame is committed or given up.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -680,7 +672,7 @@ static PyType_Slot write_frame_slots[] = {
     {Py_tp_dealloc, frame_dealloc},
     {Py_tp_traverse, frame_traverse},
     {Py_tp_clear, frame_clear},
-    {Py_tp_repr, write_frame_repr},
+    {Py_tp_repr, frame_repr},
     {Py_tp_methods, write_frame_methods},
     {Py_tp_getset, write_frame_getset},
     {Py_tp_members, frame_members},

@@ -264,13 +264,18 @@ class Gate:
         elif leave and frame is not None:
             frame._held = False  # the native close frees the entry with its frame
 
+    def _open_handle(self) -> Any:
+        """Under the lock: the handle; ValueError once closed."""
+        handle = self._handle
+        if handle is None:
+            raise ValueError("channel is closed")
+        return handle
+
     def _read(self, owner: ChannelReader, timeout_ms: int) -> Union[ReadFrame, int]:
         lock = self._lock
         lock.acquire()
         try:
-            handle = self._handle
-            if handle is None:
-                raise ValueError("channel is closed")
+            handle = self._open_handle()
             if self._holding:
                 reference = self._frame
                 held = reference() if reference is not None else None
@@ -336,9 +341,7 @@ class Gate:
         lock = self._lock
         lock.acquire()
         try:
-            handle = self._handle
-            if handle is None:
-                raise ValueError("channel is closed")
+            handle = self._open_handle()
             reference = self._frame
             opened = reference() if reference is not None else None
             if opened is not None and opened._open:
@@ -375,9 +378,7 @@ class Gate:
         lock = self._lock
         lock.acquire()
         try:
-            handle = self._handle
-            if handle is None:
-                raise ValueError("channel is closed")
+            handle = self._open_handle()
             code = lib.zinc_channel_commit(handle, length)
             if code == 0:
                 self._frame = None  # the next acquire need not look at this frame

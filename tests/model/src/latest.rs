@@ -12,20 +12,12 @@ use loom::sync::atomic::Ordering::{self, Relaxed, Release, SeqCst};
 /// §10.6 Commit: `latest_slot` = the slot is seq_cst; the
 /// commit_publishes_relaxed mutant relaxes it with `seq` and `write_seq`.
 fn commit_latest_slot_order() -> Ordering {
-    if Mutant::CommitPublishesRelaxed.is_selected() {
-        Relaxed
-    } else {
-        SeqCst
-    }
+    Mutant::CommitPublishesRelaxed.pick(Relaxed, SeqCst)
 }
 /// §10.6 Release: `held` = 0 (release);
 /// tests/ordering_mutants/latest_unpin_relaxed.patch relaxes it.
 fn unpin_order() -> Ordering {
-    if Mutant::LatestUnpinRelaxed.is_selected() {
-        Relaxed
-    } else {
-        Release
-    }
+    Mutant::LatestUnpinRelaxed.pick(Relaxed, Release)
 }
 /// §10.6 "Why a pinned frame is never overwritten": the writer's store of
 /// `seq` then load of `held`, and the reader's store of `held` then load of

@@ -10,28 +10,16 @@ use loom::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
 /// §10.5 Commit: `seq` = 2f + 2 is a release store; the mutant relaxes it,
 /// and `write_seq` with it (tests/ordering_mutants/commit_publishes_relaxed.patch).
 pub fn commit_seq_order() -> Ordering {
-    if Mutant::CommitPublishesRelaxed.is_selected() {
-        Relaxed
-    } else {
-        Release
-    }
+    Mutant::CommitPublishesRelaxed.pick(Relaxed, Release)
 }
 /// §10.5 Commit: `write_seq` = f + 1 is seq_cst.
 pub fn commit_write_seq_order() -> Ordering {
-    if Mutant::CommitPublishesRelaxed.is_selected() {
-        Relaxed
-    } else {
-        SeqCst
-    }
+    Mutant::CommitPublishesRelaxed.pick(Relaxed, SeqCst)
 }
 /// §10.5 Release: `cursor` += 1 is seq_cst (a release store at least);
 /// tests/ordering_mutants/release_cursor_relaxed.patch relaxes it.
 fn release_cursor_order() -> Ordering {
-    if Mutant::ReleaseCursorRelaxed.is_selected() {
-        Relaxed
-    } else {
-        SeqCst
-    }
+    Mutant::ReleaseCursorRelaxed.pick(Relaxed, SeqCst)
 }
 /// §10.5 "A held-back writer": the writer's store of `writer_sleeping` then
 /// load of the cursors, and the release's store of `cursor` then load of

@@ -74,6 +74,16 @@ impl Mutant {
     pub fn is_selected(self) -> bool {
         selected() == Some(self)
     }
+
+    /// `mutated` when this run's model carries this mistake, else
+    /// `reference`: an ordering the mutant weakens.
+    pub fn pick<T>(self, mutated: T, reference: T) -> T {
+        if self.is_selected() {
+            mutated
+        } else {
+            reference
+        }
+    }
 }
 
 /// The mutant `ZINC_MODEL_MUTANT` names, or None for the reference. A name
