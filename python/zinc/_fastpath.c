@@ -119,7 +119,8 @@ static int32_t call_for_frame(Gate *g, frame_call call, ZincChannel handle, uint
   return code;
 }
 
-/* owner.<method>(code): a method that raises; NULL with its exception set. */
+/* Calls owner.<method>(argument), a method that raises: -1 with its
+ * exception set, 0 if it returned (or the frame has no owner any more). */
 static int call_owner(PyObject *owner, PyObject *method, PyObject *argument) {
   if (owner == NULL) return 0;
   PyObject *result = PyObject_CallMethodObjArgs(owner, method, argument, NULL);
