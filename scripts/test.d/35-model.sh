@@ -1,9 +1,10 @@
 # The loom models of the channel's memory orderings (tests/model, spec §10.5
 # and §10.6): the reference models pass and each ordering mutant fails.
-# Rust, built with cargo into build/model: the first run fetches loom and its
-# crates from crates.io and builds them and the models once (the mutants are
-# chosen at run time), about 1.5 min on 2 shared CPUs; later runs take about
-# 10 s. Without
+# Rust, built with cargo into ~/.cache/zinc-model-target (outside the
+# checkout, so a fresh clone reuses loom's build): the first run on a machine
+# fetches loom and its crates from crates.io and builds them and the models
+# once (the mutants are chosen at run time), about 1.5 min on 2 shared CPUs;
+# later runs take about 10 s, a fresh clone about 25 s. Without
 # cargo the stage fails: it is part of the suite, not an optional extra
 # (docs/testing.md, "Memory ordering under a model checker (loom)").
 # stage-timeout: 600
