@@ -74,8 +74,41 @@ class UnfinishedObject : public ::testing::Test {
  protected:
   void TearDown() override {
     zinc::core::testing::unfinished_grace_ns = zinc::core::kUnfinishedGraceNs;
+    if (peer_ > 0) {
+      kill(peer_, SIGKILL);
+      waitpid(peer_, nullptr, 0);
+    }
   }
+
+  // A slow creator: a child that opens the object (and does what `hold`
+  // does with the descriptor), then waits to be killed. Returns once the
+  // child is there; false if it could not open or hold the object.
+  bool start_slow_creator(bool (*hold)(int fd)) {
+    int ready[2];
+    if (pipe(ready) != 0) return false;
+    peer_ = fork();
+    if (peer_ == 0) {
+      const int fd = shm_open(("/zinc_" + guard_.name()).c_str(), O_RDWR, 0);
+      const char byte = fd >= 0 && hold(fd) ? 'y' : 'n';
+      if (write(ready[1], &byte, 1) != 1) _exit(1);
+      pause();
+      _exit(0);
+    }
+    char byte = 0;
+    const bool started = peer_ > 0 && read(ready[0], &byte, 1) == 1 && byte == 'y';
+    close(ready[0]);
+    close(ready[1]);
+    return started;
+  }
+
+  void stop_slow_creator() {
+    kill(peer_, SIGKILL);
+    waitpid(peer_, nullptr, 0);
+    peer_ = -1;
+  }
+
   ObjectGuard guard_{unique_name("unfinished")};
+  pid_t peer_ = -1;
 };
 
 TEST_F(UnfinishedObject, YoungerThanTheGracePeriodIsLeftAlone) {
@@ -102,29 +135,33 @@ TEST_F(UnfinishedObject, AbandonedOneIsStaleForGcAndReplaceStale) {
 TEST_F(UnfinishedObject, OneThatAProcessStillHoldsOpenIsNotStale) {
   zinc::test::write_raw_object(guard_.name(), {}, 0);
   zinc::core::testing::unfinished_grace_ns = 0;
-  // A slow creator between shm_open and its header: holds the object open.
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t holder = fork();
-  ASSERT_GE(holder, 0);
-  if (holder == 0) {
-    const int fd = shm_open(("/zinc_" + guard_.name()).c_str(), O_RDWR, 0);
-    const char byte = fd >= 0 ? 'y' : 'n';
-    if (write(ready[1], &byte, 1) != 1) _exit(1);
-    pause();
-    _exit(0);
-  }
-  char byte = 0;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
-  ASSERT_EQ(byte, 'y');
+  // Between shm_open and its header: the creator holds the object open.
+  ASSERT_TRUE(start_slow_creator([](int) { return true; }));
   EXPECT_EQ(zinc_remove_stale(guard_.c_str(), 0), ZINC_EBUSY);
   EXPECT_TRUE(zinc::test::contains(zinc_last_error_message(),
-                                   "pid " + std::to_string(holder) + " still holds it"))
+                                   "pid " + std::to_string(peer_) + " still holds it"))
       << zinc_last_error_message();
-  kill(holder, SIGKILL);
-  waitpid(holder, nullptr, 0);
-  close(ready[0]);
-  close(ready[1]);
+  stop_slow_creator();
+  EXPECT_EQ(zinc_remove_stale(guard_.c_str(), 0), ZINC_OK) << zinc_last_error_message();
+  EXPECT_FALSE(object_exists(guard_.name()));
+}
+
+TEST_F(UnfinishedObject, OneThatAProcessStillMapsIsNotStale) {
+  zinc::test::write_raw_object(guard_.name(), std::vector<uint8_t>(64, 0), 2 * zinc_page_size());
+  zinc::core::testing::unfinished_grace_ns = 0;
+  // Between its mmap and its header, the descriptor already closed: only the
+  // creator's mapping shows that it is there (spec section 4.4, step 2).
+  ASSERT_TRUE(start_slow_creator([](int fd) {
+    const void* mapped = mmap(nullptr, zinc_page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return mapped != MAP_FAILED;
+  }));
+  EXPECT_EQ(zinc_remove_stale(guard_.c_str(), 0), ZINC_EBUSY);
+  EXPECT_TRUE(zinc::test::contains(zinc_last_error_message(),
+                                   "pid " + std::to_string(peer_) + " still maps it"))
+      << zinc_last_error_message();
+  EXPECT_TRUE(object_exists(guard_.name()));
+  stop_slow_creator();
   EXPECT_EQ(zinc_remove_stale(guard_.c_str(), 0), ZINC_OK) << zinc_last_error_message();
   EXPECT_FALSE(object_exists(guard_.name()));
 }
