@@ -485,6 +485,31 @@ TEST(Channel, lossless_frames_cross_2_pow_32) {
   }
 }
 
+// Frame numbers end at 2^63 - 2 (spec section 10.4): frame 2^63 - 1 would
+// commit as seq 2 * f + 2 = 2^64 = 0, "never written". The writer commits the
+// last frame and refuses the next one.
+TEST(Channel, frame_numbers_end_at_2_pow_63_minus_2) {
+  ObjectGuard name(unique_name("ch-2pow63"));
+  ChannelGuard reader;
+  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, 64, 1,
+                                ZINC_CHANNEL_CREATE_READER, reader.out()),
+            ZINC_OK);
+  constexpr uint64_t kLast = (uint64_t{1} << 63) - 2;
+  zinc::test::write_seq_word(reader).store(kLast);
+  zinc::test::entry_cursor(reader, 0).store(kLast);
+  ChannelGuard writer;
+  ASSERT_EQ(zinc_channel_open_writer(name.c_str(), writer.out()), ZINC_OK);
+  EXPECT_EQ(send_frame(writer, 7), kLast);
+  ZincChannelFrame frame{};
+  ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK) << zinc_last_error_message();
+  EXPECT_EQ(frame.sequence, kLast);
+  EXPECT_TRUE(all_bytes_are(frame, 7));
+  EXPECT_EQ(zinc_channel_release(reader), ZINC_OK);
+  EXPECT_EQ(zinc_channel_acquire(writer, 0, &frame), ZINC_EBADMSG) << "frame 2^63 - 1";
+  EXPECT_TRUE(contains(zinc_last_error_message(), "where frame numbers end"))
+      << zinc_last_error_message();
+}
+
 // The writer's half of the pin race, forced: a reader's pin is already in
 // place when the writer marks the slot it would take next. The writer must
 // put the slot's seq back and take another slot.

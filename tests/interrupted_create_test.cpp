@@ -146,6 +146,18 @@ TEST_F(UnfinishedObject, OneThatAProcessStillHoldsOpenIsNotStale) {
   EXPECT_FALSE(object_exists(guard_.name()));
 }
 
+// The grace period is judged before anyone who holds the object (spec
+// section 4.4, step 1 before step 2): a young unfinished object answers its
+// inspect code whoever holds it, so that two removers agree about it.
+TEST_F(UnfinishedObject, YoungerThanTheGracePeriodAnswersItsInspectCodeEvenWhenHeld) {
+  zinc::test::write_raw_object(guard_.name(), {}, 0);
+  ASSERT_TRUE(start_slow_creator([](int) { return true; }));
+  EXPECT_EQ(zinc_remove_stale(guard_.c_str(), 0), ZINC_EAGAIN) << zinc_last_error_message();
+  EXPECT_TRUE(zinc::test::contains(zinc_last_error_message(), "recoverable 10 s after"))
+      << zinc_last_error_message();
+  EXPECT_TRUE(object_exists(guard_.name()));
+}
+
 TEST_F(UnfinishedObject, OneThatAProcessStillMapsIsNotStale) {
   zinc::test::write_raw_object(guard_.name(), std::vector<uint8_t>(64, 0), 2 * zinc_page_size());
   zinc::core::testing::unfinished_grace_ns = 0;
