@@ -1,9 +1,11 @@
 // Every C function, every return code, every NULL/closed-handle path.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -304,6 +306,26 @@ TEST(CApi, RefCountFollowsOpensAndCloses) {
   ASSERT_EQ(zinc_inspect(g.c_str(), &info), ZINC_OK);
   EXPECT_EQ(info.ref_count, 2u);
   zinc_close(r2);
+  zinc_close(owner);
+}
+
+// Spec section 4.3, step 1: a close never takes ref_count below 0, even when
+// another process left it wrong (here 0 while two handles are open).
+TEST(CApi, CloseNeverTakesRefCountBelowZero) {
+  ObjectGuard g(unique_name("refs-zero"));
+  ZincHandle owner = nullptr, reader = nullptr;
+  ASSERT_EQ(zinc_create(g.c_str(), kPage, &owner), ZINC_OK);
+  ASSERT_EQ(zinc_open(g.c_str(), &reader), ZINC_OK);
+  const int fd = shm_open(("/zinc_" + g.name()).c_str(), O_RDWR, 0);
+  ASSERT_GE(fd, 0);
+  void* raw = mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  ASSERT_NE(raw, MAP_FAILED);
+  auto* ref_count = reinterpret_cast<std::atomic<uint32_t>*>(static_cast<uint8_t*>(raw) + 24);
+  ref_count->store(0);
+  zinc_close(reader);
+  EXPECT_EQ(ref_count->load(), 0u) << "the close took ref_count below 0";
+  munmap(raw, kPage);
   zinc_close(owner);
 }
 
