@@ -462,17 +462,25 @@ struct RawChannel {
 // write_seq 2^32 - 2 (§10.3) and a reader whose cursor is there cross 2^32
 // with every frame read in order. No test reaches frame 2^32 by writing, so
 // both counts are planted before anyone writes.
-TEST(Channel, lossless_frames_cross_2_pow_32) {
-  ObjectGuard name(unique_name("ch-2pow32"));
-  ChannelGuard reader;
+// A lossless channel of four 64-byte slots whose next frame is `first`:
+// its reader (the creator) and its writer, write_seq and the reader's cursor
+// planted there.
+void open_channel_at_frame(const ObjectGuard& name, uint64_t first, ChannelGuard& reader,
+                           ChannelGuard& writer) {
   ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, 64, 1,
                                 ZINC_CHANNEL_CREATE_READER, reader.out()),
             ZINC_OK);
-  constexpr uint64_t kFirst = (uint64_t{1} << 32) - 2;
-  zinc::test::write_seq_word(reader).store(kFirst);
-  zinc::test::entry_cursor(reader, 0).store(kFirst);
-  ChannelGuard writer;
+  zinc::test::write_seq_word(reader).store(first);
+  zinc::test::entry_cursor(reader, 0).store(first);
   ASSERT_EQ(zinc_channel_open_writer(name.c_str(), writer.out()), ZINC_OK);
+}
+
+TEST(Channel, lossless_frames_cross_2_pow_32) {
+  ObjectGuard name(unique_name("ch-2pow32"));
+  constexpr uint64_t kFirst = (uint64_t{1} << 32) - 2;
+  ChannelGuard reader;
+  ChannelGuard writer;
+  ASSERT_NO_FATAL_FAILURE(open_channel_at_frame(name, kFirst, reader, writer));
   for (uint64_t f = kFirst; f < kFirst + 6; ++f) {
     const auto byte = static_cast<uint8_t>(f);
     EXPECT_EQ(send_frame(writer, byte), f);
@@ -490,15 +498,10 @@ TEST(Channel, lossless_frames_cross_2_pow_32) {
 // last frame and refuses the next one.
 TEST(Channel, frame_numbers_end_at_2_pow_63_minus_2) {
   ObjectGuard name(unique_name("ch-2pow63"));
-  ChannelGuard reader;
-  ASSERT_EQ(zinc_channel_create(name.c_str(), ZINC_CHANNEL_LOSSLESS, 4, 64, 1,
-                                ZINC_CHANNEL_CREATE_READER, reader.out()),
-            ZINC_OK);
   constexpr uint64_t kLast = (uint64_t{1} << 63) - 2;
-  zinc::test::write_seq_word(reader).store(kLast);
-  zinc::test::entry_cursor(reader, 0).store(kLast);
+  ChannelGuard reader;
   ChannelGuard writer;
-  ASSERT_EQ(zinc_channel_open_writer(name.c_str(), writer.out()), ZINC_OK);
+  ASSERT_NO_FATAL_FAILURE(open_channel_at_frame(name, kLast, reader, writer));
   EXPECT_EQ(send_frame(writer, 7), kLast);
   ZincChannelFrame frame{};
   ASSERT_EQ(zinc_channel_read(reader, 0, &frame), ZINC_OK) << zinc_last_error_message();
