@@ -258,10 +258,12 @@ class Gate:
         self._frame = None
         self._holding = False
         self._arrays = None
-        if leave and isinstance(frame, _PythonWriteFrame):
+        if not leave or frame is None:
+            return
+        if self._writer:
             if frame._open:
                 frame._close()  # given up: the channel's next writer rewrites it
-        elif leave and frame is not None:
+        else:
             frame._held = False  # the native close frees the entry with its frame
 
     def _open_handle(self) -> Any:
