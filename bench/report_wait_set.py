@@ -81,8 +81,12 @@ def wait_set_section(
         lines += [
             table(["members", "wait set", "wake p50", "wake p99", "idle CPU"], rows),
             "",
-            "`zinc.WaitSet.wait()` returns to the interpreter every 100 ms (for Ctrl-C), and",
-            "each return is a new wait with its look at every member: that is its idle cost.",
-            "iceoryx2's WaitSet sleeps in epoll on one descriptor per listener.",
+            "On the main thread `zinc.WaitSet.wait()` sleeps in",
+            "`zinc_wait_set_wait_interruptible`: a signal ends the sleep, so Ctrl-C is seen at",
+            "once, and otherwise it looks again once a second (a new wait, with its look at every",
+            "member). It used to return to the interpreter every 100 ms for Ctrl-C, which cost",
+            "0.24% to 0.85% of a CPU idle at 1 to 1,000 members against 0.03% to 0.07% now",
+            "(5 s idle windows, the same machine, 2026-12-07). iceoryx2's WaitSet sleeps in epoll",
+            "on one descriptor per listener.",
             "",
         ]

@@ -534,6 +534,16 @@ int32_t zinc_wait_set_remove(ZincWaitSet set, void *member);
 int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
                            uint32_t max_keys);
 
+/* zinc_wait_set_wait that also returns ZINC_EAGAIN, with no member ready,
+ * when a signal handler interrupted its sleep in the calling thread (EINTR:
+ * a handler installed without SA_RESTART always does, as Python's are; the
+ * kernel may restart the sleep by itself after one with SA_RESTART). For a
+ * caller whose handlers only note the signal and act on it outside (Python
+ * raising KeyboardInterrupt): it waits in one call instead of slices.
+ * zinc_wait_set_wait itself sleeps on across every signal, to its timeout. */
+int32_t zinc_wait_set_wait_interruptible(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
+                                         uint32_t max_keys);
+
 /* A descriptor (an eventfd owned by the set: do not close it) that becomes
  * readable when a member is ready, for epoll, poll, asyncio's add_reader or
  * libuv. A thread of the set, started by the first call, feeds it; a

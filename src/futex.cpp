@@ -49,7 +49,8 @@ void wake_all_first_first(std::atomic<uint32_t>* word) {
   futex_call(word, FUTEX_WAKE, INT_MAX, nullptr, 0);
 }
 
-int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns) {
+int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns,
+               bool* interrupted) {
   // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so EINTR
   // and spurious wakes never stretch the total wait.
   const timespec deadline{static_cast<time_t>(deadline_ns / 1000000000LL),
@@ -59,11 +60,13 @@ int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_
     return 0;
   }
   const int err = errno;
+  if (err == EINTR && interrupted != nullptr) *interrupted = true;
   if (err == EAGAIN || err == EINTR || err == ETIMEDOUT) return 0;
   return -err;
 }
 
-int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken) {
+int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken,
+             bool* interrupted) {
   if (woken != nullptr) *woken = -1;
   if (count == 0 || count > kMaxWatches) return -EINVAL;
   WaitvEntry vector[kMaxWatches] = {};
@@ -83,6 +86,7 @@ int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken
     return 0;
   }
   const int err = errno;
+  if (err == EINTR && interrupted != nullptr) *interrupted = true;
   if (err == EAGAIN || err == EINTR || err == ETIMEDOUT) return 0;
   return -err;
 }

@@ -39,8 +39,10 @@ void wake_all_first_first(std::atomic<uint32_t>* word);
 // Sleeps while *word == expected, until a wake or the absolute monotonic
 // `deadline_ns`. Returns 0 when the caller should re-check (woken, value
 // already changed, EINTR, spurious wake or deadline passed) or -errno for an
-// unexpected failure.
-int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns);
+// unexpected failure. `interrupted` (may be null) is set when a signal
+// handler ended the sleep (EINTR), for the callers that give up then.
+int wait_until(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns,
+               bool* interrupted = nullptr);
 
 // One word of a wait on several (wait_any).
 struct Watch {
@@ -57,8 +59,10 @@ inline constexpr size_t kMaxWatches = 128;
 // kMaxWatches. Returns 0 when the caller should re-check, or -errno for a
 // failure (-ENOSYS where the kernel or a seccomp filter refuses the call).
 // `woken` (may be null) receives the index of the word whose wake ended the
-// sleep, or -1 (a word already differed, a timeout, a signal).
-int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken = nullptr);
+// sleep, or -1 (a word already differed, a timeout, a signal);
+// `interrupted` (may be null) is set as wait_until's.
+int wait_any(const Watch* watches, size_t count, int64_t deadline_ns, int* woken = nullptr,
+             bool* interrupted = nullptr);
 
 // Whether futex_waitv works here (asked once per process).
 bool wait_any_available();

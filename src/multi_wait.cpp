@@ -26,7 +26,7 @@ struct Sleep {
 };
 
 // Sleeps on batch `index` of `sleep`, then stops the others.
-void sleep_batch(Sleep& sleep, size_t index) {
+void sleep_batch(Sleep& sleep, size_t index, bool* interrupted = nullptr) {
   futex::Watch words[futex::kMaxWatches];
   const size_t first = index * kWordsPerBatch;
   const size_t count = std::min(kWordsPerBatch, sleep.watches.size() - first);
@@ -34,7 +34,7 @@ void sleep_batch(Sleep& sleep, size_t index) {
   words[count] = sleep.control;
   words[count + 1] = {&sleep.stop, 0};
   int woken = -1;
-  const int err = futex::wait_any(words, count + 2, sleep.deadline_ns, &woken);
+  const int err = futex::wait_any(words, count + 2, sleep.deadline_ns, &woken, interrupted);
   if (woken >= 0 && static_cast<size_t>(woken) < count) {
     int none = -1;
     sleep.woken.compare_exchange_strong(none, static_cast<int>(first) + woken);
@@ -114,13 +114,13 @@ class Pool {
 }  // namespace
 
 int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
-                 int64_t deadline_ns, int* woken) {
+                 int64_t deadline_ns, int* woken, bool* interrupted) {
   *woken = -1;
   if (watches.size() + 1 <= futex::kMaxWatches) {
     futex::Watch words[futex::kMaxWatches];
     for (size_t i = 0; i < watches.size(); ++i) words[i] = watches[i];
     words[watches.size()] = control;
-    const int err = futex::wait_any(words, watches.size() + 1, deadline_ns, woken);
+    const int err = futex::wait_any(words, watches.size() + 1, deadline_ns, woken, interrupted);
     if (*woken == static_cast<int>(watches.size())) *woken = -1;  // the control word
     return err;
   }
@@ -139,7 +139,7 @@ int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
       }
     });
   }
-  sleep_batch(*sleep, 0);
+  sleep_batch(*sleep, 0, interrupted);
   // Every batch's words must stay valid until its sleep is over, and the
   // caller's registration must outlast it.
   for (uint32_t left = sleep->pending.load(std::memory_order_seq_cst); left != 0;
@@ -216,9 +216,9 @@ void Sleeper::stop_from(size_t first_batch) {
 }
 
 int Sleeper::sleep(const std::vector<futex::Watch>& watches, futex::Watch control,
-                   int64_t deadline_ns, int* woken) {
+                   int64_t deadline_ns, int* woken, bool* interrupted) {
   std::unique_lock lock(mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) return sleep_on_any(watches, control, deadline_ns, woken);
+  if (!lock.owns_lock()) return sleep_on_any(watches, control, deadline_ns, woken, interrupted);
   if (posix::process_id() != pid_) {
     // A fork() child: the batches' threads are the parent's, and the
     // parent's batches must not be ended from here.
@@ -229,7 +229,7 @@ int Sleeper::sleep(const std::vector<futex::Watch>& watches, futex::Watch contro
   *woken = -1;
   if (watches.size() + 1 <= futex::kMaxWatches) {
     stop_from(0);
-    return sleep_on_any(watches, control, deadline_ns, woken);
+    return sleep_on_any(watches, control, deadline_ns, woken, interrupted);
   }
   // Read before looking at the batches: one that ends after the look
   // below bumps `fired` past this value, so the sleep returns at once.
@@ -256,7 +256,7 @@ int Sleeper::sleep(const std::vector<futex::Watch>& watches, futex::Watch contro
   }
   futex::Watch own[2] = {control, {&wakes_->fired, fired}};
   int index = -1;
-  int err = futex::wait_any(own, 2, deadline_ns, &index);
+  int err = futex::wait_any(own, 2, deadline_ns, &index, interrupted);
   // Report the first batch that ended (it is set up again by the next
   // call); the ones still asleep stay so.
   for (size_t b = 0; b < count; ++b) {

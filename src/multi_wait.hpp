@@ -25,8 +25,10 @@ inline constexpr size_t kWordsPerBatch = futex::kMaxWatches - 2;
 // re-check, or -errno (-ENOSYS: no futex_waitv; the caller falls back).
 // `woken` receives the index in `watches` of the word whose wake ended the
 // sleep, or -1: a hint of where to look first, not a promise.
+// `interrupted` (may be null) is set when a signal handler ended the
+// caller's own sleep (futex::wait_any's).
 int sleep_on_any(const std::vector<futex::Watch>& watches, futex::Watch control,
-                 int64_t deadline_ns, int* woken);
+                 int64_t deadline_ns, int* woken, bool* interrupted = nullptr);
 
 // How many pool threads exist, and how many of them wait for a batch to
 // sleep on (for tests and benchmarks).
@@ -58,7 +60,7 @@ class Sleeper {
   // As sleep_on_any, with `watches` in a stable order from call to call
   // (batches are kept by position).
   int sleep(const std::vector<futex::Watch>& watches, futex::Watch control, int64_t deadline_ns,
-            int* woken);
+            int* woken, bool* interrupted = nullptr);
 
   // Batches set up in the kernel by this sleeper's calls so far, kept ones
   // not counted again (for tests).

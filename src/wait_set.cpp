@@ -168,7 +168,7 @@ class WaitSet::Round {
 };
 
 int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* keys,
-                                uint32_t max_keys, int64_t* poll_ns) {
+                                uint32_t max_keys, int64_t* poll_ns, bool on_signal) {
   const uint32_t control_seen = control_.load(std::memory_order_seq_cst);
   if (cancelled_.load(std::memory_order_seq_cst)) return ZINC_ECANCELED;
   std::vector<Member> members;
@@ -281,13 +281,16 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
   if (has_channels) {
     until = std::min(until, last_judged_ns_.load(std::memory_order_relaxed) + kJudgeIntervalNs);
   }
+  bool interrupted = false;
   if (!wait_any_) {
-    const int err = futex::wait_until(&control_, control_seen, std::min(until, now + *poll_ns));
+    const int err =
+        futex::wait_until(&control_, control_seen, std::min(until, now + *poll_ns), &interrupted);
     *poll_ns = std::min(*poll_ns * 2, kLongestPollNs);
-    return err;
+    return err == 0 && interrupted && on_signal ? ZINC_EAGAIN : err;
   }
   int woken = -1;
-  const int err = sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken);
+  const int err =
+      sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken, &interrupted);
   // The member whose word woke the sleep is most likely what is ready: look
   // at it alone while it is still pinned, instead of a whole new look. (The
   // others stay ready for the next wait: channels are level-triggered and
@@ -296,17 +299,20 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
       is_ready(watched[static_cast<size_t>(woken)], false)) {
     return report({watched[static_cast<size_t>(woken)]}, false);
   }
+  // The caller's signal handler has run: its caller may have to act on it
+  // (Python raises KeyboardInterrupt) before the set sleeps again.
+  if (err == 0 && interrupted && on_signal) return ZINC_EAGAIN;
   return err;
 }
 
-int32_t WaitSet::wait(uint32_t timeout_ms, uint64_t* keys, uint32_t max_keys) {
+int32_t WaitSet::wait(uint32_t timeout_ms, uint64_t* keys, uint32_t max_keys, bool on_signal) {
   const int64_t deadline = timeout_ms == UINT32_MAX
                                ? INT64_MAX
                                : futex::monotonic_ns() + int64_t{timeout_ms} * 1'000'000;
   int64_t poll_ns = kFirstPollNs;
   int32_t rc = 0;
   do {
-    rc = look_and_sleep(true, deadline, keys, max_keys, &poll_ns);
+    rc = look_and_sleep(true, deadline, keys, max_keys, &poll_ns, on_signal);
   } while (rc == 0);
   if (rc != ZINC_ECANCELED) rearm_fd();
   return rc;

@@ -43,8 +43,10 @@ class WaitSet {
 
   // Up to `max_keys` keys of ready members, waiting up to `timeout_ms`
   // (UINT32_MAX: no limit). Returns how many (> 0), or ZINC_ETIMEDOUT,
-  // ZINC_ECANCELED (the set was closed meanwhile), or -errno.
-  int32_t wait(uint32_t timeout_ms, uint64_t* keys, uint32_t max_keys);
+  // ZINC_ECANCELED (the set was closed meanwhile), ZINC_EAGAIN (interrupt(),
+  // or with `on_signal` a signal handler that ended the sleep in this
+  // thread), or -errno.
+  int32_t wait(uint32_t timeout_ms, uint64_t* keys, uint32_t max_keys, bool on_signal = false);
 
   // An eventfd that is readable while a member is ready (fed by a thread of
   // the set, started by the first call). A wait() that finds what made it
@@ -78,8 +80,9 @@ class WaitSet {
   // One look at every member and, if none is ready, one sleep. With
   // `consume`, ready members' keys go to `keys` (region cursors move,
   // closed members leave the set); without, only whether any is ready.
+  // With `on_signal`, a sleep a signal handler ended returns ZINC_EAGAIN.
   int32_t look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* keys, uint32_t max_keys,
-                         int64_t* poll_ns);
+                         int64_t* poll_ns, bool on_signal = false);
   void bump_control();
   void feed_fd();
   // After a wait: lets the fd's thread look again if it signalled.

@@ -80,8 +80,10 @@ int32_t zinc_wait_set_remove(ZincWaitSet set, void* member) {
   return removed.is_ok() ? ZINC_OK : zinc::core::record_failure(removed);
 }
 
-int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t* keys,
-                           uint32_t max_keys) {
+namespace {
+
+int32_t wait_for_members(ZincWaitSet set, uint32_t timeout_ms, uint64_t* keys, uint32_t max_keys,
+                         bool on_signal) {
   if (keys == nullptr || max_keys == 0) {
     return fail(ZINC_EINVAL, "wait set: keys is NULL or max_keys is 0");
   }
@@ -89,12 +91,27 @@ int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t* keys,
   int32_t code = 0;
   WaitSet* s = usable(pin, &code);
   if (s == nullptr) return code;
-  const int32_t rc = s->wait(timeout_ms, keys, max_keys);
+  const int32_t rc = s->wait(timeout_ms, keys, max_keys, on_signal);
   if (rc == ZINC_ETIMEDOUT) return fail(rc, "wait set: no member was ready in time");
   if (rc == ZINC_ECANCELED) return fail(rc, "wait set: the set was closed while waiting");
-  if (rc == ZINC_EAGAIN) return fail(rc, "wait set: interrupted (zinc_wait_set_interrupt)");
+  if (rc == ZINC_EAGAIN) {
+    return fail(rc, on_signal ? "wait set: interrupted (zinc_wait_set_interrupt, or a signal)"
+                              : "wait set: interrupted (zinc_wait_set_interrupt)");
+  }
   if (rc < 0) return fail(rc, "wait set: futex wait failed: " + std::string(strerror(-rc)));
   return rc;
+}
+
+}  // namespace
+
+int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t* keys,
+                           uint32_t max_keys) {
+  return wait_for_members(set, timeout_ms, keys, max_keys, false);
+}
+
+int32_t zinc_wait_set_wait_interruptible(ZincWaitSet set, uint32_t timeout_ms, uint64_t* keys,
+                                         uint32_t max_keys) {
+  return wait_for_members(set, timeout_ms, keys, max_keys, true);
 }
 
 int32_t zinc_wait_set_fd(ZincWaitSet set) {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "futex.hpp"
 #include "handle_table.hpp"
 #include "header.hpp"
 #include "multi_wait.hpp"
@@ -476,6 +478,151 @@ TEST(WaitSet, interrupt_ends_one_wait_with_eagain) {
   EXPECT_EQ(zinc_wait_set_wait(set, kLongMs, &key, 1), ZINC_EAGAIN);
   EXPECT_EQ(zinc_wait_set_interrupt(nullptr), ZINC_EINVAL);
 }
+
+// ---- signals ----------------------------------------------------------------
+
+// How a set sleeps: one futex_waitv, batches in pool threads, or polling.
+enum class Sleep { kOneCall, kBatches, kPolling };
+
+// A set of regions that sleeps as `how` does, for the signal tests.
+class SleepingSet {
+ public:
+  explicit SleepingSet(Sleep how) {
+    if (how == Sleep::kPolling) ::setenv("ZINC_WAIT_SET", "poll", 1);
+    EXPECT_EQ(zinc_wait_set_create(&set_), ZINC_OK);
+    ::unsetenv("ZINC_WAIT_SET");
+    const size_t regions = how == Sleep::kBatches ? 300 : 1;  // 300: three batches
+    for (size_t i = 0; i < regions; ++i) {
+      names_.push_back(std::make_unique<ObjectGuard>(unique_name("ws-signal")));
+      regions_.push_back(std::make_unique<RegionGuard>());
+      EXPECT_EQ(zinc_create(names_.back()->c_str(), zinc_page_size(), regions_.back()->out()),
+                ZINC_OK);
+      EXPECT_EQ(zinc_wait_set_add_region(set_, *regions_.back(), i), ZINC_OK);
+    }
+  }
+  SleepingSet(const SleepingSet&) = delete;
+  SleepingSet& operator=(const SleepingSet&) = delete;
+  ~SleepingSet() { zinc_wait_set_close(set_); }
+  operator ZincWaitSet() const { return set_; }
+
+ private:
+  ZincWaitSet set_ = nullptr;
+  std::vector<std::unique_ptr<ObjectGuard>> names_;
+  std::vector<std::unique_ptr<RegionGuard>> regions_;
+};
+
+// Installs a SIGUSR1 handler that only counts, with or without SA_RESTART,
+// for the test's lifetime.
+class CountingHandler {
+ public:
+  explicit CountingHandler(bool restart) {
+    struct sigaction action {};
+    action.sa_handler = [](int) { ++caught; };
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGUSR1, &action, &previous_);
+    caught = 0;
+  }
+  CountingHandler(const CountingHandler&) = delete;
+  CountingHandler& operator=(const CountingHandler&) = delete;
+  ~CountingHandler() { sigaction(SIGUSR1, &previous_, nullptr); }
+  static inline std::atomic<int> caught{0};
+
+ private:
+  struct sigaction previous_ {};
+};
+
+class WaitSetSignals : public ::testing::TestWithParam<Sleep> {
+ protected:
+  void SetUp() override {
+    if (GetParam() != Sleep::kPolling && !zinc::core::futex::wait_any_available()) {
+      GTEST_SKIP() << "no futex_waitv here; the polling case runs";
+    }
+  }
+};
+
+TEST_P(WaitSetSignals, interruptible_wait_returns_eagain_when_a_handler_ran) {
+  SleepingSet set(GetParam());
+  CountingHandler handler(false);
+  std::atomic<pid_t> tid{0};
+  std::atomic<int32_t> result{1};
+  std::thread waiter([&] {
+    tid = this_thread_id();
+    uint64_t keys[4];
+    result = zinc_wait_set_wait_interruptible(set, kLongMs, keys, 4);
+  });
+  ASSERT_TRUE(zinc::test::await_futex_sleep(tid));
+  // A signal that lands while the set looks, between two sleeps (the
+  // polling fallback's are short), cannot end a sleep: send until one does.
+  const auto sent = std::chrono::steady_clock::now();
+  while (result.load() == 1 && std::chrono::steady_clock::now() - sent < std::chrono::seconds(2)) {
+    pthread_kill(waiter.native_handle(), SIGUSR1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  waiter.join();
+  EXPECT_EQ(result.load(), ZINC_EAGAIN) << zinc_last_error_message();
+  EXPECT_GE(CountingHandler::caught.load(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(3))
+      << "no signal ended the sleep";
+  uint64_t key = 0;
+  EXPECT_EQ(zinc_wait_set_wait_interruptible(set, 0, &key, 1), ZINC_ETIMEDOUT)
+      << "a signal is no member: nothing is left ready";
+}
+
+TEST_P(WaitSetSignals, plain_wait_sleeps_through_a_signal_storm_to_its_timeout) {
+  SleepingSet set(GetParam());
+  CountingHandler handler(false);
+  std::atomic<bool> done{false};
+  std::atomic<int32_t> result{1};
+  const auto start = std::chrono::steady_clock::now();
+  std::thread waiter([&] {
+    uint64_t keys[4];
+    result = zinc_wait_set_wait(set, 300, keys, 4);
+    done = true;
+  });
+  while (!done) {
+    pthread_kill(waiter.native_handle(), SIGUSR1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  waiter.join();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(result.load(), ZINC_ETIMEDOUT) << zinc_last_error_message();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_GT(CountingHandler::caught.load(), 10) << "the storm did not reach the waiter";
+}
+
+TEST_P(WaitSetSignals, interruptible_wait_still_reports_a_member) {
+  SleepingSet set(GetParam());
+  ObjectGuard name(unique_name("ws-signal-member"));
+  RegionGuard owner, member;
+  ASSERT_EQ(zinc_create(name.c_str(), zinc_page_size(), owner.out()), ZINC_OK);
+  ASSERT_EQ(zinc_open(name.c_str(), member.out()), ZINC_OK);
+  ASSERT_EQ(zinc_wait_set_add_region(set, member, 9999), ZINC_OK);
+  std::atomic<pid_t> tid{0};
+  std::atomic<int32_t> result{1};
+  uint64_t keys[4] = {};
+  std::thread waiter([&] {
+    tid = this_thread_id();
+    result = zinc_wait_set_wait_interruptible(set, kLongMs, keys, 4);
+  });
+  ASSERT_TRUE(zinc::test::await_futex_sleep(tid));
+  zinc_notify(owner);
+  waiter.join();
+  EXPECT_EQ(result.load(), 1);
+  EXPECT_EQ(keys[0], 9999u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sleeps, WaitSetSignals,
+                         ::testing::Values(Sleep::kOneCall, Sleep::kBatches, Sleep::kPolling),
+                         [](const ::testing::TestParamInfo<Sleep>& info) {
+                           switch (info.param) {
+                             case Sleep::kOneCall: return std::string("one_futex_waitv");
+                             case Sleep::kBatches: return std::string("batches_in_pool_threads");
+                             case Sleep::kPolling: return std::string("polling_fallback");
+                           }
+                           return std::string("unknown");
+                         });
 
 // ---- membership and arguments ---------------------------------------------
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import os
 import selectors
+import signal
 import threading
+import time
 import zlib
 from typing import Callable, Dict, Hashable, List, Set
 
@@ -17,6 +19,7 @@ from channel_peer import expected_crc
 from conftest import TESTS_DIR, NameFactory, Peer
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_wait import wait_until_blocked_in_futex
 
 import zinc
 
@@ -315,3 +318,60 @@ def test_one_set_reads_every_frame_of_several_writer_processes(
         assert got[k] == list(range(frames)), k
     for k in set(range(writers)) - killed:
         assert procs[k].finish().returncode == 0
+
+
+def _main_thread_waiter(peers: Callable[..., Peer], handler: str, timeout_ms: int) -> Peer:
+    """A process whose main thread waits in an empty WaitSet with `handler`
+    installed. Its slices are made a minute long, so only the signal itself
+    can end the sleep early (the slice is the fallback for a signal that
+    lands just before a sleep begins)."""
+    return peers(
+        "-c",
+        "import signal, sys, time\n"
+        "import zinc, zinc._wait_set\n"
+        "zinc._wait_set._SLICE_MS = 60000\n"
+        f"{handler}\n"
+        "with zinc.WaitSet() as ws:\n"
+        "    print('waiting', flush=True)\n"
+        "    start = time.monotonic()\n"
+        "    try:\n"
+        f"        keys = ws.wait({timeout_ms})\n"
+        "        print(f'returned {keys} after {time.monotonic() - start:.2f} s', flush=True)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n",
+    )
+
+
+def test_ctrl_c_ends_a_main_thread_wait_at_once(peers: Callable[..., Peer]) -> None:
+    waiter = _main_thread_waiter(peers, "", 600000)
+    assert waiter.readline() == "waiting\n", waiter.finish().stderr
+    wait_until_blocked_in_futex(waiter.process.pid)
+    sent = time.monotonic()
+    os.kill(waiter.process.pid, signal.SIGINT)
+    result = waiter.finish(timeout=70)
+    assert time.monotonic() - sent < 5, "Ctrl-C waited for the end of a slice"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "interrupted\n"
+
+
+def test_a_signal_handler_runs_during_a_main_thread_wait_which_goes_on(
+    peers: Callable[..., Peer],
+) -> None:
+    # The handler prints when it runs; the wait must then go on to its own
+    # timeout (3 s), not return early and not wait for a slice to end.
+    waiter = _main_thread_waiter(
+        peers,
+        "signal.signal(signal.SIGUSR1, lambda *_: print('handled', flush=True))",
+        3000,
+    )
+    assert waiter.readline() == "waiting\n", waiter.finish().stderr
+    wait_until_blocked_in_futex(waiter.process.pid)
+    sent = time.monotonic()
+    os.kill(waiter.process.pid, signal.SIGUSR1)
+    assert waiter.readline() == "handled\n", waiter.finish().stderr
+    assert time.monotonic() - sent < 2.5, "the handler waited for the end of a slice"
+    result = waiter.finish(timeout=70)
+    assert result.returncode == 0, result.stderr
+    returned = result.stdout.strip()
+    assert returned.startswith("returned [] after "), returned
+    assert float(returned.split()[-2]) >= 2.9, f"the wait ended early: {returned}"

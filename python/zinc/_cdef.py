@@ -197,6 +197,8 @@ int32_t zinc_wait_set_add_channel(ZincWaitSet set, ZincChannel channel, uint64_t
 int32_t zinc_wait_set_remove(ZincWaitSet set, void *member);
 int32_t zinc_wait_set_wait(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
                            uint32_t max_keys);
+int32_t zinc_wait_set_wait_interruptible(ZincWaitSet set, uint32_t timeout_ms, uint64_t *keys,
+                                         uint32_t max_keys);
 int32_t zinc_wait_set_fd(ZincWaitSet set);
 int32_t zinc_wait_set_interrupt(ZincWaitSet set);
 int32_t zinc_wait_set_mechanism(ZincWaitSet set);

@@ -42,10 +42,14 @@ if TYPE_CHECKING:
 
 Member = Union[SharedRegion, ChannelReader, ChannelWriter]
 
-# A blocking wait() on the main thread returns to Python this often, so that
-# Ctrl-C is seen (signal handlers run there only). Other threads wait in one
-# call: a close() from another thread ends it at once.
-_SLICE_MS = 100
+# A blocking wait() on the main thread, where Python runs signal handlers,
+# sleeps in zinc_wait_set_wait_interruptible: a signal ends the sleep, its
+# handler runs (Ctrl-C raises KeyboardInterrupt) and the wait goes on. A
+# signal that lands after the handlers were last looked at and before the
+# sleep began cannot end it; the wait looks again after this long at the
+# latest. Other threads wait in one call: a close() from another thread ends
+# it at once.
+_SLICE_MS = 1000
 _U32_MAX = 2**32 - 1
 # Keys one native wait reports at most; more ready members come next time.
 _KEYS_PER_WAIT = 256
@@ -168,19 +172,21 @@ class WaitSet(Closeable):
         (None: until one is; 0: look only); [] on timeout.
 
         Other threads run meanwhile and Ctrl-C interrupts it (on the main
-        thread, which returns to Python every 100 ms for that); a close() from
-        another thread ends it with ValueError("wait set is closed").
+        thread a signal ends the sleep, its handler runs, and the wait goes on
+        unless the handler raised); a close() from another thread ends it with
+        ValueError("wait set is closed").
         """
         timeout = checked_timeout(timeout_ms)
         native_keys = ffi.new("uint64_t[]", _KEYS_PER_WAIT)
         main = threading.current_thread() is threading.main_thread()
+        native_wait = lib.zinc_wait_set_wait_interruptible if main else lib.zinc_wait_set_wait
         for slice_ms in slices(timeout, _SLICE_MS if main else _U32_MAX - 1):
             handle = self._handle()
-            code = lib.zinc_wait_set_wait(handle, slice_ms, native_keys, _KEYS_PER_WAIT)
+            code = native_wait(handle, slice_ms, native_keys, _KEYS_PER_WAIT)
             if code > 0:
                 return self._keys(native_keys, code)
-            if code == lib.ZINC_ETIMEDOUT:
-                continue
+            if code == lib.ZINC_ETIMEDOUT or (main and code == lib.ZINC_EAGAIN):
+                continue  # after a signal: its handler runs here, between two calls
             if code == lib.ZINC_ECANCELED or self._h is None:
                 raise ValueError("wait set is closed")
             raise error(code)
