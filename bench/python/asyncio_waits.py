@@ -38,6 +38,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 import zinc
+import zinc._async_wait  # imported by the first async call; "threads" patches it first
 
 COUNTS = (1, 100, 1000)
 MODES = ("waiter", "threads", "to_thread")
