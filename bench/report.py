@@ -808,15 +808,39 @@ def python_asyncio_section(runs: list[dict]) -> list[str]:
     ]
 
 
+def machine_line(info: dict[str, str]) -> str:
+    """The machine in one phrase, for the README."""
+    lscpu = {}
+    try:
+        for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True, check=True
+        ).stdout.splitlines():
+            key, _, value = line.partition(":")
+            lscpu[key.strip()] = value.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    hypervisor = lscpu.get("Hypervisor vendor")
+    kind = f"{hypervisor} virtual machine" if hypervisor else "machine"
+    return (
+        f"a {lscpu.get('CPU(s)', '?')}-CPU {kind} ({lscpu.get('Model name', '?')}), "
+        f"Linux {platform.release()}, run {info.get('date', '?')} at commit "
+        f"{info.get('commit', '?')}"
+    )
+
+
 def headline(
     runs: list[dict],
     micro: dict[str, float],
     python_runs: list[dict],
-    checks: list[list[str]],
+    machine: dict[str, str],
 ) -> list[str]:
-    """The short table README.md quotes (docs/bench/readme-performance.md),
-    and the names of the targets this run did not meet."""
-    rows = []
+    """README.md's performance table (docs/bench/readme-performance.md): zinc
+    beside what a user would use instead, every cell from the same run."""
+    rows: list[list[str]] = []
+
+    def others(*cells: str | None) -> str:
+        return "; ".join(c for c in cells if c)
+
     plain = {
         r["transport"]: r
         for r in runs
@@ -824,110 +848,238 @@ def headline(
         and r["payload_bytes"] == 0
         and r.get("placement", "two-cpus") == "two-cpus"
     }
-    for key, label in (
-        ("zinc", "zinc notify → wait → notify → wait"),
-        ("spin", "raw spin on a shared cache line"),
-        ("futex", "futex, wake every time (zinc before)"),
-        ("pipe", "pipe"),
-        ("unix", "Unix socket"),
-    ):
-        if key in plain:
-            rows.append(
-                [
-                    f"round trip between two processes: {label}",
-                    fmt_ns(plain[key]["rtt_p50_ns"]),
-                    fmt_ns(plain[key]["rtt_p99_ns"]),
-                ]
-            )
-    if "BM_ZincNotifyNobodyAsleep" in micro:
+
+    def rtt(key: str, label: str) -> str | None:
+        return f"{label} {fmt_ns(plain[key]['rtt_p50_ns'])}" if key in plain else None
+
+    if "zinc" in plain:
         rows.append(
             [
-                "zinc_notify with nobody asleep (no system call)",
-                fmt_ns(micro["BM_ZincNotifyNobodyAsleep"]),
-                "",
+                "Round trip between two processes (p50)",
+                fmt_ns(plain["zinc"]["rtt_p50_ns"]),
+                others(rtt("pipe", "pipe"), rtt("unix", "Unix socket"), rtt("eventfd", "eventfd")),
             ]
         )
-    if "BM_FutexWakeNobody" in micro:
+    if "BM_ZincNotifyNobodyAsleep" in micro:
+        wake = micro.get("BM_FutexWakeNobody")
         rows.append(
             [
-                "FUTEX_WAKE with nobody asleep (what notify did before)",
-                fmt_ns(micro["BM_FutexWakeNobody"]),
-                "",
+                "Notify when nobody sleeps",
+                fmt_ns(micro["BM_ZincNotifyNobodyAsleep"]),
+                f"a FUTEX_WAKE system call {fmt_ns(wake)}" if wake else "",
             ]
         )
     stream = stream_1mib(runs)
-    for key, label in (
-        ("zinc", "zinc"),
-        ("channel", "zinc channel"),
-        ("unix", "Unix socket"),
-        ("memcpy", "single-thread memcpy"),
-    ):
-        if key in stream:
-            rows.append(
-                [
-                    f"1 MiB frames to a checksumming reader: {label}",
-                    f"{stream[key]['gb_per_s']:.1f} GB/s",
-                    "",
-                ]
-            )
+
+    def rate(key: str) -> str:
+        return f"{stream[key]['gb_per_s']:.1f} GB/s"
+
+    if "zinc" in stream:
+        rows.append(
+            [
+                "1 MiB frames to a reader that checksums them",
+                rate("zinc") + (f" (a channel: {rate('channel')})" if "channel" in stream else ""),
+                others(
+                    f"Unix socket {rate('unix')}" if "unix" in stream else None,
+                    f"memcpy in one thread {rate('memcpy')}"
+                    if "memcpy" in stream
+                    else None,
+                ),
+            ]
+        )
     fanout = {
-        (r["transport"], r["readers"]): r
+        (r["transport"], r["readers"], r["frame_bytes"]): r
         for r in runs
-        if r["bench"] == "fanout" and r["frame_bytes"] == 64 and r.get("spin_us", 0) in (0, -1)
+        # The zinc rows whose readers sleep at once (ZINC_SPIN_US=0), as the
+        # pipe's and iceoryx2's do.
+        if r["bench"] == "fanout" and (r["transport"] != "channel" or r.get("spin_us", 0) == 0)
     }
-    for key, readers, label in (
-        ("channel", 1, "zinc channel, 64 B to 1 reader process (woken by notify)"),
-        ("channel", 8, "zinc channel, 64 B to each of 8 reader processes"),
-        (
-            "iceoryx2",
-            8,
-            "iceoryx2 publish/subscribe, 64 B to each of 8 reader processes",
-        ),
-        ("pipe", 8, "a pipe per reader, 64 B to each of 8 reader processes"),
-    ):
-        r = fanout.get((key, readers))
-        if r:
-            rows.append([label, fmt_ns(r["latency_p50_ns"]), fmt_ns(r["latency_p99_ns"])])
-    for placement, where in (("two-cpus", ""), ("one-cpu", ", both on one CPU")):
-        py = python_pingpongs(python_runs, placement)
-        for key, label in PYTHON_TRANSPORTS.items():
-            if key in py:
-                rows.append(
-                    [
-                        f"Python round trip{where}: {label}",
-                        fmt_ns(py[key]["p50_ns"]),
-                        fmt_ns(py[key]["p99_ns"]),
-                    ]
-                )
+
+    def spread(key: str, frame: int) -> str | None:
+        r = fanout.get((key, 8, frame))
+        if r is None:
+            return None
+        return f"{fmt_ns(r['latency_p50_ns'])} (first {fmt_ns(r['fastest_p50_ns'])})"
+
+    for frame in (64, 1 << 20):
+        zinc = spread("channel", frame)
+        if zinc is None:
+            continue
+        pipe, iceoryx2 = spread("pipe", frame), spread("iceoryx2", frame)
+        rows.append(
+            [
+                (
+                    f"A {fmt_bytes(frame)} frame to each of 8 reader processes (p50, and the"
+                    " first reader to get it)"
+                ),
+                zinc,
+                others(
+                    f"a pipe per reader {pipe}" if pipe else None,
+                    f"iceoryx2 {iceoryx2}" if iceoryx2 else None,
+                ),
+            ]
+        )
+    sets = {
+        (r["mode"], r["members"]): r for r in runs if r["bench"] == "wait_set"
+    }
+    if ("set", 100) in sets:
+        threads = sets.get(("threads", 100))
+        rows.append(
+            [
+                "One process waiting on 100 channels: wake p50, idle CPU",
+                (
+                    f"{fmt_ns(sets[('set', 100)]['wake_p50_ns'])}, "
+                    f"{sets[('set', 100)]['idle_cpu_pct']:.2f}%"
+                ),
+                f"a thread per channel {fmt_ns(threads['wake_p50_ns'])}, "
+                f"{threads['idle_cpu_pct']:.2f}%"
+                if threads
+                else "",
+            ]
+        )
+    py = python_pingpongs(python_runs, "two-cpus")
+    if "zinc" in py:
+        rows.append(
+            [
+                "Python: round trip between two processes (p50)",
+                fmt_ns(py["zinc"]["p50_ns"]),
+                others(
+                    *(
+                        f"{label} {fmt_ns(py[key]['p50_ns'])}"
+                        for key, label in PYTHON_TRANSPORTS.items()
+                        if key != "zinc" and key in py
+                    )
+                ),
+            ]
+        )
+    fps = {
+        r["key"]: r
+        for r in python_runs
+        if r["bench"] == "python-channel-fps" and r.get("slots", 4) == 4
+    }
+    if "zinc-frame" in fps:
+        rows.append(
+            [
+                "Python: 1080p RGB frames per second between two processes",
+                f"{fps['zinc-frame']['fps']:,.0f}",
+                others(
+                    *(
+                        f"{label} {fps[key]['fps']:,.0f}"
+                        for key, label in (
+                            ("mp-queue", "multiprocessing.Queue"),
+                            ("shm-index-queue", "shared_memory + Queue"),
+                            ("iceoryx2", "iceoryx2"),
+                        )
+                        if key in fps
+                    )
+                ),
+            ]
+        )
+    py_sets = {
+        (r["backend"], r["members"]): r for r in python_runs if r["bench"] == "py_wait_set"
+    }
+    if ("zinc", 100) in py_sets:
+        peer = next((r for (b, m), r in py_sets.items() if m == 100 and b != "zinc"), None)
+        rows.append(
+            [
+                "Python: waiting on 100 channels, wake p50, idle CPU",
+                (
+                    f"{fmt_ns(py_sets[('zinc', 100)]['p50_ns'])}, "
+                    f"{py_sets[('zinc', 100)]['idle_cpu_pct']:.2f}%"
+                ),
+                f"{peer['backend']} WaitSet {fmt_ns(peer['p50_ns'])}, {peer['idle_cpu_pct']:.3f}%"
+                if peer
+                else "",
+            ]
+        )
+    bridge = {
+        r["key"]: r
+        for r in python_runs
+        if r["bench"] == "python-bridge" and r["test"] == "latency-64B"
+    }
+    if "bridge" in bridge:
+        rows.append(
+            [
+                "64 B between machines (loopback): zinc-bridge pair (p50)",
+                fmt_ns(bridge["bridge"]["p50_ns"]),
+                f"plain Zenoh publish/subscribe {fmt_ns(bridge['zenoh']['p50_ns'])}"
+                if "zenoh" in bridge
+                else "",
+            ]
+        )
     return [
         "## Performance",
         "",
-        "Measured side by side by `scripts/bench` on a 2-CPU VM (details, plots and every",
-        "alternative in [docs/benchmarks.md](docs/benchmarks.md)):",
+        f"Measured side by side by `scripts/bench` on {machine_line(machine)}: every",
+        "row in one run, with the alternatives a user would pick instead. Details, p99s,",
+        "plots, and the targets the project sets itself (with what is known of the misses)",
+        "are in [docs/benchmarks.md](docs/benchmarks.md).",
         "",
-        table(["", "p50 / rate", "p99"], rows),
+        table(["", "zinc", "instead of zinc, same run"], rows),
         "",
         "A waiter polls briefly (adaptively, 50 us at most by default; `ZINC_SPIN_US` or",
         "`zinc_set_spin` tune it) before it sleeps, and a notify skips the wake-up system call",
         "when nobody sleeps, so a busy receiver gets spin-level latency while an idle one",
         "costs no CPU.",
         "",
-    ] + unmet_targets(checks)
+    ]
 
 
-def unmet_targets(checks: list[list[str]]) -> list[str]:
+# What is known of each kind of miss, for the targets section; keyed by the
+# start of the target's name.
+MISSES = {
+    "notify with no sleeping waiter": (
+        "A notify is one locked increment plus a few loads, so it cannot undercut the "
+        "increment itself, whose cost the notify section shows beside it and which "
+        "depends on the host (earlier runs were on an Intel VM, later ones on an AMD one)."
+    ),
+    "create+close": (
+        "create+close writes the region's header (a first-touch page fault) and by "
+        "default reserves the pages with `posix_fallocate`, so that a full /dev/shm fails "
+        "the create with ENOSPC; the bare `shm_open`/`ftruncate`/`mmap`/`munmap` sequence "
+        "does neither, and the setup section times each of those steps apart."
+    ),
+    "channel fan-out": (
+        "On 2 CPUs, 8 woken readers queue for the CPUs, so the p50 over all of them grows "
+        "with their number whatever wakes them; the first reader to get each frame (the "
+        "fan-out section) is the hand-over itself."
+    ),
+    "round trip p50 within 2x of a raw spinning": (
+        "A zinc hand-over is a notify (a locked increment and the waiter count's loads) "
+        "and a compare-exchange of the waiter's cursor; a raw spin is one store and one "
+        "load of a shared line, so the ratio follows the host's cache-line transfer time "
+        "(the raw spin took 90 ns to 671 ns in runs on this VM)."
+    ),
+    "open+close within bare": (
+        "open takes the handle's attach lock (an OFD lock on the object) and checks the "
+        "header before mapping; across runs it has measured 1.19x to 1.23x bare, at the "
+        "edge of the bound."
+    ),
+    "as_numpy on 1 GiB": (
+        "The cost does not grow with the size (262,144 times the bytes); the 4 KiB case is "
+        "a few microseconds of numpy array construction either way, and the ratio has "
+        "ranged from 0.68x to 2.1x between runs."
+    ),
+    "Python ping-pong": (
+        "Each hand-over runs a few microseconds of the interpreter on each side, which "
+        "no transport removes; with both processes on one CPU every hand-over is also a "
+        "context switch, the same for every transport."
+    ),
+}
+
+
+def misses_explained(checks: list[list[str]]) -> list[str]:
     missed = [target for target, _, outcome in checks if "not met" in outcome]
     if not missed:
-        return ["Every target in docs/benchmarks.md was met in this run.", ""]
-    return (
-        [
-            "Targets not met in this run (the figures, and what the page knows of why, are in",
-            "[docs/benchmarks.md](docs/benchmarks.md#targets)):",
-            "",
-        ]
-        + [f"- {target}" for target in missed]
-        + [""]
-    )
+        return ["Every target was met in this run.", ""]
+    lines = ["What is known of the misses:", ""]
+    for prefix, why in MISSES.items():
+        hit = [t for t in missed if t.startswith(prefix)]
+        if hit:
+            lines.append(f"- **{prefix}** ({len(hit)} missed): {why}")
+    unexplained = [t for t in missed if not any(t.startswith(p) for p in MISSES)]
+    lines += [f"- **{t}**: not explained yet." for t in unexplained]
+    return lines + [""]
 
 
 README_BEGIN = "<!-- generated by scripts/bench (docs/bench/readme-performance.md): begin -->"
@@ -970,7 +1122,7 @@ def main() -> int:
     python_channel_fps_section(python_runs, body)
     bridge_section(python_runs, body)
     wait_set_section(runs, python_runs, body)
-    snippet = "\n".join(headline(runs, micro, python_runs, checks))
+    snippet = "\n".join(headline(runs, micro, python_runs, machine))
     (docs / "bench" / "readme-performance.md").write_text(snippet)
     update_readme(docs.parent / "README.md", snippet)
 
@@ -990,6 +1142,7 @@ def main() -> int:
         "",
         table(["target", "measured", "verdict"], checks),
         "",
+        *misses_explained(checks),
         *body,
         "## Reproducing",
         "",
