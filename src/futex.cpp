@@ -1,7 +1,6 @@
 #include "futex.hpp"
 
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,13 +38,6 @@ int64_t monotonic_ns() {
 }
 
 void wake_all(std::atomic<uint32_t>* word) {
-  futex_call(word, FUTEX_WAKE, INT_MAX, nullptr, 0);
-}
-
-void wake_all_first_first(std::atomic<uint32_t>* word) {
-  // 0: nobody slept; -1: the word cannot be a futex, and no wake would work.
-  if (futex_call(word, FUTEX_WAKE, 1, nullptr, 0) <= 0) return;
-  sched_yield();
   futex_call(word, FUTEX_WAKE, INT_MAX, nullptr, 0);
 }
 

@@ -27,15 +27,6 @@ int64_t monotonic_ns();
 // Wakes every thread, in every process, sleeping on `word`.
 void wake_all(std::atomic<uint32_t>* word);
 
-// Wakes every thread sleeping on `word` too, but the first sleeper alone
-// first: FUTEX_WAKE of one, then, when it woke one, sched_yield(), then
-// FUTEX_WAKE of the rest. One wake of all N puts them on the run queues in
-// one system call, and where they queue behind the caller (fewer idle CPUs
-// than sleepers) none runs until the call has woken the last; the yield
-// lets the first run at once (docs/spec.md §5.1, docs/benchmarks.md,
-// "Fan-out"). Costs one more system call and a yield per wake.
-void wake_all_first_first(std::atomic<uint32_t>* word);
-
 // Sleeps while *word == expected, until a wake or the absolute monotonic
 // `deadline_ns`. Returns 0 when the caller should re-check (woken, value
 // already changed, EINTR, spurious wake or deadline passed) or -errno for an

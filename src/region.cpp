@@ -366,15 +366,7 @@ bool Region::wake_needed() const {
 
 void Region::notify() {
   header()->notify_seq.fetch_add(1, std::memory_order_seq_cst);
-  if (!wake_needed()) return;
-  // One counted sleeper: nobody to hand the CPU to before the rest. The count
-  // only chooses how to wake; wake_all_first_first wakes everyone too, and
-  // a plain peer asleep beside the one counted sleeper is woken by either.
-  if (waiters_ != nullptr && waiters_->sleepers.load(std::memory_order_seq_cst) == 1) {
-    futex::wake_all(&header()->notify_seq);
-  } else {
-    futex::wake_all_first_first(&header()->notify_seq);
-  }
+  if (wake_needed()) futex::wake_all(&header()->notify_seq);
 }
 
 bool Region::consume(uint32_t& seen, uint32_t current) {
