@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include <pthread.h>
 
 #include "header.hpp"
+#include "plain_v2.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
 
@@ -181,5 +183,75 @@ TEST_F(NotifyWait, WaitIsInterruptedBySignalsButKeepsItsDeadline) {
   EXPECT_GE(elapsed, milliseconds(200));
   EXPECT_LT(elapsed, milliseconds(2000));
 }
+
+// One notify wakes every sleeper (docs/spec.md §5.1), whether the waiter
+// count (§9) counts it or not: counted handles and plain v2 peers, alone
+// and mixed. A notify that wakes fewer leaves one asleep to its 20 s
+// deadline.
+struct SleeperMix {
+  int counted;
+  int plain;
+};
+
+class OneNotifyWakesEverySleeper : public ::testing::TestWithParam<SleeperMix> {};
+
+uint32_t counted_sleepers(ZincHandle owner) {
+  uint8_t* header = zinc_ptr(owner) - zinc_page_size();
+  return reinterpret_cast<zinc::core::WaiterCount*>(header + zinc::core::kWaiterCountOffset)
+      ->sleepers.load();
+}
+
+TEST_P(OneNotifyWakesEverySleeper, CountedAndPlainAlike) {
+  const SleeperMix mix = GetParam();
+  zinc::test::ObjectGuard guard{zinc::test::unique_name("nw-mix")};
+  ZincHandle owner = nullptr;
+  ASSERT_EQ(zinc_create(guard.c_str(), zinc_page_size(), &owner), ZINC_OK);
+  std::vector<ZincHandle> counted(static_cast<size_t>(mix.counted), nullptr);
+  std::vector<std::unique_ptr<zinc::test::PlainV2Handle>> plain;
+  for (auto& h : counted) {
+    ASSERT_EQ(zinc_open(guard.c_str(), &h), ZINC_OK);
+    ASSERT_EQ(zinc_set_spin(h, 0), ZINC_OK);  // straight to the futex
+  }
+  for (int i = 0; i < mix.plain; ++i) {
+    plain.push_back(zinc::test::PlainV2Handle::open(guard.name()));
+    ASSERT_NE(plain.back(), nullptr);
+  }
+  // 20 s waits: one the notify does not reach fails the 2 s bound below
+  // (and would still answer 0 at its deadline, since notify_seq moved).
+  std::vector<std::atomic<int32_t>> results(counted.size() + plain.size());
+  for (auto& r : results) r = 1;
+  std::vector<std::thread> waiters;
+  for (size_t i = 0; i < counted.size(); ++i) {
+    waiters.emplace_back([&, i] { results[i] = zinc_wait(counted[i], 20000); });
+  }
+  for (size_t i = 0; i < plain.size(); ++i) {
+    waiters.emplace_back([&, i] { results[counted.size() + i] = plain[i]->wait(20000); });
+  }
+  const auto asleep_by = Clock::now() + std::chrono::seconds(10);
+  while (counted_sleepers(owner) < counted.size() && Clock::now() < asleep_by) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_EQ(counted_sleepers(owner), counted.size());
+  // Plain waiters register nowhere: give them time to reach the kernel.
+  std::this_thread::sleep_for(milliseconds(100));
+  const auto notified = Clock::now();
+  zinc_notify(owner);
+  for (auto& t : waiters) t.join();
+  EXPECT_LT(Clock::now() - notified, milliseconds(2000)) << "a sleeper slept past the notify";
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].load(), ZINC_OK) << "waiter " << i;
+  }
+  plain.clear();
+  for (ZincHandle h : counted) zinc_close(h);
+  zinc_close(owner);
+}
+
+INSTANTIATE_TEST_SUITE_P(Mixes, OneNotifyWakesEverySleeper,
+                         ::testing::Values(SleeperMix{1, 0}, SleeperMix{2, 0}, SleeperMix{5, 0},
+                                           SleeperMix{1, 1}, SleeperMix{0, 2}, SleeperMix{2, 3}),
+                         [](const ::testing::TestParamInfo<SleeperMix>& info) {
+                           return std::to_string(info.param.counted) + "_counted_" +
+                                  std::to_string(info.param.plain) + "_plain";
+                         });
 
 }  // namespace
