@@ -122,3 +122,19 @@ def test_public_api_returns_none_on_a_full_ring_until_the_release(
             assert writer.info.write_seq == SLOTS
             held.release()
             assert writer.send(np.full(64, 2, np.uint8), timeout_ms=0) == SLOTS
+
+
+def test_a_slow_reader_in_a_later_entry_holds_the_writer_back(region_name: NameFactory) -> None:
+    # The room is the slowest reader's, whichever reader entry it holds: the
+    # quick reader joined first, so it holds the first entry.
+    name = region_name()
+    with zinc.Channel.create(name, np.uint8, 64, slots=SLOTS, max_readers=2) as writer:
+        with zinc.Channel.open_reader(name) as quick, zinc.Channel.open_reader(name) as slow:
+            for i in range(SLOTS):
+                assert writer.send(np.full(64, i, np.uint8)) == i
+                assert quick.recv_copy(0).tolist() == [i] * 64
+            assert writer.frame(timeout_ms=0) is None, "the slow reader has read none of them"
+            assert [slow.recv_copy(0).tolist() for _ in range(SLOTS)] == [
+                [i] * 64 for i in range(SLOTS)
+            ]
+            assert writer.send(np.full(64, SLOTS, np.uint8), timeout_ms=0) == SLOTS

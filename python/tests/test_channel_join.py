@@ -1,13 +1,14 @@
 """Joining a channel without a retry loop: open_reader/open_writer with a
 timeout that waits for the channel to appear, Channel.open_or_create, and
-how a reader learns that its channel is gone (EPIPE) or was never one
-(ENOMSG)."""
+how a reader learns that its channel is gone (EPIPE), was never one
+(ENOMSG) or has a damaged frame type (EBADMSG)."""
 
 from __future__ import annotations
 
 import errno
+import struct
 import threading
-from typing import List, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 import pytest
@@ -78,6 +79,52 @@ def test_joining_a_region_that_is_not_a_channel_fails_at_once_with_enomsg(
         with pytest.raises(OSError) as not_a_channel:
             zinc.Channel.open_or_create(name, np.uint8, 4)
         assert not_a_channel.value.errno == errno.ENOMSG, not_a_channel.value
+
+
+# The frame type's fields in the channel header (docs/spec.md section 10.2.1).
+DTYPE_AT, NDIM_AT, SHAPE_AT = 72, 80, 88
+
+
+def plant_frame_type(name: str, fields: Dict[str, Any]) -> None:
+    """Overwrites fields of channel `name`'s frame type, as another local
+    user with write access to the object could."""
+    with zinc.SharedRegion.open(name) as region:
+        data = region.as_buffer()
+        if "dtype" in fields:
+            data[DTYPE_AT : DTYPE_AT + 8] = fields["dtype"].ljust(8, b"\0")
+        if "ndim" in fields:
+            data[NDIM_AT : NDIM_AT + 4] = struct.pack("<I", fields["ndim"])
+        if "shape0" in fields:
+            data[SHAPE_AT : SHAPE_AT + 8] = struct.pack("<Q", fields["shape0"])
+        data.release()
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({}, None),  # the control: only the damaged field differs
+        ({"shape0": 65}, "a frame is 65 bytes, the slot only 64"),
+        ({"ndim": 6}, "ndim 6"),
+        ({"dtype": b"u1"}, "is not a numpy type string"),
+    ],
+    ids=["control", "frame_larger_than_its_slot", "ndim_6", "dtype_without_byte_order"],
+)
+def test_joining_a_channel_whose_frame_type_was_damaged_fails_with_ebadmsg(
+    region_name: NameFactory, fields: Dict[str, Any], message: Optional[str]
+) -> None:
+    # The adapter views frames through the frame type the library checked at
+    # the join: a frame larger than its slot would be a view into the next one.
+    name = region_name()
+    with zinc.Channel.create(name, np.uint8, 64, slots=2, role="reader"):
+        plant_frame_type(name, fields)
+        if message is None:
+            with zinc.Channel.open_writer(name) as writer:
+                assert writer.shape == (64,)
+            return
+        for join in (zinc.Channel.open_reader, zinc.Channel.open_writer):
+            with pytest.raises(OSError, match=message) as refused:
+                join(name)
+            assert refused.value.errno == errno.EBADMSG, refused.value
 
 
 def test_open_or_create_creates_then_joins_and_checks_the_frames(
