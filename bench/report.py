@@ -67,16 +67,22 @@ def machine_info(results: Path) -> dict[str, str]:
     )
 
 
-def machine_description(info: dict[str, str]) -> list[str]:
-    lscpu = {}
+def lscpu_fields() -> dict[str, str]:
+    """lscpu's "key: value" lines; empty where lscpu is missing."""
+    fields = {}
     try:
         for line in subprocess.run(
             ["lscpu"], capture_output=True, text=True, check=True
         ).stdout.splitlines():
             key, _, value = line.partition(":")
-            lscpu[key.strip()] = value.strip()
+            fields[key.strip()] = value.strip()
     except (OSError, subprocess.CalledProcessError):
         pass
+    return fields
+
+
+def machine_description(info: dict[str, str]) -> list[str]:
+    lscpu = lscpu_fields()
     memory = ""
     try:
         kib = int(Path("/proc/meminfo").read_text().split()[1])
@@ -810,15 +816,7 @@ def python_asyncio_section(runs: list[dict]) -> list[str]:
 
 def machine_line(info: dict[str, str]) -> str:
     """The machine in one phrase, for the README."""
-    lscpu = {}
-    try:
-        for line in subprocess.run(
-            ["lscpu"], capture_output=True, text=True, check=True
-        ).stdout.splitlines():
-            key, _, value = line.partition(":")
-            lscpu[key.strip()] = value.strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    lscpu = lscpu_fields()
     hypervisor = lscpu.get("Hypervisor vendor")
     kind = f"{hypervisor} virtual machine" if hypervisor else "machine"
     return (
