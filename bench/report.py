@@ -21,7 +21,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from report_bridge import bridge_section  # noqa: E402
 from report_channel import (  # noqa: E402
+    ICEORYX2,
+    ZINC,
     channel_stream_section,
+    fanout_runs,
     fanout_section,
     python_channel_fps_section,
 )
@@ -885,25 +888,21 @@ def headline(
                 ),
             ]
         )
-    fanout = {
-        (r["transport"], r["readers"], r["frame_bytes"]): r
-        for r in runs
-        # The zinc rows whose readers sleep at once (ZINC_SPIN_US=0), as the
-        # pipe's and iceoryx2's do.
-        if r["bench"] == "fanout" and (r["transport"] != "channel" or r.get("spin_us", 0) == 0)
-    }
+    # The zinc series whose readers sleep at once (ZINC_SPIN_US=0), as the
+    # pipe's and iceoryx2's do.
+    fanout = fanout_runs(runs)
 
-    def spread(key: str, frame: int) -> str | None:
-        r = fanout.get((key, 8, frame))
+    def spread(series: tuple[str, str], frame: int) -> str | None:
+        r = fanout.get(frame, {}).get(series, {}).get(8)
         if r is None:
             return None
         return f"{fmt_ns(r['latency_p50_ns'])} (first {fmt_ns(r['fastest_p50_ns'])})"
 
     for frame in (64, 1 << 20):
-        zinc = spread("channel", frame)
+        zinc = spread(ZINC, frame)
         if zinc is None:
             continue
-        pipe, iceoryx2 = spread("pipe", frame), spread("iceoryx2", frame)
+        pipe, iceoryx2 = spread(("pipe", "sleep"), frame), spread(ICEORYX2, frame)
         rows.append(
             [
                 (
