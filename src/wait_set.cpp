@@ -282,22 +282,21 @@ int32_t WaitSet::look_and_sleep(bool consume, int64_t deadline_ns, uint64_t* key
     until = std::min(until, last_judged_ns_.load(std::memory_order_relaxed) + kJudgeIntervalNs);
   }
   bool interrupted = false;
+  int err = 0;
   if (!wait_any_) {
-    const int err =
-        futex::wait_until(&control_, control_seen, std::min(until, now + *poll_ns), &interrupted);
+    err = futex::wait_until(&control_, control_seen, std::min(until, now + *poll_ns), &interrupted);
     *poll_ns = std::min(*poll_ns * 2, kLongestPollNs);
-    return err == 0 && interrupted && on_signal ? ZINC_EAGAIN : err;
-  }
-  int woken = -1;
-  const int err =
-      sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken, &interrupted);
-  // The member whose word woke the sleep is most likely what is ready: look
-  // at it alone while it is still pinned, instead of a whole new look. (The
-  // others stay ready for the next wait: channels are level-triggered and
-  // regions keep their cursor.)
-  if (err == 0 && woken >= 0 && static_cast<size_t>(woken) < watched.size() &&
-      is_ready(watched[static_cast<size_t>(woken)], false)) {
-    return report({watched[static_cast<size_t>(woken)]}, false);
+  } else {
+    int woken = -1;
+    err = sleeper_.sleep(round.watches(), {&control_, control_seen}, until, &woken, &interrupted);
+    // The member whose word woke the sleep is most likely what is ready:
+    // look at it alone while it is still pinned, instead of a whole new
+    // look. (The others stay ready for the next wait: channels are
+    // level-triggered and regions keep their cursor.)
+    if (err == 0 && woken >= 0 && static_cast<size_t>(woken) < watched.size() &&
+        is_ready(watched[static_cast<size_t>(woken)], false)) {
+      return report({watched[static_cast<size_t>(woken)]}, false);
+    }
   }
   // The caller's signal handler has run: its caller may have to act on it
   // (Python raises KeyboardInterrupt) before the set sleeps again.
