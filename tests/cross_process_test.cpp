@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "header.hpp"
 #include "test_support.hpp"
 #include "zinc.h"
 
@@ -102,14 +101,6 @@ TEST(CrossProcess, CreatorKilledLeavesTheRegionUsable) {
   zinc_close(reader);
 }
 
-// The waiter-count block's `sleepers` word of the region `owner` belongs to:
-// how many counted handles are asleep (or about to be) in a futex wait.
-uint32_t sleepers(ZincHandle owner) {
-  uint8_t* header = zinc_ptr(owner) - zinc_page_size();
-  return reinterpret_cast<zinc::core::WaiterCount*>(header + zinc::core::kWaiterCountOffset)
-      ->sleepers.load();
-}
-
 TEST(CrossProcess, ManyReaderProcessesAllWake) {
   ObjectGuard g(zinc::test::unique_name("xp-many"));
   ZincHandle owner = nullptr;
@@ -125,8 +116,8 @@ TEST(CrossProcess, ManyReaderProcessesAllWake) {
   // Every reader asleep in the kernel, so one that the notify does not reach
   // cannot return early by seeing the change on its own.
   const auto asleep_by = Clock::now() + std::chrono::seconds(10);
-  while (sleepers(owner) < kReaders && Clock::now() < asleep_by) usleep(1000);
-  ASSERT_EQ(sleepers(owner), kReaders);
+  while (zinc::test::sleepers_of(owner) < kReaders && Clock::now() < asleep_by) usleep(1000);
+  ASSERT_EQ(zinc::test::sleepers_of(owner), kReaders);
   const auto notified = Clock::now();
   zinc_notify(owner);
   // Each one must be woken by the notify, not sleep to its 20 s deadline

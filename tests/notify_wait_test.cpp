@@ -195,12 +195,6 @@ struct SleeperMix {
 
 class OneNotifyWakesEverySleeper : public ::testing::TestWithParam<SleeperMix> {};
 
-uint32_t counted_sleepers(ZincHandle owner) {
-  uint8_t* header = zinc_ptr(owner) - zinc_page_size();
-  return reinterpret_cast<zinc::core::WaiterCount*>(header + zinc::core::kWaiterCountOffset)
-      ->sleepers.load();
-}
-
 TEST_P(OneNotifyWakesEverySleeper, CountedAndPlainAlike) {
   const SleeperMix mix = GetParam();
   zinc::test::ObjectGuard guard{zinc::test::unique_name("nw-mix")};
@@ -228,10 +222,10 @@ TEST_P(OneNotifyWakesEverySleeper, CountedAndPlainAlike) {
     waiters.emplace_back([&, i] { results[counted.size() + i] = plain[i]->wait(20000); });
   }
   const auto asleep_by = Clock::now() + std::chrono::seconds(10);
-  while (counted_sleepers(owner) < counted.size() && Clock::now() < asleep_by) {
+  while (zinc::test::sleepers_of(owner) < counted.size() && Clock::now() < asleep_by) {
     std::this_thread::sleep_for(milliseconds(1));
   }
-  ASSERT_EQ(counted_sleepers(owner), counted.size());
+  ASSERT_EQ(zinc::test::sleepers_of(owner), counted.size());
   // Plain waiters register nowhere: give them time to reach the kernel.
   std::this_thread::sleep_for(milliseconds(100));
   const auto notified = Clock::now();

@@ -15,6 +15,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "header.hpp"
 #include "name.hpp"
 #include "zinc.h"
 #include "program_paths.hpp"
@@ -161,6 +162,16 @@ bool thread_in_futex(pid_t tid) {
   // on aarch64; 449 is futex_waitv on both (a wait set's sleep).
   return n > 0 && (std::strncmp(text, "202 ", 4) == 0 || std::strncmp(text, "98 ", 3) == 0 ||
                    std::strncmp(text, "449 ", 4) == 0);
+}
+
+uint32_t sleepers_at(const uint8_t* data) {
+  const auto* waiters = reinterpret_cast<const zinc::core::WaiterCount*>(
+      data - zinc_page_size() + zinc::core::kWaiterCountOffset);
+  return waiters->sleepers.load();
+}
+
+uint32_t sleepers_of(ZincHandle region) {
+  return sleepers_at(zinc_ptr(region));
 }
 
 bool await_futex_sleep(const std::atomic<pid_t>& tid) {

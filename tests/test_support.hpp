@@ -121,6 +121,13 @@ bool thread_in_futex(pid_t tid);
 // it has started) sleeps in the futex; whether it does.
 bool await_futex_sleep(const std::atomic<pid_t>& tid);
 
+// The waiter-count block's `sleepers` word (docs/spec.md §9) of the region
+// whose data starts at `data` (a region's or a channel's), as every process
+// sees it: how many counted handles are asleep, or about to be, in a futex
+// wait.
+uint32_t sleepers_at(const uint8_t* data);
+uint32_t sleepers_of(ZincHandle region);
+
 // Another process running tests/peer.cpp; commands are lines on its stdin,
 // each answered by one line on its stdout.
 class Peer {

@@ -23,7 +23,6 @@
 
 #include "futex.hpp"
 #include "handle_table.hpp"
-#include "header.hpp"
 #include "multi_wait.hpp"
 #include "liveness_support.hpp"
 #include "test_support.hpp"
@@ -36,6 +35,8 @@ using zinc::test::ChannelGuard;
 using zinc::test::create_with_reader;
 using zinc::test::ObjectGuard;
 using zinc::test::RegionGuard;
+using zinc::test::sleepers_at;
+using zinc::test::sleepers_of;
 using zinc::test::unique_name;
 
 // A wait long enough that only a lost wake-up (or a hang) reaches it.
@@ -71,16 +72,6 @@ void commit_frame(ZincChannel writer, uint8_t byte) {
   ASSERT_EQ(zinc_channel_acquire(writer, 1000, &frame), ZINC_OK) << zinc_last_error_message();
   std::memset(frame.data, byte, frame.length);
   ASSERT_EQ(zinc_channel_commit(writer, frame.length), ZINC_OK);
-}
-
-// The region's "sleepers" word (docs/spec.md §9), as every process sees it.
-uint32_t sleepers_at(const uint8_t* data) {
-  const auto* waiters = reinterpret_cast<const zinc::core::WaiterCount*>(
-      data - zinc_page_size() + zinc::core::kWaiterCountOffset);
-  return waiters->sleepers.load();
-}
-uint32_t sleepers_of(ZincHandle region) {
-  return sleepers_at(zinc_ptr(region));
 }
 
 // A thread blocked in zinc_wait_set_wait, with its result.
