@@ -2,23 +2,15 @@
 //! the newest nor pinned, fills and commits it; the reader pins the newest
 //! slot, reads it and unpins it. The orderings are src/channel.cpp's
 //! (`acquire_latest`, `slot_is_pinned`, `commit`, `try_read_latest`,
-//! `release`).
+//! `release`), each taken from the table in src/sites.rs, which
+//! src/agreement.rs checks against the C++ source.
 
 use crate::channel::{seq_cst_store_then_load, Channel, KillSwitch, Killed, FRAME_LENGTH, NO_SLOT};
-use crate::lossless::{commit_seq_order, commit_write_seq_order};
 use crate::mutant::Mutant;
-use loom::sync::atomic::Ordering::{self, Relaxed, Release, SeqCst};
+use crate::sites;
+#[cfg(test)]
+use loom::sync::atomic::Ordering::SeqCst;
 
-/// §10.6 Commit: `latest_slot` = the slot is seq_cst; the
-/// commit_publishes_relaxed mutant relaxes it with `seq` and `write_seq`.
-fn commit_latest_slot_order() -> Ordering {
-    Mutant::CommitPublishesRelaxed.pick(Relaxed, SeqCst)
-}
-/// §10.6 Release: `held` = 0 (release);
-/// tests/ordering_mutants/latest_unpin_relaxed.patch relaxes it.
-fn unpin_order() -> Ordering {
-    Mutant::LatestUnpinRelaxed.pick(Relaxed, Release)
-}
 /// §10.6 "Why a pinned frame is never overwritten": the writer's store of
 /// `seq` then load of `held`, and the reader's store of `held` then load of
 /// `seq`, are in one total order; the mutant takes it away.
@@ -50,7 +42,7 @@ impl<'a> Writer<'a> {
     fn acquire(&mut self) -> Result<u32, Killed> {
         let ch = self.channel;
         // `acquire_latest` loads latest_slot relaxed: only this writer stores it.
-        let latest = ch.latest_slot.load(Relaxed);
+        let latest = ch.latest_slot.load(sites::LATEST_ACQUIRE_NEWEST.ordering());
         let n = ch.slot_count() as usize;
         for tries in 0..4 * n {
             let rank = tries % n;
@@ -59,23 +51,23 @@ impl<'a> Writer<'a> {
                 continue;
             }
             let header = &ch.slots[slot as usize];
-            let old = header.seq.load(Relaxed);
+            let old = header.seq.load(sites::LATEST_ACQUIRE_OLD_SEQ.ordering());
             // §10.6 Acquire: "store its seq = 2f + 1 (seq_cst), then scan
             // every entry's held (seq_cst)".
             self.kill.before_store()?;
-            header.seq.store(2 * self.frame + 1, SeqCst);
+            header.seq.store(2 * self.frame + 1, sites::LATEST_ACQUIRE_TAKE.ordering());
             seq_cst_store_then_load(pin_check_dropped());
-            if ch.reader.held.load(SeqCst) == slot + 1 {
+            if ch.reader.held.load(sites::PIN_CHECK_HELD.ordering()) == slot + 1 {
                 // "if one pins the slot, store the old seq back".
                 self.kill.before_store()?;
-                header.seq.store(old, SeqCst);
+                header.seq.store(old, sites::LATEST_ACQUIRE_PUT_BACK.ordering());
                 continue;
             }
             self.slots_by_use[..=rank].rotate_right(1);
             if Mutant::LatestPublishedAtAcquire.is_selected() {
                 // The mutant names the slot newest when it takes it.
                 self.kill.before_store()?;
-                ch.latest_slot.store(slot, SeqCst);
+                ch.latest_slot.store(slot, sites::COMMIT_LATEST_SLOT.ordering());
             }
             return Ok(slot);
         }
@@ -89,22 +81,22 @@ impl<'a> Writer<'a> {
         // slot (seq_cst), write_seq = f + 1 (seq_cst), and notify the region
         // (not modelled: the reader looks again until it finds the frame).
         self.kill.before_store()?;
-        header.length.store(FRAME_LENGTH, Relaxed);
+        header.length.store(FRAME_LENGTH, sites::COMMIT_LENGTH.ordering());
         if Mutant::LatestSlotBeforeSeq.is_selected() {
             // The mutant names the slot newest before it is committed.
             self.kill.before_store()?;
-            ch.latest_slot.store(slot, commit_latest_slot_order());
+            ch.latest_slot.store(slot, sites::COMMIT_LATEST_SLOT.ordering());
         }
         self.kill.before_store()?;
-        header.seq.store(2 * self.frame + 2, commit_seq_order());
+        header.seq.store(2 * self.frame + 2, sites::COMMIT_SEQ.ordering());
         if !Mutant::LatestSlotBeforeSeq.is_selected()
             && !Mutant::LatestPublishedAtAcquire.is_selected()
         {
             self.kill.before_store()?;
-            ch.latest_slot.store(slot, commit_latest_slot_order());
+            ch.latest_slot.store(slot, sites::COMMIT_LATEST_SLOT.ordering());
         }
         self.kill.before_store()?;
-        ch.write_seq.store(self.frame + 1, commit_write_seq_order());
+        ch.write_seq.store(self.frame + 1, sites::COMMIT_WRITE_SEQ.ordering());
         self.frame += 1;
         Ok(())
     }
@@ -125,41 +117,45 @@ pub enum Look {
 pub fn look(channel: &Channel) -> Look {
     let entry = &channel.reader;
     // §10.6 Read: "load latest_slot (seq_cst)".
-    let slot = channel.latest_slot.load(SeqCst);
+    let slot = channel.latest_slot.load(sites::LATEST_READ_NEWEST.ordering());
     if slot == NO_SLOT {
         return Look::Nothing;
     }
     assert!(slot < channel.slot_count(), "EBADMSG: latest_slot {slot}");
     // "pin it (held = slot + 1, seq_cst); load its seq (seq_cst)".
-    entry.held.store(slot + 1, SeqCst);
+    entry.held.store(slot + 1, sites::LATEST_READ_PIN.ordering());
     seq_cst_store_then_load(pin_check_dropped());
     let header = &channel.slots[slot as usize];
-    let seq = header.seq.load(SeqCst);
+    let seq = header.seq.load(sites::LATEST_READ_SEQ.ordering());
     if seq == 0 || seq % 2 == 1 {
         // "the writer took the slot since: unpin and look again"
         // (`try_read_latest` unpins with release ordering).
-        entry.held.store(0, Release);
+        entry.held.store(0, sites::LATEST_READ_UNPIN_TAKEN.ordering());
         return Look::Nothing;
     }
     let frame = seq / 2 - 1;
     // "write_seq (seq_cst, loaded after seq)"; the cursor is the reader's own.
-    let written = channel.write_seq.load(SeqCst);
-    let cursor = entry.cursor.load(Relaxed);
+    let written = channel.write_seq.load(sites::LATEST_READ_WRITE_SEQ.ordering());
+    let cursor = entry.cursor.load(sites::LATEST_READ_CURSOR.ordering());
     assert!(frame <= written, "EBADMSG: slot {slot} claims frame {frame}, write_seq {written}");
     assert!(cursor <= written + 1, "EBADMSG: cursor {cursor} past write_seq {written}");
     if frame < cursor {
-        entry.held.store(0, Release);
+        entry.held.store(0, sites::LATEST_READ_UNPIN_OLD.ordering());
         return Look::Nothing;
     }
-    assert_eq!(header.length.load(Relaxed), FRAME_LENGTH, "frame {frame}: length");
-    entry.cursor.store(frame + 1, Relaxed);
+    assert_eq!(
+        header.length.load(sites::LATEST_READ_LENGTH.ordering()),
+        FRAME_LENGTH,
+        "frame {frame}: length"
+    );
+    entry.cursor.store(frame + 1, sites::LATEST_READ_ADVANCE.ordering());
     Look::Frame(frame, header.words())
 }
 
 /// `release` of the pinned frame.
 pub fn release(channel: &Channel) {
     // §10.6 Release: "held = 0 (release)".
-    channel.reader.held.store(0, unpin_order());
+    channel.reader.held.store(0, sites::RELEASE_UNPIN.ordering());
 }
 
 #[cfg(test)]

@@ -16,12 +16,21 @@
 //! What the models leave out, and what loom cannot check, is in
 //! docs/testing.md ("Memory ordering under a model checker (loom)").
 //!
+//! The orderings come from one table, src/sites.rs: every atomic operation
+//! of the transcribed C++ functions, in the C++ source's order, with the
+//! ordering the model gives it (or why the model leaves it out).
+//! src/agreement.rs checks that src/channel.cpp has exactly those
+//! operations, in that order, each at least as strong as the model's, so
+//! that the C++ code and the model cannot part without a test failing.
+//!
 //! Each mutant puts one mistake into the model, selected at run time by the
 //! environment variable `ZINC_MODEL_MUTANT` (src/mutant.rs), so that one
 //! build runs the reference and every mutant; tests/model/run checks that
 //! loom finds every one.
 
+pub mod agreement;
 pub mod channel;
 pub mod latest;
 pub mod lossless;
 pub mod mutant;
+pub mod sites;

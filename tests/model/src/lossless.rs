@@ -1,26 +1,15 @@
 //! Lossless mode (docs/spec.md §10.5): the writer's acquire and commit, the
 //! reader's read and release, with the orderings of src/channel.cpp
 //! (`acquire_lossless`, `ring_has_room`, `commit`, `try_read_lossless`,
-//! `release`, `wake_writer`).
+//! `release`, `wake_writer`), each taken from the table in src/sites.rs,
+//! which src/agreement.rs checks against the C++ source.
 
 use crate::channel::{seq_cst_store_then_load, Channel, KillSwitch, Killed, FRAME_LENGTH, NO_SLOT};
 use crate::mutant::Mutant;
-use loom::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
+use crate::sites;
+#[cfg(test)]
+use loom::sync::atomic::Ordering::SeqCst;
 
-/// §10.5 Commit: `seq` = 2f + 2 is a release store; the mutant relaxes it,
-/// and `write_seq` with it (tests/ordering_mutants/commit_publishes_relaxed.patch).
-pub fn commit_seq_order() -> Ordering {
-    Mutant::CommitPublishesRelaxed.pick(Relaxed, Release)
-}
-/// §10.5 Commit: `write_seq` = f + 1 is seq_cst.
-pub fn commit_write_seq_order() -> Ordering {
-    Mutant::CommitPublishesRelaxed.pick(Relaxed, SeqCst)
-}
-/// §10.5 Release: `cursor` += 1 is seq_cst (a release store at least);
-/// tests/ordering_mutants/release_cursor_relaxed.patch relaxes it.
-fn release_cursor_order() -> Ordering {
-    Mutant::ReleaseCursorRelaxed.pick(Relaxed, SeqCst)
-}
 /// §10.5 "A held-back writer": the writer's store of `writer_sleeping` then
 /// load of the cursors, and the release's store of `cursor` then load of
 /// `writer_sleeping`, are in one total order; the mutant takes it away.
@@ -60,7 +49,7 @@ impl<'a> Writer<'a> {
         // §10.5 Acquire: "every active entry has cursor > f - N", the
         // cursors loaded seq_cst (acquire: a cursor seen moved orders that
         // reader's reads of the frame before our writes into its slot).
-        let cursor = self.channel.reader.cursor.load(SeqCst);
+        let cursor = self.channel.reader.cursor.load(sites::RING_CURSOR.ordering());
         let oldest = cursor.min(self.frame);
         (cursor > self.frame || self.frame - cursor < n, oldest)
     }
@@ -79,9 +68,9 @@ impl<'a> Writer<'a> {
             // §10.5 "A held-back writer": load release_seq (v), store
             // writer_sleeping = 1, check the cursors again (all seq_cst),
             // then futex-wait on release_seq while it equals v.
-            let seen = ch.release_seq.load(SeqCst);
+            let seen = ch.release_seq.load(sites::ACQUIRE_RELEASE_SEQ.ordering());
             self.kill.before_store()?;
-            ch.writer_sleeping.store(1, SeqCst);
+            ch.writer_sleeping.store(1, sites::SLEEPING_SET.ordering());
             seq_cst_store_then_load(sleep_check_dropped());
             room = self.ring_has_room();
             if !room.0 {
@@ -89,7 +78,7 @@ impl<'a> Writer<'a> {
             }
             // ... and stores writer_sleeping = 0 as soon as the wait returns.
             self.kill.before_store()?;
-            ch.writer_sleeping.store(0, SeqCst);
+            ch.writer_sleeping.store(0, sites::SLEEPING_CLEARED.ordering());
             room = self.ring_has_room();
         }
         // Push the slots of the frames every reader released, oldest first,
@@ -108,13 +97,13 @@ impl<'a> Writer<'a> {
         // §10.5 Acquire: "Store the map entry f mod N = the slot (atomic;
         // relaxed suffices), then the slot's seq = 2f + 1".
         self.kill.before_store()?;
-        ch.map[(self.frame % n) as usize].store(slot, Relaxed);
+        ch.map[(self.frame % n) as usize].store(slot, sites::ACQUIRE_MAP.ordering());
         self.kill.before_store()?;
-        ch.slots[slot as usize].seq.store(2 * self.frame + 1, Relaxed);
+        ch.slots[slot as usize].seq.store(2 * self.frame + 1, sites::ACQUIRE_SEQ.ordering());
         if Mutant::CommitPublishesBeforePayloadStoreOrder.is_selected() {
             // The mutant publishes the frame when it hands out the slot.
             self.kill.before_store()?;
-            ch.write_seq.store(self.frame + 1, SeqCst);
+            ch.write_seq.store(self.frame + 1, sites::COMMIT_WRITE_SEQ.ordering());
         }
         Ok(slot)
     }
@@ -126,19 +115,19 @@ impl<'a> Writer<'a> {
         // write_seq = f + 1 (seq_cst), then notify the region
         // (not modelled: the reader looks again until it finds the frame).
         self.kill.before_store()?;
-        header.length.store(FRAME_LENGTH, Relaxed);
+        header.length.store(FRAME_LENGTH, sites::COMMIT_LENGTH.ordering());
         if Mutant::WriteSeqBeforeSeq.is_selected() {
             // The mutant publishes the frame before its slot is committed.
             self.kill.before_store()?;
-            ch.write_seq.store(self.frame + 1, SeqCst);
+            ch.write_seq.store(self.frame + 1, sites::COMMIT_WRITE_SEQ.ordering());
         }
         self.kill.before_store()?;
-        header.seq.store(2 * self.frame + 2, commit_seq_order());
+        header.seq.store(2 * self.frame + 2, sites::COMMIT_SEQ.ordering());
         if !Mutant::WriteSeqBeforeSeq.is_selected()
             && !Mutant::CommitPublishesBeforePayloadStoreOrder.is_selected()
         {
             self.kill.before_store()?;
-            ch.write_seq.store(self.frame + 1, commit_write_seq_order());
+            ch.write_seq.store(self.frame + 1, sites::COMMIT_WRITE_SEQ.ordering());
         }
         self.frame += 1;
         Ok(())
@@ -156,25 +145,25 @@ pub struct Held {
 /// never happens in an honest channel: the model asserts it.
 pub fn try_read(channel: &Channel) -> Option<Held> {
     // The reader's own cursor: only it stores it.
-    let frame = channel.reader.cursor.load(Relaxed);
+    let frame = channel.reader.cursor.load(sites::READ_CURSOR.ordering());
     // §10.5 Read: "if cursor < write_seq (acquire)".
-    let written = channel.write_seq.load(Acquire);
+    let written = channel.write_seq.load(sites::READ_WRITE_SEQ.ordering());
     if frame >= written {
         return None;
     }
     // §10.5 Read: "load map entry cursor mod N (after that acquire load)".
     let n = u64::from(channel.slot_count());
-    let slot = channel.map[(frame % n) as usize].load(Relaxed);
+    let slot = channel.map[(frame % n) as usize].load(sites::READ_MAP.ordering());
     assert!(slot < channel.slot_count(), "EBADMSG: the map names slot {slot}");
     let header = &channel.slots[slot as usize];
     // `try_read_lossless` loads the slot's seq with acquire ordering.
-    let seq = header.seq.load(Acquire);
+    let seq = header.seq.load(sites::READ_SEQ.ordering());
     assert_eq!(
         seq,
         2 * frame + 2,
         "EBADMSG: frame {frame} below write_seq {written} is not committed in slot {slot}"
     );
-    let length = header.length.load(Relaxed);
+    let length = header.length.load(sites::READ_LENGTH.ordering());
     assert_eq!(length, FRAME_LENGTH, "frame {frame}: length");
     Some(Held { frame, words: header.words() })
 }
@@ -183,10 +172,10 @@ pub fn try_read(channel: &Channel) -> Option<Held> {
 pub fn release(channel: &Channel, held: &Held) {
     // §10.5 Release: cursor += 1 (seq_cst), release_seq += 1 (seq_cst),
     // and if writer_sleeping (seq_cst) is set, wake every waiter.
-    channel.reader.cursor.store(held.frame + 1, release_cursor_order());
-    channel.release_seq.fetch_add(1, SeqCst);
+    channel.reader.cursor.store(held.frame + 1, sites::RELEASE_CURSOR.ordering());
+    channel.release_seq.fetch_add(1, sites::WAKE_RELEASE_SEQ.ordering());
     seq_cst_store_then_load(sleep_check_dropped());
-    if channel.writer_sleeping.load(SeqCst) != 0 {
+    if channel.writer_sleeping.load(sites::WAKE_SLEEPING.ordering()) != 0 {
         channel.release_futex.wake_all();
     }
 }
