@@ -7,12 +7,13 @@ bytes of a frame are its capture time (CLOCK_MONOTONIC nanoseconds, a
 little-endian u64); every other byte of row r of frame s is (s + r) % 256.
 
 This consumer joins (waiting up to 10 s for the channel to appear), reads
-frames for SECONDS (default 3) or until the producer leaves, checks the
-pattern of a few rows of every frame, and prints one line: frames read,
-frames skipped (the newest frame replaced them before they were read),
-latency from capture to receipt, the pattern check and the mean brightness.
+frames for SECONDS (default 3), or until it has read FRAMES frames when
+--frames is given, or until the producer leaves, checks the pattern of a few
+rows of every frame, and prints one line: frames read, frames skipped (the
+newest frame replaced them before they were read), latency from capture to
+receipt, the pattern check and the mean brightness.
 
-    python camera_consumer.py NAME [SECONDS] [--remote]
+    python camera_consumer.py NAME [SECONDS] [--frames FRAMES] [--remote]
 
 With --remote, NAME is a copy of the producer's channel that zinc-bridge
 writes on this machine (camera_remote_consumer.py sets that up): its frames
@@ -66,6 +67,11 @@ def pattern_ok(pixels: Any, sequence: int) -> bool:
 def main() -> int:
     remote = "--remote" in sys.argv
     args = [arg for arg in sys.argv[1:] if arg != "--remote"]
+    enough = None  # stop after this many frames
+    if "--frames" in args:
+        at = args.index("--frames")
+        enough = int(args[at + 1])
+        del args[at : at + 2]
     name = args[0]
     seconds = float(args[1]) if len(args) > 1 else 3.0
     latencies_ns: List[int] = []
@@ -87,7 +93,7 @@ def main() -> int:
             if not pattern_ok(pixels, number):
                 bad.append(frame.sequence)
             brightness.append(float(pixels[::4, ::4].mean()))
-            if time.monotonic() >= end:
+            if time.monotonic() >= end or len(latencies_ns) == enough:
                 break
     who = "python consumer"
     if remote:

@@ -14,7 +14,10 @@ NAME-remote, then stops both bridges. Frames cross a real TCP connection
 through Zenoh; the consumer checks their pattern and latency as it does
 beside the producer.
 
-    python camera_remote_consumer.py NAME [SECONDS]
+    python camera_remote_consumer.py NAME [SECONDS] [--frames FRAMES]
+
+(SECONDS and --frames are camera_consumer.py's: it stops at whichever
+comes first.)
 
 Needs the bridge extra (pip install "zinc-shm[bridge]").
 """
@@ -57,6 +60,7 @@ def stop(processes: List[subprocess.Popen[bytes]]) -> None:
 def main() -> int:
     name = sys.argv[1]
     seconds = sys.argv[2] if len(sys.argv) > 2 else "3"
+    options = sys.argv[3:]  # --frames FRAMES
     key = f"zinc/camera/{os.getpid()}"
     endpoint = f"tcp/127.0.0.1:{free_port()}"
     remote = f"{name}-remote"
@@ -66,7 +70,14 @@ def main() -> int:
     ]
     try:
         consumer = subprocess.run(
-            [sys.executable, str(HERE / "camera_consumer.py"), remote, seconds, "--remote"]
+            [
+                sys.executable,
+                str(HERE / "camera_consumer.py"),
+                remote,
+                seconds,
+                *options,
+                "--remote",
+            ]
         )
     finally:
         stop(bridges)
