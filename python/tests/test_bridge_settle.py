@@ -98,6 +98,30 @@ def test_the_newest_frame_is_put_again_blocking_when_the_stream_pauses(
     assert len(blocking.puts) == 1
 
 
+def test_the_newest_frame_is_put_again_blocking_when_the_local_channel_ends(
+    latest_publication: Any,
+) -> None:
+    """A writer that commits its last frame and closes at once leaves no
+    pause to wait for: the publication leaves the channel on ENDED, and the
+    last frame's first put may have been the one the link dropped (as it
+    was under load in test_bridge.py). Its settling put goes before that."""
+    writer, session, publication = latest_publication
+    dropping = session.by_congestion(zenoh.CongestionControl.DROP)
+    blocking = session.by_congestion(zenoh.CongestionControl.BLOCK)
+    send(writer, 8)
+    assert publication.forward(1000) is Forwarded.FRAME
+    send(writer, 9)
+    assert publication.forward(1000) is Forwarded.FRAME
+    writer.close()
+    assert blocking.puts == []  # no pause yet
+    assert publication.forward(1000) is Forwarded.ENDED
+    assert blocking.puts == dropping.puts[-1:]  # frame 9, again, before the leave
+    assert np.frombuffer(blocking.puts[0][0], dtype=np.uint8)[0] == 9
+    publication.leave()
+    assert publication.settle(time.monotonic() + 10) is None  # once only
+    assert len(blocking.puts) == 1
+
+
 def test_the_settling_put_hands_zenoh_the_first_puts_zbytes(latest_publication: Any) -> None:
     writer, session, publication = latest_publication
     dropping = session.by_congestion(zenoh.CongestionControl.DROP)

@@ -8,8 +8,9 @@ restarting); a frame is released from the local reader only after Zenoh
 accepted the put. Latest channels go out with congestion control DROP, so
 a full link loses frames instead of holding the writer back; the newest
 frame is then put once more with blocking congestion control when the stream
-pauses after it (settle()), so a stream that stops always ends on its newest
-frame on the other side, never on one the link dropped. A pause is a silence
+pauses after it (settle()), or at once when the local channel ends, so a
+stream that stops always ends on its newest frame on the other side, never
+on one the link dropped. A pause is a silence
 longer than twice the stream's usual interval (at least SETTLE_MIN_S, at most
 SETTLE_MAX_S), so a steady stream is never sent twice.
 
@@ -192,6 +193,9 @@ class Publication:
             frame = reader.recv(timeout_ms)
         except BrokenPipeError:
             log.info("%s: the local channel ended; waiting for a new one", self.stats.route)
+            # The caller leaves now, which would forget the newest frame:
+            # its settling put goes first, or a dropped last put is lost.
+            self._settle_now()
             return Forwarded.ENDED
         if frame is None:
             return Forwarded.NOTHING
@@ -224,16 +228,22 @@ class Publication:
         unsettled, settler, put_at = self._unsettled, self._settler, self._last_put_at
         if unsettled is None or settler is None or put_at is None:
             return None
-        payload, attachment = unsettled
         pause = SETTLE_MIN_S
         if self._interval_s is not None:
             pause = min(SETTLE_MAX_S, max(SETTLE_MIN_S, 2 * self._interval_s))
         due = put_at + pause - now
         if due > 0:
             return due
-        self._unsettled = None
-        settler.put(payload, attachment=attachment)  # the ZBytes: no copy
+        self._settle_now()
         return None
+
+    def _settle_now(self) -> None:
+        """The settling put of the newest frame, if it is still due."""
+        unsettled, settler = self._unsettled, self._settler
+        self._unsettled = None
+        if unsettled is not None and settler is not None:
+            payload, attachment = unsettled
+            settler.put(payload, attachment=attachment)  # the ZBytes: no copy
 
     def _note_put(self) -> None:
         """Adds a latest channel's put, now, to the smoothed interval between
