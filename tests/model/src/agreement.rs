@@ -13,16 +13,20 @@
 use crate::sites::{Model, Site, What, FUNCTIONS};
 use loom::sync::atomic::Ordering::{self, AcqRel, Acquire, Relaxed, Release, SeqCst};
 
-/// The environment variable that names another copy of src/channel.cpp to
-/// check (tests/model/run checks the C++ mutants' copies with it).
+/// The environment variable that names the src/channel.cpp to check:
+/// tests/model/run sets it to its own checkout's, and to the C++ mutants'
+/// copies.
 pub const SOURCE_VARIABLE: &str = "ZINC_MODEL_CHANNEL_CPP";
 
-/// The C++ source this run checks: `ZINC_MODEL_CHANNEL_CPP`, or the
-/// checkout's src/channel.cpp.
+/// The C++ source this run checks: `ZINC_MODEL_CHANNEL_CPP`, or
+/// `../../src/channel.cpp` from the working directory (tests/model, where
+/// cargo test runs). Never a path fixed at build time: the build is shared
+/// by every checkout on the machine (~/.cache/zinc-model-target), so a
+/// binary built in one clone must not read another clone's source.
 pub fn source_path() -> std::path::PathBuf {
     match std::env::var_os(SOURCE_VARIABLE) {
         Some(path) if !path.is_empty() => path.into(),
-        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src/channel.cpp"),
+        _ => std::path::PathBuf::from("../../src/channel.cpp"),
     }
 }
 
