@@ -237,8 +237,8 @@ fn is_word(byte: u8) -> bool {
 /// The sites of one function body, in the order of the text.
 fn sites_in(body: &str, body_start: usize, text: &str) -> Vec<Found> {
     let bytes = body.as_bytes();
-    let mut found: Vec<(usize, Found)> = Vec::new();
-    let calls: Vec<&str> = FUNCTIONS.iter().map(|(function, _)| *function).collect();
+    // One pass from left to right: the sites come out in the text's order.
+    let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         if !is_word(bytes[i]) || (i > 0 && is_word(bytes[i - 1])) {
@@ -261,10 +261,13 @@ fn sites_in(body: &str, body_start: usize, text: &str) -> Vec<Found> {
                     "fetch_add" => What::FetchAdd(leak(field)),
                     other => What::Call(leak(format!("{field}.{other}"))),
                 };
-                found.push((i, Found { what, orders, line }));
-            } else if !after_dot && calls.contains(&word) && !body[..i].ends_with("::") {
-                let what = What::Call(calls[calls.iter().position(|c| *c == word).unwrap()]);
-                found.push((i, Found { what, orders: Vec::new(), line }));
+                found.push(Found { what, orders, line });
+            } else if let Some(function) = FUNCTIONS
+                .iter()
+                .map(|(function, _)| *function)
+                .find(|function| !after_dot && *function == word && !body[..i].ends_with("::"))
+            {
+                found.push(Found { what: What::Call(function), orders: Vec::new(), line });
             } else if body[..i].ends_with("futex::") {
                 let field = arguments.trim().trim_start_matches('&');
                 let field = field.split(',').next().unwrap_or("").trim();
@@ -278,14 +281,13 @@ fn sites_in(body: &str, body_start: usize, text: &str) -> Vec<Found> {
                     _ => None,
                 };
                 if let Some(what) = what {
-                    found.push((i, Found { what, orders: Vec::new(), line }));
+                    found.push(Found { what, orders: Vec::new(), line });
                 }
             }
         }
         i = end;
     }
-    found.sort_by_key(|(offset, _)| *offset);
-    found.into_iter().map(|(_, f)| f).collect()
+    found
 }
 
 /// The field an operation is applied to: the word before the `.` at `dot`,
@@ -406,6 +408,7 @@ mod tests {
         let source = reference_source();
         assert!(disagreements(&source).is_empty(), "the reference must agree first");
         let text = blank_comments_and_strings(&source);
+        let lines: Vec<&str> = source.split_inclusive('\n').collect();
         let mut weakened = 0;
         for (function, sites) in FUNCTIONS {
             let (start, body) = function_body(&text, function).expect("in the source");
@@ -415,7 +418,6 @@ mod tests {
                 if at_least(site.what, Relaxed, model) {
                     continue;
                 }
-                let lines: Vec<&str> = source.split_inclusive('\n').collect();
                 let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
                 let line = &mut mutated[f.line - 1];
                 let order = format!("memory_order_{}", f.orders.last().map_or("seq_cst", |o| o));
