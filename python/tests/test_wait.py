@@ -181,6 +181,21 @@ def wait_until_blocked_in_futex(pid: int) -> None:
         time.sleep(0.01)
 
 
+def ctrl_c_ends_the_wait(waiter: Peer, finish_timeout: float) -> None:
+    """Once `waiter` prints "waiting" and sleeps in the kernel, sends it
+    SIGINT: within 5 s it must print "interrupted" (its KeyboardInterrupt
+    handler ran) and exit 0. `finish_timeout` bounds the wait for its exit
+    when it does not."""
+    assert waiter.readline() == "waiting\n", waiter.finish().stderr
+    wait_until_blocked_in_futex(waiter.process.pid)
+    sent = time.monotonic()
+    os.kill(waiter.process.pid, signal.SIGINT)
+    result = waiter.finish(timeout=finish_timeout)
+    assert time.monotonic() - sent < 5, "Ctrl-C was not honoured promptly"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "interrupted\n"
+
+
 def test_ctrl_c_during_a_long_wait_raises_keyboard_interrupt_promptly(
     region_name: NameFactory, peers: Callable[..., Peer]
 ) -> None:
@@ -195,12 +210,5 @@ def test_ctrl_c_during_a_long_wait_raises_keyboard_interrupt_promptly(
         "    except KeyboardInterrupt:\n"
         "        print('interrupted', flush=True)\n",
     )
-    assert waiter.readline() == "waiting\n", waiter.finish().stderr
-    wait_until_blocked_in_futex(waiter.process.pid)
-    sent = time.monotonic()
-    os.kill(waiter.process.pid, signal.SIGINT)
-    result = waiter.finish(timeout=30)
-    assert time.monotonic() - sent < 5, "Ctrl-C was not honoured promptly"
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "interrupted\n"
+    ctrl_c_ends_the_wait(waiter, finish_timeout=30)
     assert not object_path(name).exists()  # the with block ran: unlinked
